@@ -1,0 +1,10 @@
+/** Where a request keeps its {@link BackgroundTasks}. */
+export const REQUEST_TASKS = Symbol('nestjs-background-tasks:request-tasks');
+
+/** Marks route handlers that take a `@Background()` parameter. */
+export const BACKGROUND_PARAM_METADATA = 'nestjs-background-tasks:background-param';
+
+/** Default of the `shutdownTimeout` option, in milliseconds. */
+export const DEFAULT_SHUTDOWN_TIMEOUT = 10_000;
+
+export const LOGGER_CONTEXT = 'BackgroundTasks';

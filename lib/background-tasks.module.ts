@@ -1,0 +1,23 @@
+import { Global, Module } from '@nestjs/common';
+import { APP_INTERCEPTOR } from '@nestjs/core';
+import { ConfigurableModuleClass } from './background-tasks.module-definition.js';
+import { backgroundTasksProvider } from './background-tasks.provider.js';
+import { BackgroundTasks } from './background-tasks.service.js';
+import { BackgroundTasksInterceptor } from './background-tasks.interceptor.js';
+import { BackgroundTaskRunner } from './task-runner.js';
+
+/**
+ * Makes {@link BackgroundTasks} injectable everywhere and runs each
+ * request's tasks after its response. Import it once, in the root module:
+ * plainly for the defaults, or through `forRoot()` / `forRootAsync()`.
+ */
+@Global()
+@Module({
+  providers: [
+    BackgroundTaskRunner,
+    backgroundTasksProvider,
+    { provide: APP_INTERCEPTOR, useClass: BackgroundTasksInterceptor },
+  ],
+  exports: [BackgroundTasks],
+})
+export class BackgroundTasksModule extends ConfigurableModuleClass {}

@@ -1,0 +1,12 @@
+import { type FactoryProvider, Scope } from '@nestjs/common';
+import { REQUEST } from '@nestjs/core';
+import { BackgroundTasks } from './background-tasks.service.js';
+import { getRequestTasks } from './request-tasks.js';
+
+/** Makes `BackgroundTasks` injectable: one instance per request. */
+export const backgroundTasksProvider: FactoryProvider<BackgroundTasks> = {
+  provide: BackgroundTasks,
+  scope: Scope.REQUEST,
+  inject: [REQUEST],
+  useFactory: getRequestTasks,
+};

@@ -12,7 +12,7 @@ export function resolveOptions(options: BackgroundTasksModuleOptions = {}): Reso
   const { shutdownTimeout = DEFAULT_SHUTDOWN_TIMEOUT, onTaskError } = options;
   if (typeof shutdownTimeout !== 'number' || Number.isNaN(shutdownTimeout) || shutdownTimeout < 0) {
     throw new TypeError(
-      `BackgroundTasksModule: option "shutdownTimeout" must be a non-negative number of milliseconds (or Infinity), got ${JSON.stringify(shutdownTimeout) ?? String(shutdownTimeout)}.`,
+      `BackgroundTasksModule: option "shutdownTimeout" must be a non-negative number of milliseconds (or Infinity), got ${typeof shutdownTimeout === 'string' ? JSON.stringify(shutdownTimeout) : String(shutdownTimeout)}.`,
     );
   }
   if (onTaskError !== undefined && typeof onTaskError !== 'function') {

@@ -1,0 +1,115 @@
+import { type DynamicModule, type INestApplication, type Type } from '@nestjs/common';
+import { Test } from '@nestjs/testing';
+import request from 'supertest';
+import { BackgroundTasksModule } from '../lib/index.js';
+import { BackgroundTaskRunner } from '../lib/task-runner.js';
+import {
+  BackgroundTasksConfig,
+  ConfigModule,
+  ConfigWithFactoryModule,
+  constructed,
+  FeatureModule,
+  InjectedController,
+  OPTIONS_FROM_CONFIG,
+  PlainController,
+  runs,
+} from './fixtures/registration.app.js';
+import { waitFor } from './utils/wait-for.js';
+
+async function start(imports: Array<Type | DynamicModule>): Promise<INestApplication> {
+  const moduleRef = await Test.createTestingModule({
+    imports,
+    controllers: [PlainController, InjectedController],
+  }).compile();
+  const app = moduleRef.createNestApplication({ logger: false });
+  await app.listen(0, '127.0.0.1');
+  return app;
+}
+
+/** Sends one request per label and waits for every task, then closes the app. */
+async function runEach(app: INestApplication, path: string, labels: string[]): Promise<void> {
+  await Promise.all(labels.map((label) => request(app.getHttpServer()).post(`${path}?label=${label}`).expect(201)));
+  await waitFor('every task', () => runs.length >= labels.length);
+  // close() drains, so a duplicate run would show up below.
+  await app.close();
+}
+
+const shutdownTimeoutOf = (app: INestApplication) =>
+  (app.get(BackgroundTaskRunner) as unknown as { options: { shutdownTimeout: number } }).options.shutdownTimeout;
+
+describe('BackgroundTasksModule registration', () => {
+  beforeEach(() => {
+    runs.length = 0;
+    constructed.singleton = 0;
+    constructed.injected = 0;
+  });
+
+  it.each<[string, () => Array<Type | DynamicModule>, number]>([
+    ['a plain import, with defaults', () => [BackgroundTasksModule], 10_000],
+    ['forRoot(options)', () => [BackgroundTasksModule.forRoot({ shutdownTimeout: 50 })], 50],
+    [
+      'forRootAsync({ imports, inject, useFactory })',
+      () => [
+        BackgroundTasksModule.forRootAsync({
+          imports: [ConfigModule],
+          inject: [OPTIONS_FROM_CONFIG],
+          useFactory: (options: { shutdownTimeout: number }) => options,
+        }),
+      ],
+      1234,
+    ],
+    [
+      'forRootAsync({ imports, useClass })',
+      () => [BackgroundTasksModule.forRootAsync({ imports: [ConfigModule], useClass: BackgroundTasksConfig })],
+      1234,
+    ],
+    [
+      'forRootAsync({ imports, useExisting })',
+      () => [BackgroundTasksModule.forRootAsync({ imports: [ConfigWithFactoryModule], useExisting: BackgroundTasksConfig })],
+      1234,
+    ],
+  ])('works as %s', async (_form, imports, shutdownTimeout) => {
+    const app = await start(imports());
+    expect(shutdownTimeoutOf(app)).toBe(shutdownTimeout);
+    await runEach(app, '/injected', ['a', 'b', 'c']);
+    expect(runs.sort()).toEqual(['a', 'b', 'c']);
+  });
+
+  it.each<[string, () => Array<Type | DynamicModule>]>([
+    ['in several modules', () => [BackgroundTasksModule, FeatureModule]],
+    ['in both forms', () => [BackgroundTasksModule.forRoot({ shutdownTimeout: 50 }), FeatureModule]],
+    ['with forRoot twice', () => [BackgroundTasksModule.forRoot({}), BackgroundTasksModule.forRoot({ shutdownTimeout: 1 }), FeatureModule]],
+  ])('runs every task exactly once when imported %s', async (_how, imports) => {
+    const app = await start(imports());
+    const labels = Array.from({ length: 20 }, (_, i) => `t${i}`);
+    await runEach(app, '/param', labels.slice(0, 10));
+    expect(runs.sort()).toEqual(labels.slice(0, 10).sort());
+
+    runs.length = 0;
+    const again = await start(imports());
+    await runEach(again, '/injected', labels.slice(10));
+    expect(runs.sort()).toEqual(labels.slice(10).sort());
+  });
+
+  it('leaves controllers that do not use BackgroundTasks singletons', async () => {
+    const app = await start([BackgroundTasksModule]);
+    for (let i = 0; i < 3; i++) {
+      await request(app.getHttpServer()).post('/plain').expect(201);
+      await request(app.getHttpServer()).post(`/injected?label=${i}`).expect(201);
+    }
+    await app.close();
+    expect(constructed).toEqual({ singleton: 1, injected: 3 });
+  });
+
+  it.each([
+    [{ shutdownTimeout: -1 }, 'option "shutdownTimeout" must be a non-negative number of milliseconds (or Infinity), got -1'],
+    [{ shutdownTimeout: '10s' }, 'option "shutdownTimeout" must be a non-negative number of milliseconds (or Infinity), got "10s"'],
+    [{ shutdownTimeout: Number.NaN }, 'option "shutdownTimeout" must be a non-negative number of milliseconds (or Infinity), got NaN'],
+    [{ onTaskError: 'log' }, 'option "onTaskError" must be a function, got string'],
+  ])('rejects bad options at startup: %p', async (options, message) => {
+    const moduleRef = Test.createTestingModule({
+      imports: [BackgroundTasksModule.forRoot(options as never)],
+    });
+    await expect(moduleRef.compile()).rejects.toThrow(`BackgroundTasksModule: ${message}.`);
+  });
+});

@@ -36,10 +36,10 @@ export class BackgroundTaskRunner implements BeforeApplicationShutdown, OnApplic
     if (tasks.running || tasks.queue.length === 0) return;
     tasks.running = true;
     this.active.add(tasks);
-    // Only a throwing logger can reject here; it must not crash the process.
-    this.drain(tasks).catch(() => undefined);
+    void this.drain(tasks);
   }
 
+  /** Never rejects: every task error is caught and reported. */
   private async drain(tasks: BackgroundTasks): Promise<void> {
     try {
       for (let task = tasks.queue.shift(); task !== undefined; task = tasks.queue.shift()) {
@@ -48,7 +48,7 @@ export class BackgroundTaskRunner implements BeforeApplicationShutdown, OnApplic
           const result = (task.fn as (...args: unknown[]) => unknown)(...task.args);
           if (isThenable(result)) await result;
         } catch (error) {
-          this.report(error, task, tasks);
+          this.reportSafely(error, task, tasks);
         }
       }
     } finally {
@@ -56,6 +56,14 @@ export class BackgroundTaskRunner implements BeforeApplicationShutdown, OnApplic
       tasks.running = false;
       this.active.delete(tasks);
       if (this.active.size === 0) this.notifyIdle();
+    }
+  }
+
+  private reportSafely(error: unknown, task: BackgroundTask, tasks: BackgroundTasks): void {
+    try {
+      this.report(error, task, tasks);
+    } catch {
+      // A logger that throws must not stop the request's other tasks.
     }
   }
 
@@ -69,17 +77,18 @@ export class BackgroundTaskRunner implements BeforeApplicationShutdown, OnApplic
     if (onTaskError === undefined) return;
     try {
       const result = onTaskError(error, info);
-      if (isThenable(result)) result.then(undefined, (hookError) => this.reportHookError(hookError));
+      if (isThenable(result)) result.then(undefined, (hookError) => this.reportHookErrorSafely(hookError));
     } catch (hookError) {
-      this.reportHookError(hookError);
+      this.reportHookErrorSafely(hookError);
     }
   }
 
-  private reportHookError(error: unknown): void {
-    this.logger.error(
-      `onTaskError threw: ${errorMessage(error)}`,
-      error instanceof Error ? error.stack : undefined,
-    );
+  private reportHookErrorSafely(error: unknown): void {
+    try {
+      this.logger.error(`onTaskError threw: ${errorMessage(error)}`, error instanceof Error ? error.stack : undefined);
+    } catch {
+      // Nothing is left to report to.
+    }
   }
 
   async beforeApplicationShutdown(): Promise<void> {
@@ -138,7 +147,13 @@ function taskName(task: BackgroundTask): string {
 }
 
 function errorMessage(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
+  if (error instanceof Error) return error.message;
+  try {
+    return String(error);
+  } catch {
+    // Objects without a prototype cannot become strings.
+    return Object.prototype.toString.call(error);
+  }
 }
 
 function isThenable(value: unknown): value is PromiseLike<unknown> {

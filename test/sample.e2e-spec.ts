@@ -1,0 +1,102 @@
+import type { INestApplication } from '@nestjs/common';
+import { Test } from '@nestjs/testing';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import request from 'supertest';
+import { AppModule } from '../sample/app.module.js';
+import { MessagesController } from '../sample/notifications/messages.controller.js';
+import { NotificationsController } from '../sample/notifications/notifications.controller.js';
+import { waitFor } from './utils/wait-for.js';
+
+describe('sample app', () => {
+  const previousLogFile = process.env.LOG_FILE;
+  let dir: string;
+  let logFile: string;
+  let app: INestApplication;
+
+  const readLog = () => readFile(logFile, 'utf8').catch(() => '');
+  /** The log once it holds `count` complete lines. */
+  const logWithLines = (count: number) =>
+    waitFor(`${count} lines in the log`, async () => {
+      const text = await readLog();
+      return text.split('\n').length - 1 >= count && text;
+    });
+
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'nestjs-background-tasks-sample-'));
+    logFile = join(dir, 'log.txt');
+    // The sample reads LOG_FILE whenever a task writes.
+    process.env.LOG_FILE = logFile;
+    const moduleRef = await Test.createTestingModule({ imports: [AppModule] }).compile();
+    app = moduleRef.createNestApplication({ logger: false });
+    await app.listen(0, '127.0.0.1');
+  });
+
+  afterAll(async () => {
+    await app?.close();
+    if (previousLogFile === undefined) delete process.env.LOG_FILE;
+    else process.env.LOG_FILE = previousLogFile;
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  beforeEach(() => writeFile(logFile, ''));
+
+  describe('FastAPI example 1: POST /send-notification/:email, @Background()', () => {
+    it('responds, then overwrites the log with the notification', async () => {
+      await writeFile(logFile, 'old content\n');
+
+      await request(app.getHttpServer())
+        .post('/send-notification/alice@example.com')
+        .expect(201, { message: 'Notification sent in the background' });
+
+      const log = await waitFor('the notification', async () => {
+        const text = await readLog();
+        return text.endsWith('some notification') && text;
+      });
+      expect(log).toBe('notification for alice@example.com: some notification');
+    });
+
+    it('keeps the controller a singleton', () => {
+      expect(app.get(NotificationsController)).toBeInstanceOf(NotificationsController);
+      // Constructor injection makes MessagesController request-scoped: no static instance.
+      expect(() => app.get(MessagesController)).toThrow();
+    });
+  });
+
+  describe('FastAPI example 2: POST /send-message/:email?q=, QueryPipe and the controller inject BackgroundTasks', () => {
+    it("appends the pipe's line, then the handler's", async () => {
+      await writeFile(logFile, 'earlier line\n');
+
+      await request(app.getHttpServer())
+        .post('/send-message/bob@example.com')
+        .query({ q: 'hello' })
+        .expect(201, { message: 'Message sent' });
+
+      expect(await logWithLines(3)).toBe('earlier line\nfound query: hello\nmessage to bob@example.com\n');
+    });
+
+    it('adds no query line without q', async () => {
+      await request(app.getHttpServer()).post('/send-message/dan@example.com').expect(201, { message: 'Message sent' });
+
+      // The pipe's task would have run first.
+      expect(await logWithLines(1)).toBe('message to dan@example.com\n');
+    });
+  });
+
+  describe('POST /subscribe/:email: a guard and a service add tasks', () => {
+    it("logs the guard's audit line, then the service's", async () => {
+      await request(app.getHttpServer()).post('/subscribe/carol@example.com').expect(201, { message: 'Subscribed' });
+
+      expect(await logWithLines(2)).toBe('audit: POST /subscribe/carol@example.com\nsubscribed carol@example.com\n');
+    });
+
+    it('runs none of the tasks of a failed request, not even the audit line', async () => {
+      await request(app.getHttpServer()).post('/subscribe/nope').expect(400);
+      // A request that succeeds afterwards shows that nothing else was written.
+      await request(app.getHttpServer()).post('/subscribe/erin@example.com').expect(201);
+
+      expect(await logWithLines(2)).toBe('audit: POST /subscribe/erin@example.com\nsubscribed erin@example.com\n');
+    });
+  });
+});

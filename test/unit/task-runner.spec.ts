@@ -1,0 +1,941 @@
+import { jest } from '@jest/globals';
+import { Logger } from '@nestjs/common';
+import { runInThisContext } from 'node:vm';
+import { DEFAULT_SHUTDOWN_TIMEOUT } from '../../lib/background-tasks.constants.js';
+import { resolveOptions } from '../../lib/background-tasks.options.js';
+import { BackgroundTasks } from '../../lib/background-tasks.service.js';
+import type { BackgroundTaskInfo, BackgroundTasksModuleOptions } from '../../lib/interfaces/index.js';
+import { BackgroundTaskRunner } from '../../lib/task-runner.js';
+import { deferred, waitFor } from '../utils/wait-for.js';
+
+/**
+ * Unit tests of the runner used directly, without Nest or HTTP: the runner is
+ * handed a request's BackgroundTasks the way the interceptor does once the
+ * response is done.
+ */
+
+type OnTaskError = NonNullable<BackgroundTasksModuleOptions['onTaskError']>;
+
+/** Lets every pending promise job, I/O callback and immediate run a few times over. */
+async function flush(rounds = 10): Promise<void> {
+  for (let i = 0; i < rounds; i++) await new Promise<void>((resolve) => setImmediate(resolve));
+}
+
+/** A request's tasks, with the method and path the interceptor would set. */
+function requestTasks(method = 'POST', path = '/orders/42'): BackgroundTasks {
+  const tasks = new BackgroundTasks();
+  tasks.method = method;
+  tasks.path = path;
+  return tasks;
+}
+
+/** Waits until `tasks` has nothing running and nothing queued. */
+function idle(tasks: BackgroundTasks, what = 'the tasks to finish'): Promise<true> {
+  return waitFor(what, () => !tasks.running && tasks.queue.length === 0);
+}
+
+/** Tracks whether a promise has settled, without awaiting it. */
+function track(promise: Promise<unknown>): { readonly settled: boolean } {
+  const state = { settled: false };
+  promise.then(
+    () => (state.settled = true),
+    () => (state.settled = true),
+  );
+  return state;
+}
+
+/**
+ * Jest gives each test file a copy of `process` whose listeners Node never
+ * calls: unhandled rejections and uncaught exceptions are emitted on the host
+ * process only. `runInThisContext` evaluates in the host context, so this is
+ * the process that would crash.
+ */
+const hostProcess = runInThisContext('process') as NodeJS.Process;
+
+interface ProcessWatch {
+  readonly unhandledRejections: unknown[];
+  readonly uncaughtExceptions: unknown[];
+  stop(): void;
+}
+
+function watchProcess(): ProcessWatch {
+  const unhandledRejections: unknown[] = [];
+  const uncaughtExceptions: unknown[] = [];
+  const onRejection = (reason: unknown) => void unhandledRejections.push(reason);
+  const onException = (error: unknown) => void uncaughtExceptions.push(error);
+  hostProcess.on('unhandledRejection', onRejection);
+  hostProcess.on('uncaughtException', onException);
+  return {
+    unhandledRejections,
+    uncaughtExceptions,
+    stop() {
+      hostProcess.off('unhandledRejection', onRejection);
+      hostProcess.off('uncaughtException', onException);
+    },
+  };
+}
+
+let errorSpy: jest.SpiedFunction<Logger['error']>;
+let warnSpy: jest.SpiedFunction<Logger['warn']>;
+let watch: ProcessWatch;
+
+beforeEach(() => {
+  errorSpy = jest.spyOn(Logger.prototype, 'error').mockImplementation(() => undefined);
+  warnSpy = jest.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
+  watch = watchProcess();
+});
+
+afterEach(async () => {
+  // Anything a test left behind gets a chance to blow up while still watched.
+  await flush();
+  watch.stop();
+  errorSpy.mockRestore();
+  warnSpy.mockRestore();
+  expect(watch.unhandledRejections).toEqual([]);
+  expect(watch.uncaughtExceptions).toEqual([]);
+});
+
+/** First arguments of the `Logger#error` calls, in order. */
+const errorMessages = () => errorSpy.mock.calls.map((call) => call[0]);
+const warnMessages = () => warnSpy.mock.calls.map((call) => call[0]);
+
+describe('the process watch used by these tests', () => {
+  it('sees an unhandled rejection (so that an empty watch means something)', async () => {
+    const local = watchProcess();
+    try {
+      const error = new Error('deliberately unhandled for a moment');
+      const rejected = Promise.reject(error);
+      await waitFor('the watch to see the rejection', () => local.unhandledRejections.length === 1);
+      expect(local.unhandledRejections).toEqual([error]);
+      // Handle it now, so that neither Jest nor the shared watch counts it.
+      rejected.catch(() => undefined);
+      await flush();
+    } finally {
+      local.stop();
+    }
+    watch.unhandledRejections.length = 0;
+  });
+});
+
+describe('BackgroundTaskRunner running BackgroundTasks', () => {
+  describe('order', () => {
+    it('runs the tasks of one BackgroundTasks once each, in order, with their args', async () => {
+      const runner = new BackgroundTaskRunner();
+      const tasks = requestTasks();
+      const calls: unknown[][] = [];
+      const payload = { id: 7 };
+      tasks.addTask((email: string, message: string) => void calls.push(['notify', email, message]), 'a@b.c', 'hi');
+      tasks.addTask((...numbers: number[]) => void calls.push(['sum', ...numbers]), 1, 2, 3);
+      tasks.addTask((object: { id: number }) => void calls.push(['object', object]), payload);
+      tasks.addTask(() => void calls.push(['no args']));
+
+      await flush();
+      expect(calls).toEqual([]); // nothing runs before the runner is handed the tasks
+
+      runner.run(tasks);
+      await waitFor('four tasks to run', () => calls.length === 4);
+      await idle(tasks);
+      await flush();
+
+      expect(calls).toEqual([['notify', 'a@b.c', 'hi'], ['sum', 1, 2, 3], ['object', payload], ['no args']]);
+      expect(calls[2][1]).toBe(payload); // the very object, not a copy
+      expect(errorSpy).not.toHaveBeenCalled();
+    });
+
+    it('awaits each async task before the next one starts', async () => {
+      const runner = new BackgroundTaskRunner();
+      const tasks = requestTasks();
+      const first = deferred();
+      const second = deferred();
+      const events: string[] = [];
+      tasks.addTask(async () => {
+        events.push('first:start');
+        await first.promise;
+        events.push('first:end');
+      });
+      tasks.addTask(async () => {
+        events.push('second:start');
+        await second.promise;
+        events.push('second:end');
+      });
+      tasks.addTask(() => void events.push('third'));
+
+      runner.run(tasks);
+      await waitFor('the first task to start', () => events.includes('first:start'));
+      await flush(); // every chance to move on too early
+      expect(events).toEqual(['first:start']);
+      expect(tasks.running).toBe(true);
+
+      first.resolve();
+      await waitFor('the second task to start', () => events.includes('second:start'));
+      await flush();
+      expect(events).toEqual(['first:start', 'first:end', 'second:start']);
+
+      second.resolve();
+      await waitFor('the third task to run', () => events.includes('third'));
+      await idle(tasks);
+      expect(events).toEqual(['first:start', 'first:end', 'second:start', 'second:end', 'third']);
+    });
+
+    it('runs sync and async tasks mixed, in order', async () => {
+      const runner = new BackgroundTaskRunner();
+      const tasks = requestTasks();
+      const events: string[] = [];
+      const later = () => new Promise<void>((resolve) => setImmediate(resolve));
+      tasks.addTask((name: string) => void events.push(name), 'sync 1');
+      tasks.addTask(async (name: string) => {
+        events.push(`${name}:start`);
+        await later();
+        await later();
+        events.push(`${name}:end`);
+      }, 'async 1');
+      tasks.addTask((name: string) => void events.push(name), 'sync 2');
+      tasks.addTask(async (name: string) => {
+        events.push(`${name}:start`);
+        await later();
+        events.push(`${name}:end`);
+      }, 'async 2');
+      tasks.addTask((name: string) => void events.push(name), 'sync 3');
+
+      runner.run(tasks);
+      await waitFor('all tasks to run', () => events.length === 7);
+      await idle(tasks);
+      await flush();
+      expect(events).toEqual([
+        'sync 1',
+        'async 1:start',
+        'async 1:end',
+        'sync 2',
+        'async 2:start',
+        'async 2:end',
+        'sync 3',
+      ]);
+    });
+
+    it('runs a task added by a running task, after the ones already queued', async () => {
+      const runner = new BackgroundTaskRunner();
+      const tasks = requestTasks();
+      const events: string[] = [];
+      tasks.addTask(() => {
+        events.push('first');
+        tasks.addTask((what: string) => void events.push(what), 'added by first');
+      });
+      tasks.addTask(async () => {
+        events.push('second:start');
+        await flush(1);
+        tasks.addTask(async (what: string) => {
+          await flush(1);
+          events.push(what);
+        }, 'added by second');
+        events.push('second:end');
+      });
+      tasks.addTask(() => void events.push('third'));
+
+      runner.run(tasks);
+      await waitFor('six events', () => events.length === 6);
+      await idle(tasks);
+      await flush();
+      expect(events).toEqual(['first', 'second:start', 'second:end', 'third', 'added by first', 'added by second']);
+    });
+
+    it('starts a new run for a task added after the run has finished', async () => {
+      const runner = new BackgroundTaskRunner();
+      const tasks = requestTasks();
+      const events: string[] = [];
+      tasks.addTask(async () => {
+        await flush(1);
+        events.push('first');
+      });
+      runner.run(tasks);
+      await waitFor('the first task to run', () => events.length === 1);
+      await idle(tasks);
+      await flush();
+
+      tasks.addTask(async (what: string) => {
+        await flush(1);
+        events.push(what);
+      }, 'later');
+      await waitFor('the later task to run', () => events.length === 2);
+      tasks.addTask((what: string) => void events.push(what), 'even later');
+      await waitFor('the even later task to run', () => events.length === 3);
+      await idle(tasks);
+      await flush();
+      expect(events).toEqual(['first', 'later', 'even later']);
+    });
+
+    it('runs tasks added after run() was handed an empty BackgroundTasks', async () => {
+      const runner = new BackgroundTaskRunner();
+      const tasks = requestTasks();
+      const events: string[] = [];
+      runner.run(tasks);
+      expect(tasks.running).toBe(false);
+      tasks.addTask((what: string) => void events.push(what), 'late');
+      await waitFor('the late task to run', () => events.length === 1);
+      await idle(tasks);
+      await flush();
+      expect(events).toEqual(['late']);
+    });
+
+    it('runs two BackgroundTasks independently: a slow task of one does not hold up the other', async () => {
+      const runner = new BackgroundTaskRunner();
+      const slowRequest = requestTasks('POST', '/slow');
+      const fastRequest = requestTasks('POST', '/fast');
+      const gate = deferred();
+      const events: string[] = [];
+      slowRequest.addTask(async () => {
+        events.push('slow:start');
+        await gate.promise;
+        events.push('slow:end');
+      });
+      slowRequest.addTask(() => void events.push('slow:next'));
+      fastRequest.addTask(() => void events.push('fast:1'));
+      fastRequest.addTask(async () => {
+        await flush(1);
+        events.push('fast:2');
+      });
+
+      runner.run(slowRequest);
+      await waitFor('the slow task to start', () => events.includes('slow:start'));
+      runner.run(fastRequest);
+      await waitFor('the other request’s tasks to run', () => events.includes('fast:2'));
+      await idle(fastRequest);
+      await flush();
+      expect(events).toEqual(['slow:start', 'fast:1', 'fast:2']);
+      expect(slowRequest.running).toBe(true);
+
+      gate.resolve();
+      await idle(slowRequest);
+      await flush();
+      expect(events).toEqual(['slow:start', 'fast:1', 'fast:2', 'slow:end', 'slow:next']);
+    });
+
+    it('does not run tasks twice when run() is called twice on the same object', async () => {
+      const runner = new BackgroundTaskRunner();
+      const events: string[] = [];
+
+      // While the first run is still going.
+      const busy = requestTasks();
+      const gate = deferred();
+      busy.addTask(async () => {
+        events.push('busy:slow');
+        await gate.promise;
+      });
+      busy.addTask(() => void events.push('busy:next'));
+      runner.run(busy);
+      runner.run(busy);
+      await waitFor('the slow task to start', () => events.includes('busy:slow'));
+      runner.run(busy);
+      gate.resolve();
+      await waitFor('the next task to run', () => events.includes('busy:next'));
+      runner.run(busy);
+      await idle(busy);
+      runner.run(busy);
+
+      // With only sync tasks, the first run() has finished by the time it returns.
+      const quick = requestTasks();
+      quick.addTask(() => void events.push('quick:1'));
+      quick.addTask(() => void events.push('quick:2'));
+      runner.run(quick);
+      runner.run(quick);
+      await idle(quick);
+      runner.run(quick);
+
+      await flush();
+      expect(events).toEqual(['busy:slow', 'busy:next', 'quick:1', 'quick:2']);
+    });
+  });
+
+  describe('return values', () => {
+    it('ignores what tasks return, other than awaiting promises and thenables', async () => {
+      const runner = new BackgroundTaskRunner();
+      const tasks = requestTasks();
+      const events: string[] = [];
+      const values: unknown[] = [42, 'a string', false, 0, null, undefined, { then: 'not a function' }, [1, 2], () => 'fn'];
+      for (const value of values) tasks.addTask(() => value);
+      tasks.addTask(() => void events.push('after plain values'));
+      tasks.addTask(async () => 'resolved value');
+      tasks.addTask(() => void events.push('after a promise'));
+
+      runner.run(tasks);
+      await waitFor('the tasks after the returned values', () => events.length === 2);
+      await idle(tasks);
+      await flush();
+      expect(events).toEqual(['after plain values', 'after a promise']);
+      expect(errorSpy).not.toHaveBeenCalled();
+    });
+
+    it('awaits a returned thenable that is not a promise, and ignores its value', async () => {
+      const runner = new BackgroundTaskRunner();
+      const tasks = requestTasks();
+      const gate = deferred();
+      const events: string[] = [];
+      let thenCalls = 0;
+      const thenable = {
+        then(onFulfilled: (value: unknown) => void) {
+          thenCalls++;
+          void gate.promise.then(() => {
+            events.push('thenable:fulfilled');
+            onFulfilled('ignored value');
+          });
+        },
+      };
+      tasks.addTask(() => thenable);
+      tasks.addTask(() => void events.push('next'));
+
+      runner.run(tasks);
+      await waitFor('the runner to subscribe to the thenable', () => thenCalls === 1);
+      await flush();
+      expect(events).toEqual([]); // the next task waits for the thenable
+
+      gate.resolve();
+      await waitFor('the next task to run', () => events.includes('next'));
+      await idle(tasks);
+      await flush();
+      expect(events).toEqual(['thenable:fulfilled', 'next']);
+      expect(thenCalls).toBe(1);
+      expect(errorSpy).not.toHaveBeenCalled();
+    });
+  });
+
+  describe('failures', () => {
+    it('keeps going after a throwing task and a rejecting task', async () => {
+      const runner = new BackgroundTaskRunner();
+      const tasks = requestTasks();
+      const events: string[] = [];
+      tasks.addTask(function throwsSync() {
+        events.push('throws');
+        throw new Error('sync boom');
+      });
+      tasks.addTask(async function rejects() {
+        events.push('rejects');
+        await flush(1);
+        throw new Error('async boom');
+      });
+      tasks.addTask(function rejectsThenable() {
+        events.push('rejects thenable');
+        return { then: (_: unknown, onRejected: (reason: unknown) => void) => onRejected(new Error('thenable boom')) };
+      });
+      tasks.addTask((what: string) => void events.push(what), 'after');
+
+      runner.run(tasks);
+      await waitFor('the task after the failures', () => events.includes('after'));
+      await idle(tasks);
+      await flush();
+      expect(events).toEqual(['throws', 'rejects', 'rejects thenable', 'after']);
+      expect(errorSpy).toHaveBeenCalledTimes(3);
+    });
+
+    it('logs each failure with the task name and the request, and passes it to onTaskError', async () => {
+      const onTaskError = jest.fn<OnTaskError>();
+      const runner = new BackgroundTaskRunner({ onTaskError });
+      const tasks = requestTasks('PATCH', '/orders/42');
+      const syncError = new Error('sync boom');
+      const asyncError = new Error('async boom');
+      const ran: string[] = [];
+      tasks.addTask(
+        function sendReceipt(email: string, copies: number) {
+          throw syncError;
+        },
+        'a@b.c',
+        2,
+      );
+      tasks.addTask(async function chargeCard(order: { id: number }) {
+        await flush(1);
+        throw asyncError;
+      }, { id: 42 });
+      tasks.addTask(() => void ran.push('after'));
+
+      runner.run(tasks);
+      await waitFor('onTaskError to be called twice', () => onTaskError.mock.calls.length === 2);
+      await idle(tasks);
+      await flush();
+
+      expect(ran).toEqual(['after']);
+      expect(errorSpy).toHaveBeenCalledTimes(2);
+      const [first, second] = errorSpy.mock.calls;
+      expect(first[0]).toEqual(expect.stringContaining('"sendReceipt"'));
+      expect(first[0]).toEqual(expect.stringContaining('PATCH /orders/42'));
+      expect(first[0]).toEqual(expect.stringContaining('sync boom'));
+      expect(first[1]).toBe(syncError.stack);
+      expect(second[0]).toEqual(expect.stringContaining('"chargeCard"'));
+      expect(second[0]).toEqual(expect.stringContaining('PATCH /orders/42'));
+      expect(second[0]).toEqual(expect.stringContaining('async boom'));
+      expect(second[1]).toBe(asyncError.stack);
+      // Logged under the module's context.
+      expect(errorSpy.mock.contexts.map((logger) => (logger as unknown as { context?: string }).context)).toEqual([
+        'BackgroundTasks',
+        'BackgroundTasks',
+      ]);
+
+      expect(onTaskError.mock.calls).toEqual([
+        [syncError, { name: 'sendReceipt', args: ['a@b.c', 2], method: 'PATCH', path: '/orders/42' }],
+        [asyncError, { name: 'chargeCard', args: [{ id: 42 }], method: 'PATCH', path: '/orders/42' }],
+      ]);
+      expect(onTaskError.mock.calls[0][0]).toBe(syncError);
+      expect(onTaskError.mock.calls[1][0]).toBe(asyncError);
+      // Logged first, then handed to the hook.
+      expect(errorSpy.mock.invocationCallOrder[0]).toBeLessThan(onTaskError.mock.invocationCallOrder[0]);
+      expect(errorSpy.mock.invocationCallOrder[1]).toBeLessThan(onTaskError.mock.invocationCallOrder[1]);
+    });
+
+    it('reports a thrown string, and other values that are not Errors', async () => {
+      const onTaskError = jest.fn<OnTaskError>();
+      const runner = new BackgroundTaskRunner({ onTaskError });
+      const tasks = requestTasks('DELETE', '/users/1');
+      tasks.addTask(function throwsString() {
+        throw 'plain string failure';
+      });
+      tasks.addTask(async function rejectsNumber() {
+        throw 42;
+      });
+      tasks.addTask(function throwsUndefined() {
+        throw undefined;
+      });
+
+      runner.run(tasks);
+      await waitFor('onTaskError to be called three times', () => onTaskError.mock.calls.length === 3);
+      await idle(tasks);
+      await flush();
+
+      expect(errorMessages()).toEqual([
+        expect.stringContaining('plain string failure'),
+        expect.stringContaining('42'),
+        expect.stringContaining('undefined'),
+      ]);
+      expect(errorMessages()).toEqual([
+        expect.stringContaining('"throwsString" of DELETE /users/1'),
+        expect.stringContaining('"rejectsNumber" of DELETE /users/1'),
+        expect.stringContaining('"throwsUndefined" of DELETE /users/1'),
+      ]);
+      expect(errorSpy.mock.calls.map((call) => call[1])).toEqual([undefined, undefined, undefined]);
+      expect(onTaskError.mock.calls).toEqual([
+        ['plain string failure', { name: 'throwsString', args: [], method: 'DELETE', path: '/users/1' }],
+        [42, { name: 'rejectsNumber', args: [], method: 'DELETE', path: '/users/1' }],
+        [undefined, { name: 'throwsUndefined', args: [], method: 'DELETE', path: '/users/1' }],
+      ]);
+    });
+
+    it('names anonymous tasks "anonymous"', async () => {
+      const onTaskError = jest.fn<OnTaskError>();
+      const runner = new BackgroundTaskRunner({ onTaskError });
+      const tasks = requestTasks('POST', '/anon');
+      tasks.addTask(() => {
+        throw new Error('arrow');
+      });
+      tasks.addTask(
+        function () {
+          throw new Error('function expression');
+        },
+      );
+      tasks.addTask(async () => {
+        throw new Error('async arrow');
+      });
+
+      runner.run(tasks);
+      await waitFor('three failures', () => onTaskError.mock.calls.length === 3);
+      await idle(tasks);
+      await flush();
+
+      expect(onTaskError.mock.calls.map(([, info]) => info.name)).toEqual(['anonymous', 'anonymous', 'anonymous']);
+      expect(errorMessages()).toEqual([
+        expect.stringContaining('"anonymous" of POST /anon failed: arrow'),
+        expect.stringContaining('"anonymous" of POST /anon failed: function expression'),
+        expect.stringContaining('"anonymous" of POST /anon failed: async arrow'),
+      ]);
+    });
+
+    it('logs an onTaskError that throws, and carries on', async () => {
+      const hookError = new Error('hook exploded');
+      const onTaskError = jest.fn<OnTaskError>(() => {
+        throw hookError;
+      });
+      const runner = new BackgroundTaskRunner({ onTaskError });
+      const tasks = requestTasks();
+      const ran: string[] = [];
+      tasks.addTask(function failing() {
+        throw new Error('task failed');
+      });
+      tasks.addTask(() => void ran.push('after'));
+
+      runner.run(tasks);
+      await waitFor('the task after the failure', () => ran.length === 1);
+      await idle(tasks);
+      await flush();
+
+      expect(onTaskError).toHaveBeenCalledTimes(1);
+      expect(errorMessages()).toEqual([
+        expect.stringContaining('"failing" of POST /orders/42 failed: task failed'),
+        expect.stringContaining('onTaskError threw: hook exploded'),
+      ]);
+      expect(errorSpy.mock.calls[1][1]).toBe(hookError.stack);
+      expect(watch.unhandledRejections).toEqual([]);
+      expect(watch.uncaughtExceptions).toEqual([]);
+    });
+
+    it('logs an onTaskError that rejects, without an unhandled rejection', async () => {
+      const local = watchProcess();
+      try {
+        const onTaskError = jest.fn<OnTaskError>(async (error) => {
+          await flush(1);
+          throw new Error(`hook rejected for ${String((error as Error).message)}`);
+        });
+        const runner = new BackgroundTaskRunner({ onTaskError });
+        const tasks = requestTasks();
+        const ran: string[] = [];
+        tasks.addTask(function failing() {
+          throw new Error('task failed');
+        });
+        tasks.addTask(() => void ran.push('after'));
+
+        runner.run(tasks);
+        await waitFor('the hook’s rejection to be logged', () => errorSpy.mock.calls.length === 2);
+        await idle(tasks);
+        await flush();
+
+        expect(ran).toEqual(['after']);
+        expect(onTaskError).toHaveBeenCalledTimes(1);
+        expect(errorMessages()).toEqual([
+          expect.stringContaining('"failing" of POST /orders/42 failed: task failed'),
+          expect.stringContaining('onTaskError threw: hook rejected for task failed'),
+        ]);
+        expect(local.unhandledRejections).toEqual([]);
+        expect(local.uncaughtExceptions).toEqual([]);
+      } finally {
+        local.stop();
+      }
+    });
+
+    it('logs an onTaskError that rejects with a non-Error, or returns a rejecting thenable', async () => {
+      const local = watchProcess();
+      try {
+        let call = 0;
+        const onTaskError = jest.fn<OnTaskError>(() => {
+          call++;
+          if (call === 1) return Promise.reject('hook string');
+          return {
+            then: (_: unknown, onRejected: (reason: unknown) => void) => onRejected(new Error('hook thenable')),
+          } as unknown as Promise<void>;
+        });
+        const runner = new BackgroundTaskRunner({ onTaskError });
+        const tasks = requestTasks();
+        tasks.addTask(function one() {
+          throw new Error('one failed');
+        });
+        tasks.addTask(function two() {
+          throw new Error('two failed');
+        });
+
+        runner.run(tasks);
+        await waitFor('four errors to be logged', () => errorSpy.mock.calls.length === 4);
+        await idle(tasks);
+        await flush();
+
+        expect(errorMessages()).toEqual(
+          expect.arrayContaining([
+            expect.stringContaining('onTaskError threw: hook string'),
+            expect.stringContaining('onTaskError threw: hook thenable'),
+          ]),
+        );
+        expect(errorSpy).toHaveBeenCalledTimes(4);
+        expect(local.unhandledRejections).toEqual([]);
+        expect(local.uncaughtExceptions).toEqual([]);
+      } finally {
+        local.stop();
+      }
+    });
+
+    it('keeps going after a task throws a value that cannot be turned into a string', async () => {
+      // A null-prototype object has no toString(): String(value) throws.
+      const onTaskError = jest.fn<OnTaskError>();
+      const runner = new BackgroundTaskRunner({ onTaskError });
+      const tasks = requestTasks('POST', '/dictionary');
+      const thrown = Object.create(null) as object;
+      const ran: string[] = [];
+      tasks.addTask(function throwsBareObject() {
+        throw thrown;
+      });
+      tasks.addTask(() => void ran.push('after'));
+
+      runner.run(tasks);
+      await waitFor('the task after the failure', () => ran.length === 1, 2000).catch(() => undefined);
+      await flush();
+
+      expect(ran).toEqual(['after']);
+      expect(tasks.queue).toHaveLength(0);
+      expect(errorSpy).toHaveBeenCalledTimes(1);
+      expect(errorMessages()[0]).toEqual(expect.stringContaining('"throwsBareObject" of POST /dictionary'));
+      expect(onTaskError.mock.calls).toEqual([
+        [thrown, { name: 'throwsBareObject', args: [], method: 'POST', path: '/dictionary' }],
+      ]);
+    });
+    it('does not cause an unhandled rejection when onTaskError rejects with a value that cannot be turned into a string', async () => {
+      const local = watchProcess();
+      try {
+        const hookFailure = Object.create(null) as object;
+        const onTaskError = jest.fn<OnTaskError>(async () => {
+          throw hookFailure;
+        });
+        const runner = new BackgroundTaskRunner({ onTaskError });
+        const tasks = requestTasks('POST', '/dictionary');
+        tasks.addTask(function failing() {
+          throw new Error('task failed');
+        });
+
+        runner.run(tasks);
+        await waitFor('onTaskError to be called', () => onTaskError.mock.calls.length === 1);
+        await idle(tasks);
+        await flush();
+
+        expect(local.unhandledRejections).toEqual([]);
+        expect(errorMessages()).toEqual([
+          expect.stringContaining('"failing" of POST /dictionary failed: task failed'),
+          expect.stringContaining('onTaskError threw'),
+        ]);
+      } finally {
+        local.stop();
+      }
+    });
+  });
+
+  describe('shutdown', () => {
+    it('resolves both shutdown hooks at once, without a warning, when nothing runs', async () => {
+      const runner = new BackgroundTaskRunner(); // default timeout: 10 s, far beyond a few ticks
+      const before = track(runner.beforeApplicationShutdown());
+      await flush();
+      expect(before.settled).toBe(true);
+      const on = track(runner.onApplicationShutdown());
+      await flush();
+      expect(on.settled).toBe(true);
+
+      // Also after tasks have run and finished.
+      const tasks = requestTasks();
+      tasks.addTask(async () => flush(1));
+      runner.run(tasks);
+      await idle(tasks);
+      const again = track(Promise.all([runner.beforeApplicationShutdown(), runner.onApplicationShutdown()]));
+      await flush();
+      expect(again.settled).toBe(true);
+      expect(warnSpy).not.toHaveBeenCalled();
+    });
+
+    it('beforeApplicationShutdown waits until every queued and added task has run', async () => {
+      const runner = new BackgroundTaskRunner({ shutdownTimeout: Infinity });
+      const one = requestTasks('POST', '/one');
+      const two = requestTasks('POST', '/two');
+      const gateOne = deferred();
+      const gateTwo = deferred();
+      const events: string[] = [];
+      one.addTask(async () => {
+        await gateOne.promise;
+        events.push('one:slow');
+        one.addTask(async () => {
+          await flush(1);
+          events.push('one:added');
+        });
+      });
+      one.addTask(() => void events.push('one:next'));
+      two.addTask(async () => {
+        await gateTwo.promise;
+        events.push('two:slow');
+      });
+      runner.run(one);
+      runner.run(two);
+
+      const shutdown = runner.beforeApplicationShutdown();
+      const before = track(shutdown);
+      await flush();
+      expect(before.settled).toBe(false);
+
+      gateOne.resolve();
+      await waitFor('request one to finish', () => events.includes('one:added'));
+      await flush();
+      expect(before.settled).toBe(false); // request two still runs
+
+      gateTwo.resolve();
+      await shutdown;
+      expect(events).toEqual(['one:slow', 'one:next', 'one:added', 'two:slow']);
+      expect(one.running || two.running).toBe(false);
+      expect(warnSpy).not.toHaveBeenCalled();
+
+      const on = track(runner.onApplicationShutdown());
+      await flush();
+      expect(on.settled).toBe(true);
+      expect(warnSpy).not.toHaveBeenCalled();
+    });
+
+    it('onApplicationShutdown waits until idle too', async () => {
+      const runner = new BackgroundTaskRunner();
+      const tasks = requestTasks();
+      const gate = deferred();
+      const events: string[] = [];
+      tasks.addTask(async () => {
+        await gate.promise;
+        events.push('slow');
+      });
+      tasks.addTask(() => void events.push('next'));
+      runner.run(tasks);
+
+      const shutdown = runner.onApplicationShutdown();
+      const on = track(shutdown);
+      await flush();
+      expect(on.settled).toBe(false);
+
+      gate.resolve();
+      await shutdown;
+      expect(events).toEqual(['slow', 'next']);
+      expect(warnSpy).not.toHaveBeenCalled();
+    });
+
+    it('gives up at shutdownTimeout and warns, naming the running and the queued tasks with their requests', async () => {
+      const runner = new BackgroundTaskRunner({ shutdownTimeout: 20 });
+      const stuck = requestTasks('PUT', '/jobs/7');
+      const other = requestTasks('GET', '/reports');
+      const gate = deferred();
+      const otherGate = deferred();
+      const events: string[] = [];
+      stuck.addTask(async function hangs() {
+        events.push('hangs:start');
+        await gate.promise;
+      });
+      stuck.addTask(function waitsInLine() {
+        events.push('waitsInLine');
+      });
+      other.addTask(async function alsoHangs() {
+        events.push('alsoHangs:start');
+        await otherGate.promise;
+      });
+      runner.run(stuck);
+      runner.run(other);
+      await waitFor('both slow tasks to start', () => events.length === 2);
+
+      // Nest calls both hooks in turn; they share one deadline.
+      await runner.beforeApplicationShutdown();
+      expect(warnSpy).not.toHaveBeenCalled();
+      await runner.onApplicationShutdown();
+
+      expect(warnSpy).toHaveBeenCalledTimes(1);
+      const [warning] = warnMessages();
+      expect(warning).toEqual(expect.stringContaining('20 ms'));
+      expect(warning).toEqual(expect.stringContaining('"hangs" (running, PUT /jobs/7)'));
+      expect(warning).toEqual(expect.stringContaining('"waitsInLine" (queued, PUT /jobs/7)'));
+      expect(warning).toEqual(expect.stringContaining('"alsoHangs" (running, GET /reports)'));
+      expect(events).toEqual(['hangs:start', 'alsoHangs:start']);
+
+      // The stragglers are left alone, not cancelled: let them finish.
+      gate.resolve();
+      otherGate.resolve();
+      await waitFor('the queued task to run after all', () => events.includes('waitsInLine'));
+      await idle(stuck);
+      await idle(other);
+      expect(warnSpy).toHaveBeenCalledTimes(1);
+    });
+
+    it('with shutdownTimeout 0 does not wait for a hanging task', async () => {
+      const runner = new BackgroundTaskRunner({ shutdownTimeout: 0 });
+      const tasks = requestTasks('POST', '/zero');
+      const gate = deferred();
+      tasks.addTask(async function hangs() {
+        await gate.promise;
+      });
+      runner.run(tasks);
+      await runner.onApplicationShutdown();
+      expect(warnMessages()).toEqual([expect.stringContaining('"hangs" (running, POST /zero)')]);
+      gate.resolve();
+      await idle(tasks);
+    });
+  });
+});
+
+describe('options', () => {
+  it('defaults shutdownTimeout to 10000 ms', () => {
+    expect(DEFAULT_SHUTDOWN_TIMEOUT).toBe(10_000);
+    expect(resolveOptions().shutdownTimeout).toBe(10_000);
+    expect(resolveOptions({}).shutdownTimeout).toBe(10_000);
+    expect(resolveOptions({ shutdownTimeout: undefined }).shutdownTimeout).toBe(10_000);
+    expect(() => new BackgroundTaskRunner()).not.toThrow();
+    expect(() => new BackgroundTaskRunner(undefined)).not.toThrow();
+  });
+
+  it('accepts Infinity, 0 and a function onTaskError', () => {
+    const onTaskError = () => undefined;
+    expect(resolveOptions({ shutdownTimeout: Infinity }).shutdownTimeout).toBe(Infinity);
+    expect(resolveOptions({ shutdownTimeout: 0 }).shutdownTimeout).toBe(0);
+    expect(resolveOptions({ shutdownTimeout: 250, onTaskError })).toEqual({ shutdownTimeout: 250, onTaskError });
+    expect(() => new BackgroundTaskRunner({ shutdownTimeout: Infinity, onTaskError })).not.toThrow();
+  });
+
+  it.each([
+    ['negative', -1, 'got -1.'],
+    ['negative Infinity', -Infinity, 'got -Infinity.'],
+    ['NaN', NaN, 'got NaN.'],
+    ['a string', '100', 'got "100".'],
+    ['null', null, 'got null.'],
+    ['a bigint', 100n, 'got 100.'],
+  ])('rejects a shutdownTimeout that is %s with a TypeError naming the option', (_, shutdownTimeout, got) => {
+    const options = { shutdownTimeout } as unknown as BackgroundTasksModuleOptions;
+    expect(() => resolveOptions(options)).toThrow(TypeError);
+    expect(() => resolveOptions(options)).toThrow(/"shutdownTimeout"/);
+    expect(() => resolveOptions(options)).toThrow(got);
+    expect(() => new BackgroundTaskRunner(options)).toThrow(TypeError);
+    expect(() => new BackgroundTaskRunner(options)).toThrow(/"shutdownTimeout"/);
+  });
+
+  it.each([
+    ['a string', 'log'],
+    ['an object', {}],
+    ['null', null],
+    ['true', true],
+  ])('rejects an onTaskError that is %s with a TypeError naming the option', (_, onTaskError) => {
+    const options = { onTaskError } as unknown as BackgroundTasksModuleOptions;
+    expect(() => resolveOptions(options)).toThrow(TypeError);
+    expect(() => resolveOptions(options)).toThrow(/"onTaskError"/);
+    expect(() => new BackgroundTaskRunner(options)).toThrow(TypeError);
+    expect(() => new BackgroundTaskRunner(options)).toThrow(/"onTaskError"/);
+  });
+
+  it('rejects options that are not an object', () => {
+    for (const options of [null, 'fast', 5]) {
+      expect(() => resolveOptions(options as unknown as BackgroundTasksModuleOptions)).toThrow(TypeError);
+    }
+  });
+});
+
+describe('BackgroundTasks.addTask', () => {
+  it.each([
+    ['undefined', undefined, 'undefined'],
+    ['null', null, 'null'],
+    ['a string', 'str', '"str"'],
+    ['a number', 42, '42'],
+    ['an object', {}, 'object'],
+  ])('throws a TypeError naming %s given instead of a function, and queues nothing', async (_, value, named) => {
+    const runner = new BackgroundTaskRunner();
+    const tasks = requestTasks();
+    const call = () => tasks.addTask(value as never);
+    expect(call).toThrow(TypeError);
+    expect(call).toThrow(named);
+    expect(tasks.queue).toHaveLength(0);
+
+    // Also once a runner is attached, where addTask would start a run.
+    runner.run(tasks);
+    expect(call).toThrow(TypeError);
+    expect(tasks.queue).toHaveLength(0);
+    expect(tasks.running).toBe(false);
+    await flush();
+    expect(errorSpy).not.toHaveBeenCalled();
+  });
+
+  it('queues nothing for a bad call in between good ones', async () => {
+    const runner = new BackgroundTaskRunner();
+    const tasks = requestTasks();
+    const ran: number[] = [];
+    tasks.addTask((n: number) => void ran.push(n), 1);
+    expect(() => tasks.addTask(42 as never)).toThrow(TypeError);
+    tasks.addTask((n: number) => void ran.push(n), 2);
+    expect(tasks.queue).toHaveLength(2);
+    runner.run(tasks);
+    await idle(tasks);
+    await flush();
+    expect(ran).toEqual([1, 2]);
+    expect(errorSpy).not.toHaveBeenCalled();
+  });
+});

@@ -10,6 +10,7 @@ import {
   constructed,
   FeatureModule,
   InjectedController,
+  NoImportFeatureModule,
   OPTIONS_FROM_CONFIG,
   PlainController,
   runs,
@@ -89,6 +90,14 @@ describe('BackgroundTasksModule registration', () => {
     const again = await start(imports());
     await runEach(again, '/injected', labels.slice(10));
     expect(runs.sort()).toEqual(labels.slice(10).sort());
+  });
+
+  it('is global: a module that does not import it can inject BackgroundTasks', async () => {
+    const moduleRef = await Test.createTestingModule({ imports: [BackgroundTasksModule, NoImportFeatureModule] }).compile();
+    const app = moduleRef.createNestApplication({ logger: false });
+    await app.listen(0, '127.0.0.1');
+    await runEach(app, '/injected', ['x']);
+    expect(runs).toEqual(['x']);
   });
 
   it('leaves controllers that do not use BackgroundTasks singletons', async () => {

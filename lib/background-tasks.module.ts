@@ -18,6 +18,6 @@ import { BackgroundTaskRunner } from './task-runner.js';
     backgroundTasksProvider,
     { provide: APP_INTERCEPTOR, useClass: BackgroundTasksInterceptor },
   ],
-  exports: [BackgroundTasks],
+  exports: [BackgroundTasks, BackgroundTaskRunner],
 })
 export class BackgroundTasksModule extends ConfigurableModuleClass {}

@@ -2,4 +2,5 @@ export { BACKGROUND_TASKS_MODULE_OPTIONS } from './background-tasks.module-defin
 export { BackgroundTasksModule } from './background-tasks.module.js';
 export { BackgroundTasks } from './background-tasks.service.js';
 export { Background } from './decorators/background.decorator.js';
+export { BackgroundTaskRunner } from './task-runner.js';
 export type { BackgroundTaskInfo, BackgroundTasksModuleOptions } from './interfaces/index.js';

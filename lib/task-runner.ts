@@ -16,7 +16,7 @@ import type { BackgroundTasksModuleOptions } from './interfaces/background-tasks
 /**
  * Runs the tasks of finished requests: each request's tasks one after
  * another, different requests side by side. Keeps track of what is running
- * so that shutdown can wait for it.
+ * so that shutdown, and {@link BackgroundTaskRunner.whenIdle}, can wait for it.
  */
 @Injectable()
 export class BackgroundTaskRunner implements BeforeApplicationShutdown, OnApplicationShutdown {
@@ -30,7 +30,25 @@ export class BackgroundTaskRunner implements BeforeApplicationShutdown, OnApplic
     this.options = resolveOptions(options);
   }
 
-  /** Works through the request's queue, including tasks added meanwhile. */
+  /**
+   * Resolves once no background task is running or queued. Tasks of requests
+   * whose responses are still being sent are not counted yet.
+   *
+   * @example
+   * ```ts
+   * // A provider whose resource tasks use, closed before the runner drains:
+   * async onModuleDestroy() {
+   *   await this.runner.whenIdle();
+   *   await this.client.close();
+   * }
+   * ```
+   */
+  whenIdle(): Promise<void> {
+    if (this.active.size === 0) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  /** @internal Works through the request's queue, including tasks added meanwhile. */
   run(tasks: BackgroundTasks): void {
     tasks.runner = this;
     if (tasks.running || tasks.queue.length === 0) return;
@@ -92,17 +110,18 @@ export class BackgroundTaskRunner implements BeforeApplicationShutdown, OnApplic
   }
 
   async beforeApplicationShutdown(): Promise<void> {
-    // Drain while every other provider is still up; requests still in flight
-    // are caught by the second wait, once the HTTP server has closed.
+    // Nest runs this phase on global modules last, but still before any
+    // onApplicationShutdown hook: drain here, ahead of those.
     await this.waitForIdle();
   }
 
   async onApplicationShutdown(): Promise<void> {
+    // The HTTP server has closed: drain the tasks of requests that were still in flight.
     const idle = await this.waitForIdle();
     this.shutdownDeadline = undefined;
     if (!idle) {
       this.logger.warn(
-        `Shutdown timeout of ${this.options.shutdownTimeout} ms expired; background tasks left unfinished: ${this.describeUnfinished()}`,
+        `Shutdown timeout of ${this.options.shutdownTimeout} ms expired; running tasks are left to finish, queued ones are dropped: ${this.abandonUnfinished()}`,
       );
     }
   }
@@ -111,7 +130,7 @@ export class BackgroundTaskRunner implements BeforeApplicationShutdown, OnApplic
   private async waitForIdle(): Promise<boolean> {
     this.shutdownDeadline ??= Date.now() + this.options.shutdownTimeout;
     if (this.active.size === 0) return true;
-    const idle = new Promise<true>((resolve) => this.idleWaiters.push(() => resolve(true)));
+    const idle = this.whenIdle().then(() => true as const);
     const remaining = this.shutdownDeadline - Date.now();
     if (remaining === Infinity) return idle;
     let timer: NodeJS.Timeout | undefined;
@@ -131,12 +150,14 @@ export class BackgroundTaskRunner implements BeforeApplicationShutdown, OnApplic
     for (const resolve of waiters) resolve();
   }
 
-  private describeUnfinished(): string {
+  /** Names what is still running, and drops what is queued: the app is going away. */
+  private abandonUnfinished(): string {
     const entries: string[] = [];
     for (const tasks of this.active) {
       const request = `${tasks.method} ${tasks.path}`;
       if (tasks.current) entries.push(`"${taskName(tasks.current)}" (running, ${request})`);
       for (const task of tasks.queue) entries.push(`"${taskName(task)}" (queued, ${request})`);
+      tasks.queue.length = 0;
     }
     return entries.join(', ');
   }

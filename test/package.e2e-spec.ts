@@ -1,0 +1,178 @@
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { copyFile, cp, mkdir, mkdtemp, readdir, realpath, rm, symlink, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, relative } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { promisify } from 'node:util';
+
+const run = promisify(execFile);
+const root = join(import.meta.dirname, '..');
+const tsc = join(root, 'node_modules/typescript/bin/tsc');
+
+/** A consumer that uses the public API as documented; must type-check cleanly. */
+const validConsumer = `
+import 'reflect-metadata';
+import { Controller, Injectable, Module, Post } from '@nestjs/common';
+import {
+  Background,
+  BackgroundTasks,
+  BackgroundTasksModule,
+  type BackgroundTaskInfo,
+  type BackgroundTasksModuleOptions,
+} from 'nestjs-background-tasks';
+
+async function sendEmail(to: string, attempts: number): Promise<void> {
+  void to;
+  void attempts;
+}
+
+@Injectable()
+export class Mailer {
+  constructor(private readonly tasks: BackgroundTasks) {}
+  welcome(to: string): void {
+    this.tasks.addTask(sendEmail, to, 3);
+  }
+}
+
+@Controller()
+export class AppController {
+  @Post('x')
+  x(@Background() tasks: BackgroundTasks): void {
+    tasks.addTask(sendEmail, 'a@example.com', 1);
+    tasks.addTask(() => undefined);
+  }
+}
+
+const options: BackgroundTasksModuleOptions = {
+  shutdownTimeout: 5000,
+  onTaskError: (error: unknown, info: BackgroundTaskInfo) => console.error(info.name, info.path, error),
+};
+
+@Module({
+  imports: [BackgroundTasksModule.forRoot(options)],
+  controllers: [AppController],
+  providers: [Mailer],
+})
+export class AppModule {}
+
+export const asyncModule = BackgroundTasksModule.forRootAsync({ useFactory: () => ({ shutdownTimeout: Infinity }) });
+`;
+
+/** The same from a CommonJS module (require of the ESM build). */
+const validCommonJsConsumer = `import { BackgroundTasks, BackgroundTasksModule } from 'nestjs-background-tasks';
+declare const tasks: BackgroundTasks;
+tasks.addTask((to: string) => to, 'a@example.com');
+export const backgroundTasks = BackgroundTasksModule.forRoot({ shutdownTimeout: 1000 });
+`;
+
+/** Misuses, each of which must be a type error at the line given. */
+const invalidConsumer = `import { BackgroundTasks, BackgroundTasksModule } from 'nestjs-background-tasks';
+declare const tasks: BackgroundTasks;
+tasks.addTask((to: string) => to, 42);
+tasks.addTask((to: string, attempts: number) => to.repeat(attempts), 'a@example.com');
+BackgroundTasksModule.forRoot({ shutdownTimeout: '10s' });
+tasks.addTask((to: string) => to, 'a@example.com', 'extra');
+tasks.queue.length;
+`;
+const expectedErrors = [
+  'invalid.ts:3 TS2345', // wrong argument type
+  'invalid.ts:4 TS2345', // missing argument
+  'invalid.ts:5 TS2322', // bad option
+  'invalid.ts:6 TS2345', // extra argument
+  'invalid.ts:7 TS2339', // @internal members are stripped
+];
+
+describe('npm pack', () => {
+  let tmp: string;
+  let files: string[];
+  let app: string;
+  let installed: string;
+
+  beforeAll(async () => {
+    tmp = await realpath(await mkdtemp(join(tmpdir(), 'bg-tasks-pack-')));
+    // Packs a copy, as prepack rebuilds dist/, which other specs use meanwhile.
+    const source = join(tmp, 'source');
+    await cp(root, source, {
+      recursive: true,
+      filter: (path) => !/^(node_modules|dist|coverage|\.git)$|\.tgz$/.test(relative(root, path)),
+    });
+    await symlink(join(root, 'node_modules'), join(source, 'node_modules'), 'dir');
+    const { stdout } = await run('npm', ['pack', '--json', '--pack-destination', tmp], { cwd: source, timeout: 120_000 });
+    const tarball = join(tmp, (JSON.parse(stdout) as Array<{ filename: string }>)[0].filename);
+    const listing = await run('tar', ['-tzf', tarball]);
+    files = listing.stdout.split('\n').filter(Boolean).map((path) => path.replace(/^package\//, ''));
+
+    // A fresh app: the tarball installed, the repo's packages (Nest 12 and its deps) linked beside it.
+    app = join(tmp, 'app');
+    installed = join(app, 'node_modules/nestjs-background-tasks');
+    await mkdir(installed, { recursive: true });
+    await run('tar', ['-xzf', tarball, '-C', installed, '--strip-components=1']);
+    for (const entry of await readdir(join(root, 'node_modules'))) {
+      if (entry.startsWith('.') || entry === 'nestjs-background-tasks') continue;
+      await symlink(join(root, 'node_modules', entry), join(app, 'node_modules', entry), 'dir');
+    }
+    await writeFile(join(app, 'package.json'), JSON.stringify({ name: 'consumer-app', private: true, type: 'module' }));
+  }, 180_000);
+
+  afterAll(async () => {
+    if (tmp) await rm(tmp, { recursive: true, force: true });
+  });
+
+  it('packs the build, package.json and docs, and no sources or tests', () => {
+    expect(files).toEqual(expect.arrayContaining(['dist/index.js', 'dist/index.d.ts', 'package.json']));
+    // The README comes later; once it exists, it must ship.
+    if (existsSync(join(root, 'README.md'))) expect(files).toContain('README.md');
+    expect(files.filter((path) => !/^(dist\/.+\.(js|d\.ts)|package\.json|README\.md|LICENSE)$/.test(path))).toEqual([]);
+    expect(files.filter((path) => /^(lib|test|sample)\//.test(path) || /\.spec\./.test(path))).toEqual([]);
+  });
+
+  it.each([
+    ['an ES module', 'consumer.mjs', pathToFileURL, 'esm task'],
+    ['a CommonJS', 'consumer.cjs', (path: string) => path, 'cjs task'],
+  ])(
+    'boots a Nest app from %s consumer and runs its task',
+    async (_kind, file, toResolved, task) => {
+      await copyFile(join(import.meta.dirname, 'fixtures', file), join(app, file));
+      const { stdout } = await run(process.execPath, [file], { cwd: app, timeout: 60_000 });
+      const result = JSON.parse(stdout.trim().split('\n').at(-1)!);
+      expect(result).toEqual({
+        resolved: String(toResolved(join(installed, 'dist/index.js'))),
+        status: 201,
+        ran: [task],
+      });
+    },
+    90_000,
+  );
+
+  it('ships declarations that type-check a consumer and reject wrong task arguments', async () => {
+    await writeFile(join(app, 'valid.ts'), validConsumer);
+    await writeFile(join(app, 'valid.cts'), validCommonJsConsumer);
+    await writeFile(join(app, 'invalid.ts'), invalidConsumer);
+    const args = [
+      tsc,
+      '--noEmit',
+      '--strict',
+      '--target', 'es2022',
+      '--module', 'nodenext',
+      '--moduleResolution', 'nodenext',
+      '--experimentalDecorators',
+      '--emitDecoratorMetadata',
+      '--types', 'node',
+      'valid.ts',
+      'valid.cts',
+      'invalid.ts',
+    ];
+    // tsc exits non-zero because of invalid.ts; its report is what matters.
+    const output = await run(process.execPath, args, { cwd: app, timeout: 90_000 }).then(
+      ({ stdout }) => stdout,
+      (error: { stdout?: string }) => error.stdout ?? String(error),
+    );
+    const errors = [...output.matchAll(/^(\S+)\((\d+),\d+\): error (TS\d+)/gm)].map(
+      ([, file, line, code]) => `${file}:${line} ${code}`,
+    );
+    if (errors.join() !== expectedErrors.join()) {
+      throw new Error(`Expected exactly ${expectedErrors.join(', ')}; tsc reported:\n${output}`);
+    }
+  }, 90_000);
+});

@@ -93,6 +93,13 @@ describe('Background task semantics (Express)', () => {
     });
   });
 
+  describe('4. an interceptor that recovers from an error', () => {
+    it('makes the request succeed, so its tasks run', async () => {
+      await request(app.getHttpServer()).post('/recovered').expect(201, { recovered: true });
+      await waitFor('the task', () => events.includes('recovered-task'));
+    });
+  });
+
   describe('5. client disconnects', () => {
     it('still runs the tasks when the handler succeeds after the client has gone', async () => {
       const { port } = app.getHttpServer().address() as AddressInfo;

@@ -2,12 +2,11 @@
 // (Node >= 20.19 loads ES modules synchronously) through the "exports" map.
 'use strict';
 
-require('reflect-metadata');
 const assert = require('node:assert/strict');
 const fs = require('node:fs');
 const path = require('node:path');
-const { Controller, Module, Post } = require('@nestjs/common');
-const { NestFactory } = require('@nestjs/core');
+const { execFile } = require('node:child_process');
+const { promisify } = require('node:util');
 
 const DEADLINE_MS = 10_000;
 
@@ -22,14 +21,6 @@ setTimeout(() => {
   process.exit(1);
 }, 60_000).unref();
 
-async function waitFor(what, probe) {
-  const deadline = Date.now() + DEADLINE_MS;
-  while (!probe()) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${DEADLINE_MS} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-}
-
 async function sameExportsAsImport() {
   const required = require('nestjs-background-tasks');
   const imported = await import('nestjs-background-tasks');
@@ -40,35 +31,15 @@ async function sameExportsAsImport() {
   }
 }
 
+// The same consumer that test/package.e2e-spec.ts runs from the packed tarball,
+// here run against this repository's build.
 async function runsTaskAfterResponse() {
-  const { Background, BackgroundTasksModule } = require('nestjs-background-tasks');
-  const log = [];
-
-  class AppController {
-    x(tasks) {
-      tasks.addTask((message) => log.push(message), 'from cjs');
-      return { ok: true };
-    }
-  }
-  Background()(AppController.prototype, 'x', 0);
-  Reflect.decorate([Post('x')], AppController.prototype, 'x', Object.getOwnPropertyDescriptor(AppController.prototype, 'x'));
-  Controller()(AppController);
-
-  class AppModule {}
-  Module({ imports: [BackgroundTasksModule], controllers: [AppController] })(AppModule);
-
-  const app = await NestFactory.create(AppModule, { logger: ['error', 'warn'] });
-  try {
-    await app.listen(0, '127.0.0.1');
-    const { port } = app.getHttpServer().address();
-    const response = await fetch(`http://127.0.0.1:${port}/x`, { method: 'POST' });
-    assert.equal(response.status, 201, `POST /x answered ${response.status}`);
-    assert.deepEqual(await response.json(), { ok: true });
-    await waitFor('the background task', () => log.length > 0);
-    assert.deepEqual(log, ['from cjs']);
-  } finally {
-    await app.close();
-  }
+  const consumer = path.join(__dirname, '../fixtures/consumer.cjs');
+  const { stdout } = await promisify(execFile)(process.execPath, [consumer], { timeout: DEADLINE_MS });
+  const { resolved, status, ran } = JSON.parse(stdout.trim().split('\n').pop());
+  assert.equal(resolved, path.join(__dirname, '../../dist/index.js'), 'resolved another copy of the package');
+  assert.equal(status, 201, `POST /x answered ${status}`);
+  assert.deepEqual(ran, ['cjs task']);
 }
 
 const checks = [

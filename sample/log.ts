@@ -9,9 +9,9 @@ export function logFile(): string {
   return resolve(process.env.LOG_FILE ?? 'sample/log.txt');
 }
 
-/** FastAPI's `write_notification`: overwrites the log file. */
+/** FastAPI's `write_notification`: overwrites the log file (with a newline, unlike FastAPI, so later lines stay readable). */
 export async function writeNotification(email: string, message = ''): Promise<void> {
-  await writeFile(logFile(), `notification for ${email}: ${message}`);
+  await writeFile(logFile(), `notification for ${email}: ${message}\n`);
 }
 
 /** FastAPI's `write_log`: appends a line to the log file. */

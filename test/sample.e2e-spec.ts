@@ -52,9 +52,9 @@ describe('sample app', () => {
 
       const log = await waitFor('the notification', async () => {
         const text = await readLog();
-        return text.endsWith('some notification') && text;
+        return text.endsWith('some notification\n') && text;
       });
-      expect(log).toBe('notification for alice@example.com: some notification');
+      expect(log).toBe('notification for alice@example.com: some notification\n');
     });
 
     it('keeps the controller a singleton', () => {

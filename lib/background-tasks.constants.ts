@@ -7,4 +7,7 @@ export const BACKGROUND_PARAM_METADATA = 'nestjs-background-tasks:background-par
 /** Default of the `shutdownTimeout` option, in milliseconds. */
 export const DEFAULT_SHUTDOWN_TIMEOUT = 10_000;
 
+/** The longest delay a Node timer can wait; longer ones fire at once. */
+export const MAX_TIMEOUT = 2_147_483_647;
+
 export const LOGGER_CONTEXT = 'BackgroundTasks';

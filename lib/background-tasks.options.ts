@@ -1,22 +1,98 @@
-import { DEFAULT_SHUTDOWN_TIMEOUT } from './background-tasks.constants.js';
-import type { BackgroundTasksModuleOptions } from './interfaces/background-tasks-module-options.interface.js';
+import { DEFAULT_SHUTDOWN_TIMEOUT, MAX_TIMEOUT } from './background-tasks.constants.js';
+import type { BackgroundTaskHook } from './interfaces/background-task-event.interface.js';
+import type {
+  BackgroundTasksMode,
+  BackgroundTasksModuleOptions,
+  BackgroundTasksOverflowPolicy,
+} from './interfaces/background-tasks-module-options.interface.js';
+import { describe } from './utils/describe.js';
 
-export type ResolvedBackgroundTasksOptions = Required<Pick<BackgroundTasksModuleOptions, 'shutdownTimeout'>> &
-  BackgroundTasksModuleOptions;
+export const HOOK_NAMES = [
+  'onTaskQueued',
+  'onTaskStarted',
+  'onTaskSucceeded',
+  'onTaskFailed',
+  'onTaskTimedOut',
+  'onTaskDropped',
+  'onTaskCancelled',
+] as const;
+
+export type HookName = (typeof HOOK_NAMES)[number];
+
+export interface ResolvedBackgroundTasksOptions extends Partial<Record<HookName, BackgroundTaskHook>> {
+  readonly concurrency: number;
+  readonly maxQueued: number;
+  readonly overflow: BackgroundTasksOverflowPolicy;
+  readonly taskTimeout: number;
+  readonly shutdownTimeout: number;
+  readonly mode: BackgroundTasksMode;
+}
+
+const OVERFLOW_POLICIES: readonly BackgroundTasksOverflowPolicy[] = ['reject', 'drop-newest', 'drop-oldest'];
+const MODES: readonly BackgroundTasksMode[] = ['background', 'inline', 'disabled'];
 
 /** Applies defaults and rejects bad options at startup, naming the option. */
 export function resolveOptions(options: BackgroundTasksModuleOptions = {}): ResolvedBackgroundTasksOptions {
   if (options === null || typeof options !== 'object') {
-    throw new TypeError(`BackgroundTasksModule: options must be an object, got ${String(options)}.`);
+    throw new TypeError(`BackgroundTasksModule: options must be an object, got ${describe(options)}.`);
   }
-  const { shutdownTimeout = DEFAULT_SHUTDOWN_TIMEOUT, onTaskError } = options;
-  if (typeof shutdownTimeout !== 'number' || Number.isNaN(shutdownTimeout) || shutdownTimeout < 0) {
-    throw new TypeError(
-      `BackgroundTasksModule: option "shutdownTimeout" must be a non-negative number of milliseconds (or Infinity), got ${typeof shutdownTimeout === 'string' ? JSON.stringify(shutdownTimeout) : String(shutdownTimeout)}.`,
-    );
+  // Defaults apply to undefined only: null is a mistake worth reporting.
+  const {
+    concurrency = Infinity,
+    maxQueued = Infinity,
+    overflow = 'reject',
+    taskTimeout = Infinity,
+    shutdownTimeout = DEFAULT_SHUTDOWN_TIMEOUT,
+    mode = 'background',
+  } = options;
+  const resolved: ResolvedBackgroundTasksOptions = {
+    concurrency: checkCount(concurrency, 'concurrency'),
+    maxQueued: checkCount(maxQueued, 'maxQueued'),
+    overflow: checkOneOf(overflow, OVERFLOW_POLICIES, 'overflow'),
+    taskTimeout: checkTimeout(taskTimeout, optionName('taskTimeout')),
+    shutdownTimeout: checkShutdownTimeout(shutdownTimeout),
+    mode: checkOneOf(mode, MODES, 'mode'),
+  };
+  for (const name of HOOK_NAMES) {
+    const hook = options[name];
+    if (hook === undefined) continue;
+    if (typeof hook !== 'function') {
+      throw new TypeError(`${optionName(name)} must be a function, got ${describe(hook)}.`);
+    }
+    (resolved as Record<HookName, BackgroundTaskHook>)[name] = hook;
   }
-  if (onTaskError !== undefined && typeof onTaskError !== 'function') {
-    throw new TypeError(`BackgroundTasksModule: option "onTaskError" must be a function, got ${typeof onTaskError}.`);
-  }
-  return { ...options, shutdownTimeout };
+  return resolved;
+}
+
+/**
+ * A task timeout: a positive number of milliseconds that timers can wait
+ * (larger ones would fire at once), or `Infinity` for none.
+ */
+export function checkTimeout(value: unknown, what: string): number {
+  if (value === Infinity || (typeof value === 'number' && value > 0 && value <= MAX_TIMEOUT)) return value;
+  throw new TypeError(
+    `${what} must be a positive number of milliseconds, at most ${MAX_TIMEOUT}, or Infinity; got ${describe(value)}.`,
+  );
+}
+
+function checkShutdownTimeout(value: unknown): number {
+  if (value === Infinity || (typeof value === 'number' && value >= 0 && value <= MAX_TIMEOUT)) return value;
+  throw new TypeError(
+    `${optionName('shutdownTimeout')} must be a non-negative number of milliseconds, at most ${MAX_TIMEOUT}, or Infinity; got ${describe(value)}.`,
+  );
+}
+
+function checkCount(value: unknown, name: string): number {
+  if (value === Infinity || (typeof value === 'number' && Number.isInteger(value) && value > 0)) return value;
+  throw new TypeError(`${optionName(name)} must be a positive integer or Infinity, got ${describe(value)}.`);
+}
+
+function checkOneOf<T extends string>(value: unknown, allowed: readonly T[], name: string): T {
+  if (allowed.includes(value as T)) return value as T;
+  const choices = allowed.map((choice) => `'${choice}'`).join(', ');
+  throw new TypeError(`${optionName(name)} must be one of ${choices}; got ${describe(value)}.`);
+}
+
+function optionName(name: string): string {
+  return `BackgroundTasksModule: option "${name}"`;
 }

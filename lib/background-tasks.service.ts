@@ -1,10 +1,10 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { checkTimeout } from './background-tasks.options.js';
+import { BackgroundTask } from './background-task.js';
+import type { BackgroundTaskContext } from './interfaces/background-task-context.interface.js';
+import type { BackgroundTaskOptions } from './interfaces/background-task-options.interface.js';
 import type { BackgroundTaskRunner } from './task-runner.js';
-
-/** A task function and the arguments it will be called with. */
-export interface BackgroundTask {
-  readonly fn: (...args: never[]) => unknown;
-  readonly args: readonly unknown[];
-}
+import { describe } from './utils/describe.js';
 
 /**
  * The background tasks of one request: FastAPI's `BackgroundTasks`.
@@ -12,23 +12,44 @@ export interface BackgroundTask {
  * Everything that handles a request (controller, services, guards, pipes,
  * interceptors, `@Background()` parameters) gets the same instance. Its
  * tasks run one after another, in the order added, once the response has
- * been sent, and only when the request succeeded.
+ * been sent, and only when the request succeeded (unless added with
+ * `always`).
  */
 export class BackgroundTasks {
-  /** @internal Tasks not started yet, in order. */
-  readonly queue: BackgroundTask[] = [];
-  /** @internal Set by the interceptor that will flush this request. */
+  /**
+   * Runs this request's tasks side by side instead of one after another.
+   * Set it before the response is done. The module's `concurrency` still
+   * applies.
+   */
+  concurrent = false;
+
+  /** @internal Tasks not handed to the runner yet, in order; some may have ended meanwhile. */
+  queue: BackgroundTask[] = [];
+  /** @internal How the handler ended: decides which tasks run. */
+  outcome: 'pending' | 'succeeded' | 'failed' = 'pending';
+  /** @internal Set by the interceptor that decides the outcome. */
   claimed = false;
-  /** @internal Set once the response is done; new tasks then start at once. */
-  runner?: BackgroundTaskRunner;
   /** @internal True while the runner works through the queue. */
-  running = false;
-  /** @internal The task being run, if any. */
-  current?: BackgroundTask;
-  /** @internal */
-  method = '';
-  /** @internal */
-  path = '';
+  draining = false;
+  /** @internal Tasks accepted and not ended, for inline mode. */
+  pending = 0;
+  /** @internal Set by the interceptor, when the request gives no response. */
+  response?: ServerResponse;
+  /** @internal Set once the outcome is known and the response is done. */
+  settled = false;
+  private watched = false;
+  private closed = false;
+  private named?: Map<string, BackgroundTask>;
+  private drainedWaiters?: Array<() => void>;
+
+  /** @internal Created by the module, once per request. */
+  constructor(
+    private readonly runner: BackgroundTaskRunner,
+    private readonly request: object,
+  ) {
+    // Express links the response to its request; the interceptor supplies it elsewhere.
+    this.response = (request as { res?: ServerResponse }).res;
+  }
 
   /**
    * Schedules `fn(...args)` to run after the response has been sent.
@@ -37,21 +58,153 @@ export class BackgroundTasks {
    * starts, and any other return value is ignored.
    *
    * @throws {TypeError} when `fn` is not a function.
+   * @throws {BackgroundTasksQueueFullException} when the queue is full and `overflow` is `'reject'`.
    */
   addTask<Args extends unknown[]>(fn: (...args: Args) => unknown, ...args: NoInfer<Args>): void {
-    if (typeof fn !== 'function') {
-      throw new TypeError(`BackgroundTasks.addTask() expects a function as its first argument, got ${describe(fn)}.`);
+    if (typeof fn !== 'function') throw notAFunction('addTask', 'first', fn);
+    this.add(new BackgroundTask(fn, args, this, undefined, false, this.runner.options.taskTimeout, false));
+  }
+
+  /**
+   * Like {@link addTask}, with options for this task. `fn` receives a
+   * {@link BackgroundTaskContext} (its abort signal and name) before `args`.
+   *
+   * @example
+   * ```ts
+   * tasks.addTaskWithOptions(
+   *   { name: 'reindex', timeout: 5_000 },
+   *   ({ signal }, id: string) => this.search.reindex(id, { signal }),
+   *   product.id,
+   * );
+   * ```
+   *
+   * @throws {TypeError} when `fn` is not a function, or an option is invalid.
+   * @throws {BackgroundTasksQueueFullException} when the queue is full and `overflow` is `'reject'`.
+   */
+  addTaskWithOptions<Args extends unknown[]>(
+    options: BackgroundTaskOptions,
+    fn: (context: BackgroundTaskContext, ...args: Args) => unknown,
+    ...args: NoInfer<Args>
+  ): void {
+    const { name, always = false, timeout = this.runner.options.taskTimeout } = checkTaskOptions(options);
+    if (typeof fn !== 'function') throw notAFunction('addTaskWithOptions', 'second', fn);
+    const task = new BackgroundTask(fn, args, this, name, always, timeout, true);
+    if (name !== undefined) {
+      const replaced = this.named?.get(name);
+      if (replaced?.state === 'queued') this.runner.cancel(replaced, 'replaced');
     }
-    this.queue.push({ fn, args } as BackgroundTask);
-    if (this.runner !== undefined && !this.running) {
-      this.runner.run(this);
-    }
+    if (this.add(task) && name !== undefined) (this.named ??= new Map()).set(name, task);
+  }
+
+  /**
+   * Cancels the task of this request with that `name` option, if it has not
+   * started yet.
+   *
+   * @returns whether a task was cancelled.
+   */
+  cancel(name: string): boolean {
+    const task = this.named?.get(name);
+    if (task?.state !== 'queued') return false;
+    this.runner.cancel(task, 'cancelled');
+    return true;
+  }
+
+  /** @internal HTTP method of the request. */
+  get method(): string {
+    return (this.request as IncomingMessage).method ?? '';
+  }
+
+  /** @internal Path of the request, without its query string. */
+  get path(): string {
+    const url = (this.request as { originalUrl?: string }).originalUrl ?? (this.request as IncomingMessage).url ?? '';
+    return url.split('?', 1)[0];
+  }
+
+  /** @internal Called by the interceptor when the handler has finished. */
+  handlerFinished(succeeded: boolean): void {
+    this.outcome = succeeded ? 'succeeded' : 'failed';
+    if (this.closed) this.settle();
+  }
+
+  /** @internal Inline mode: runs the tasks now, and resolves when they have ended. */
+  runNow(succeeded: boolean): Promise<void> {
+    this.outcome = succeeded ? 'succeeded' : 'failed';
+    this.settle();
+    if (this.pending === 0) return Promise.resolve();
+    return new Promise((resolve) => (this.drainedWaiters ??= []).push(resolve));
+  }
+
+  /** @internal The next task to run, if any. */
+  takeNext(): BackgroundTask | undefined {
+    let task = this.queue.shift();
+    while (task !== undefined && task.state !== 'queued') task = this.queue.shift();
+    return task;
+  }
+
+  /** @internal All tasks still to run. */
+  takeAll(): BackgroundTask[] {
+    const tasks = this.queue.filter((task) => task.state === 'queued');
+    this.queue = [];
+    return tasks;
+  }
+
+  /** @internal Called by the runner whenever one of this request's tasks ends. */
+  taskEnded(): void {
+    if (--this.pending > 0 || this.drainedWaiters === undefined) return;
+    const waiters = this.drainedWaiters;
+    this.drainedWaiters = undefined;
+    for (const resolve of waiters) resolve();
+  }
+
+  /** Returns whether the task was accepted. */
+  private add(task: BackgroundTask): boolean {
+    if (!this.runner.accept(task)) return false;
+    this.queue.push(task);
+    if (this.settled) this.runner.release(this);
+    else if (!this.watched) this.watch();
+    return true;
+  }
+
+  private watch(): void {
+    const response = this.response;
+    if (response === undefined) return;
+    this.watched = true;
+    // 'close' follows 'finish', and is the only event when the client aborted.
+    if (response.closed) this.responseClosed();
+    else response.once('close', () => this.responseClosed());
+  }
+
+  private responseClosed(): void {
+    this.closed = true;
+    // Unless an interceptor waits for the handler, nothing else is coming:
+    // a guard, or the client, ended the request before the handler ran.
+    if (this.outcome !== 'pending' || !this.claimed) this.settle();
+  }
+
+  private settle(): void {
+    if (this.settled) return;
+    this.settled = true;
+    if (this.outcome === 'pending') this.outcome = 'failed';
+    this.runner.settle(this);
   }
 }
 
-function describe(value: unknown): string {
-  if (value === null) return 'null';
-  if (typeof value === 'object') return `an object (${Object.prototype.toString.call(value).slice(8, -1)})`;
-  if (typeof value === 'string') return `a string (${JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value)})`;
-  return `${typeof value} (${String(value)})`;
+function notAFunction(method: string, position: string, value: unknown): TypeError {
+  return new TypeError(`BackgroundTasks.${method}() expects a function as its ${position} argument, got ${describe(value)}.`);
+}
+
+function checkTaskOptions(options: BackgroundTaskOptions): BackgroundTaskOptions {
+  const where = 'BackgroundTasks.addTaskWithOptions(): option';
+  if (options === null || typeof options !== 'object') {
+    throw new TypeError(`BackgroundTasks.addTaskWithOptions() expects an options object first, got ${describe(options)}.`);
+  }
+  const { name, always, timeout } = options;
+  if (name !== undefined && (typeof name !== 'string' || name === '')) {
+    throw new TypeError(`${where} "name" must be a non-empty string, got ${describe(name)}.`);
+  }
+  if (always !== undefined && typeof always !== 'boolean') {
+    throw new TypeError(`${where} "always" must be a boolean, got ${describe(always)}.`);
+  }
+  if (timeout !== undefined) checkTimeout(timeout, `${where} "timeout"`);
+  return options;
 }

@@ -1,5 +1,6 @@
 import { REQUEST_TASKS } from './background-tasks.constants.js';
 import { BackgroundTasks } from './background-tasks.service.js';
+import type { BackgroundTaskRunner } from './task-runner.js';
 
 interface TaskCarrier {
   [REQUEST_TASKS]?: BackgroundTasks | null;
@@ -22,7 +23,7 @@ export function markRequestWithoutTasks(request: object): void {
  * The one {@link BackgroundTasks} of a request, created on first use. This is
  * what the REQUEST-scoped provider and `@Background()` both return.
  */
-export function getRequestTasks(request: object): BackgroundTasks {
+export function getRequestTasks(request: object, runner: BackgroundTaskRunner): BackgroundTasks {
   const carrier = request as TaskCarrier;
   const tasks = carrier[REQUEST_TASKS];
   if (tasks) return tasks;
@@ -33,5 +34,5 @@ export function getRequestTasks(request: object): BackgroundTasks {
         'or take it as a @Background() handler parameter, so that the request is prepared to run tasks.',
     );
   }
-  return (carrier[REQUEST_TASKS] = new BackgroundTasks());
+  return (carrier[REQUEST_TASKS] = new BackgroundTasks(runner, request));
 }

@@ -1,136 +1,295 @@
-import {
-  BeforeApplicationShutdown,
-  Inject,
-  Injectable,
-  Logger,
-  OnApplicationShutdown,
-  Optional,
-} from '@nestjs/common';
-import { LOGGER_CONTEXT } from './background-tasks.constants.js';
+import { BeforeApplicationShutdown, Inject, Injectable, OnApplicationShutdown, Optional } from '@nestjs/common';
+import { performance } from 'node:perf_hooks';
+import { BackgroundTasksQueueFullException } from './background-tasks-queue-full.exception.js';
 import { BACKGROUND_TASKS_MODULE_OPTIONS } from './background-tasks.module-definition.js';
 import { resolveOptions, type ResolvedBackgroundTasksOptions } from './background-tasks.options.js';
-import type { BackgroundTask, BackgroundTasks } from './background-tasks.service.js';
-import type { BackgroundTaskInfo } from './interfaces/background-task-info.interface.js';
+import type { BackgroundTasks } from './background-tasks.service.js';
+import type { BackgroundTask } from './background-task.js';
+import type { BackgroundTaskCancelReason, BackgroundTaskDropReason } from './interfaces/background-task-event.interface.js';
+import type { BackgroundTaskStats } from './interfaces/background-task-stats.interface.js';
 import type { BackgroundTasksModuleOptions } from './interfaces/background-tasks-module-options.interface.js';
+import { TaskReporter } from './task-reporter.js';
+import { isThenable } from './utils/is-thenable.js';
+
+type Outcome = 'succeeded' | 'failed' | 'timed-out';
+type Counters = { -readonly [K in keyof BackgroundTaskStats]: BackgroundTaskStats[K] };
 
 /**
  * Runs the tasks of finished requests: each request's tasks one after
- * another, different requests side by side. Keeps track of what is running
- * so that shutdown, and {@link BackgroundTaskRunner.whenIdle}, can wait for it.
+ * another (or side by side, if it asked to be `concurrent`), different
+ * requests side by side, at most `concurrency` at once. Counts every task
+ * from the moment it is added, so that {@link stats}, {@link whenIdle} and
+ * shutdown see it.
  */
 @Injectable()
 export class BackgroundTaskRunner implements BeforeApplicationShutdown, OnApplicationShutdown {
-  private readonly logger = new Logger(LOGGER_CONTEXT);
-  private readonly options: ResolvedBackgroundTasksOptions;
-  private readonly active = new Set<BackgroundTasks>();
-  private idleWaiters: Array<() => void> = [];
+  /** @internal */
+  readonly options: ResolvedBackgroundTasksOptions;
+  private readonly reporter: TaskReporter;
+  private readonly counters: Counters = {
+    queued: 0,
+    running: 0,
+    succeeded: 0,
+    failed: 0,
+    timedOut: 0,
+    dropped: 0,
+    cancelled: 0,
+  };
+  /** Queued tasks of every request, oldest first, for `'drop-oldest'` and shutdown. */
+  private oldest?: BackgroundTask;
+  private newest?: BackgroundTask;
+  private readonly runningTasks = new Set<BackgroundTask>();
+  /** Slots taken by running tasks, and by tasks about to start. */
+  private slotsInUse = 0;
+  private slotWaiters: Array<() => void> = [];
+  /** Tasks of requests that are done, not ended yet: what shutdown waits for before the server closes. */
+  private released = 0;
+  private idleWaiters: Array<{ readonly idle: () => boolean; readonly resolve: () => void }> = [];
   private shutdownDeadline?: number;
 
   constructor(@Optional() @Inject(BACKGROUND_TASKS_MODULE_OPTIONS) options?: BackgroundTasksModuleOptions) {
     this.options = resolveOptions(options);
+    this.reporter = new TaskReporter(this.options);
+  }
+
+  /** A snapshot of the task counters. */
+  stats(): BackgroundTaskStats {
+    return { ...this.counters };
   }
 
   /**
-   * Resolves once no background task is running or queued. Tasks of requests
-   * whose responses are still being sent are not counted yet.
+   * Resolves once no task is queued or running: every task added so far,
+   * including those of requests whose responses are still being sent, has
+   * ended. In e2e tests, await it after the requests.
    *
    * @example
    * ```ts
-   * // A provider whose resource tasks use, closed before the runner drains:
-   * async onModuleDestroy() {
-   *   await this.runner.whenIdle();
-   *   await this.client.close();
-   * }
+   * await request(app.getHttpServer()).post('/signup').expect(201);
+   * await app.get(BackgroundTaskRunner).whenIdle();
+   * expect(mailer.sent).toHaveLength(1);
    * ```
    */
   whenIdle(): Promise<void> {
-    if (this.active.size === 0) return Promise.resolve();
-    return new Promise((resolve) => this.idleWaiters.push(resolve));
+    return this.waitUntil(this.isIdle);
   }
 
-  /** @internal Works through the request's queue, including tasks added meanwhile. */
-  run(tasks: BackgroundTasks): void {
-    tasks.runner = this;
-    if (tasks.running || tasks.queue.length === 0) return;
-    tasks.running = true;
-    this.active.add(tasks);
-    void this.drain(tasks);
+  /**
+   * @internal Counts a task the moment it is added, applying `maxQueued`.
+   * Returns false when the task was dropped instead.
+   */
+  accept(task: BackgroundTask): boolean {
+    const { maxQueued, overflow } = this.options;
+    if (this.counters.queued >= maxQueued) {
+      if (overflow === 'reject') throw new BackgroundTasksQueueFullException(task.name, maxQueued);
+      if (overflow === 'drop-oldest') {
+        this.dropOnOverflow(this.oldest!);
+      } else {
+        this.enqueue(task);
+        this.dropOnOverflow(task);
+        return false;
+      }
+    }
+    this.enqueue(task);
+    return true;
   }
 
-  /** Never rejects: every task error is caught and reported. */
+  /** @internal Takes over the tasks of a request that is done. */
+  settle(tasks: BackgroundTasks): void {
+    this.released += tasks.pending;
+    this.release(tasks);
+  }
+
+  /** @internal Starts, or drops, the queued tasks of a request that is done. */
+  release(tasks: BackgroundTasks): void {
+    const { mode } = this.options;
+    if (mode === 'disabled' || tasks.outcome === 'failed') {
+      const reason = mode === 'disabled' ? 'disabled' : 'request-failed';
+      for (const task of tasks.queue) {
+        if (task.state === 'queued' && (reason === 'disabled' || !task.always)) this.drop(task, reason);
+      }
+    }
+    if (tasks.concurrent) {
+      for (const task of tasks.takeAll()) void this.runWhenSlotFree(task);
+    } else if (!tasks.draining) {
+      tasks.draining = true;
+      void this.drain(tasks);
+    }
+  }
+
+  /** @internal Ends a task that has not started. */
+  cancel(task: BackgroundTask, reason: BackgroundTaskCancelReason): void {
+    this.unlink(task, 'cancelled');
+    this.counters.cancelled++;
+    this.reporter.emit('onTaskCancelled', task, { reason });
+    this.ended(task);
+  }
+
+  /** Runs a request's tasks one after another. Never rejects. */
   private async drain(tasks: BackgroundTasks): Promise<void> {
     try {
-      for (let task = tasks.queue.shift(); task !== undefined; task = tasks.queue.shift()) {
-        tasks.current = task;
-        try {
-          const result = (task.fn as (...args: unknown[]) => unknown)(...task.args);
-          if (isThenable(result)) await result;
-        } catch (error) {
-          this.reportSafely(error, task, tasks);
-        }
+      for (let task = tasks.takeNext(); task !== undefined; task = tasks.takeNext()) {
+        const running = this.runWhenSlotFree(task);
+        if (running !== undefined) await running;
       }
     } finally {
-      tasks.current = undefined;
-      tasks.running = false;
-      this.active.delete(tasks);
-      if (this.active.size === 0) this.notifyIdle();
+      tasks.draining = false;
     }
   }
 
-  private reportSafely(error: unknown, task: BackgroundTask, tasks: BackgroundTasks): void {
-    try {
-      this.report(error, task, tasks);
-    } catch {
-      // A logger that throws must not stop the request's other tasks.
+  /** Returns a promise only if the task has to wait for a slot, or is async. */
+  private runWhenSlotFree(task: BackgroundTask): Promise<void> | undefined {
+    if (this.slotsInUse < this.options.concurrency) {
+      this.slotsInUse++;
+      return this.start(task);
     }
-  }
-
-  private report(error: unknown, task: BackgroundTask, tasks: BackgroundTasks): void {
-    const info: BackgroundTaskInfo = { name: taskName(task), args: task.args, method: tasks.method, path: tasks.path };
-    this.logger.error(
-      `Background task "${info.name}" of ${info.method} ${info.path} failed: ${errorMessage(error)}`,
-      error instanceof Error ? error.stack : undefined,
+    return new Promise<void>((resolve) => this.slotWaiters.push(resolve)).then(() =>
+      // It may have been cancelled or dropped while it waited.
+      task.state === 'queued' ? this.start(task) : this.releaseSlot(),
     );
-    const { onTaskError } = this.options;
-    if (onTaskError === undefined) return;
-    try {
-      const result = onTaskError(error, info);
-      if (isThenable(result)) result.then(undefined, (hookError) => this.reportHookErrorSafely(hookError));
-    } catch (hookError) {
-      this.reportHookErrorSafely(hookError);
-    }
   }
 
-  private reportHookErrorSafely(error: unknown): void {
+  private releaseSlot(): void {
+    const next = this.slotWaiters.shift();
+    // The slot passes straight to the next waiter, so nothing can take it in between.
+    if (next !== undefined) next();
+    else this.slotsInUse--;
+  }
+
+  /** Runs the task; returns a promise that settles when it ends, if it is async. */
+  private start(task: BackgroundTask): Promise<void> | undefined {
+    this.unlink(task, 'running');
+    this.counters.running++;
+    this.runningTasks.add(task);
+    task.startedAt = performance.now();
+    this.reporter.emit('onTaskStarted', task);
+    let result: unknown;
     try {
-      this.logger.error(`onTaskError threw: ${errorMessage(error)}`, error instanceof Error ? error.stack : undefined);
-    } catch {
-      // Nothing is left to report to.
+      result = task.invoke();
+    } catch (error) {
+      this.finish(task, 'failed', error);
+      return undefined;
     }
+    if (!isThenable(result)) {
+      this.finish(task, 'succeeded');
+      return undefined;
+    }
+    return new Promise<void>((resolve) => {
+      let timer: NodeJS.Timeout | undefined;
+      const end = (outcome: Outcome, error?: unknown) => {
+        // A task that timed out may still settle later: it has been reported already.
+        if (task.state !== 'running') return;
+        clearTimeout(timer);
+        this.finish(task, outcome, error);
+        resolve();
+      };
+      if (task.timeout !== Infinity) {
+        timer = setTimeout(() => end('timed-out', timeoutError(task)), task.timeout);
+      }
+      try {
+        result.then(
+          () => end('succeeded'),
+          (error: unknown) => end('failed', error),
+        );
+      } catch (error) {
+        // A thenable whose then() throws.
+        end('failed', error);
+      }
+    });
+  }
+
+  private finish(task: BackgroundTask, outcome: Outcome, error?: unknown): void {
+    task.state = outcome;
+    this.counters.running--;
+    this.runningTasks.delete(task);
+    this.releaseSlot();
+    const duration = performance.now() - task.startedAt;
+    if (outcome === 'succeeded') {
+      this.counters.succeeded++;
+      this.reporter.emit('onTaskSucceeded', task, { duration });
+    } else if (outcome === 'failed') {
+      this.counters.failed++;
+      this.reporter.failed(task, error, duration);
+    } else {
+      task.controller?.abort(error);
+      this.counters.timedOut++;
+      this.reporter.timedOut(task, error as DOMException, duration);
+    }
+    this.ended(task);
+  }
+
+  private drop(task: BackgroundTask, reason: BackgroundTaskDropReason): void {
+    this.unlink(task, 'dropped');
+    this.counters.dropped++;
+    this.reporter.emit('onTaskDropped', task, { reason });
+    this.ended(task);
+  }
+
+  private dropOnOverflow(task: BackgroundTask): void {
+    this.unlink(task, 'dropped');
+    this.counters.dropped++;
+    this.reporter.droppedOnOverflow(task);
+    this.ended(task);
+  }
+
+  private enqueue(task: BackgroundTask): void {
+    task.older = this.newest;
+    if (this.newest === undefined) this.oldest = task;
+    else this.newest.newer = task;
+    this.newest = task;
+    this.counters.queued++;
+    task.owner.pending++;
+    if (task.owner.settled) this.released++;
+    this.reporter.emit('onTaskQueued', task);
+  }
+
+  /** Takes a task out of the queued list, into its next state. */
+  private unlink(task: BackgroundTask, state: BackgroundTask['state']): void {
+    const { older, newer } = task;
+    if (older === undefined) this.oldest = newer;
+    else older.newer = newer;
+    if (newer === undefined) this.newest = older;
+    else newer.older = older;
+    task.older = task.newer = undefined;
+    task.state = state;
+    this.counters.queued--;
+  }
+
+  private ended(task: BackgroundTask): void {
+    if (task.owner.settled) this.released--;
+    task.owner.taskEnded();
+    if (this.idleWaiters.length === 0) return;
+    const waiters = this.idleWaiters;
+    this.idleWaiters = waiters.filter((waiter) => !waiter.idle());
+    for (const waiter of waiters) if (waiter.idle()) waiter.resolve();
+  }
+
+  private readonly isIdle = (): boolean => this.counters.queued === 0 && this.counters.running === 0;
+  private readonly isReleasedIdle = (): boolean => this.released === 0;
+
+  private waitUntil(idle: () => boolean): Promise<void> {
+    if (idle()) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push({ idle, resolve }));
   }
 
   async beforeApplicationShutdown(): Promise<void> {
     // Nest runs this phase on global modules last, but still before any
-    // onApplicationShutdown hook: drain here, ahead of those.
-    await this.waitForIdle();
+    // onApplicationShutdown hook: drain here, ahead of those. Requests in
+    // flight may take long; their tasks wait until the server has closed.
+    await this.waitForIdle(this.isReleasedIdle);
   }
 
   async onApplicationShutdown(): Promise<void> {
     // The HTTP server has closed: drain the tasks of requests that were still in flight.
-    const idle = await this.waitForIdle();
+    const idle = await this.waitForIdle(this.isIdle);
     this.shutdownDeadline = undefined;
-    if (!idle) {
-      this.logger.warn(
-        `Shutdown timeout of ${this.options.shutdownTimeout} ms expired; running tasks are left to finish, queued ones are dropped: ${this.abandonUnfinished()}`,
-      );
-    }
+    if (!idle) this.abandonUnfinished();
   }
 
-  /** Resolves `true` once no task runs, or `false` at the shutdown deadline. */
-  private async waitForIdle(): Promise<boolean> {
+  /** Resolves `true` once idle, or `false` at the shutdown deadline. */
+  private async waitForIdle(isIdle: () => boolean): Promise<boolean> {
     this.shutdownDeadline ??= Date.now() + this.options.shutdownTimeout;
-    if (this.active.size === 0) return true;
-    const idle = this.whenIdle().then(() => true as const);
+    if (isIdle()) return true;
+    const idle = this.waitUntil(isIdle).then(() => true as const);
     const remaining = this.shutdownDeadline - Date.now();
     if (remaining === Infinity) return idle;
     let timer: NodeJS.Timeout | undefined;
@@ -144,39 +303,23 @@ export class BackgroundTaskRunner implements BeforeApplicationShutdown, OnApplic
     }
   }
 
-  private notifyIdle(): void {
-    const waiters = this.idleWaiters;
-    this.idleWaiters = [];
-    for (const resolve of waiters) resolve();
-  }
-
-  /** Names what is still running, and drops what is queued: the app is going away. */
-  private abandonUnfinished(): string {
+  /** The app is going away: abort what runs, drop what waits, and name them all. */
+  private abandonUnfinished(): void {
     const entries: string[] = [];
-    for (const tasks of this.active) {
-      const request = `${tasks.method} ${tasks.path}`;
-      if (tasks.current) entries.push(`"${taskName(tasks.current)}" (running, ${request})`);
-      for (const task of tasks.queue) entries.push(`"${taskName(task)}" (queued, ${request})`);
-      tasks.queue.length = 0;
+    for (const task of this.runningTasks) entries.push(`"${task.name}" (running, ${task.owner.method} ${task.owner.path})`);
+    for (let task = this.oldest; task !== undefined; task = task.newer) {
+      entries.push(`"${task.name}" (queued, ${task.owner.method} ${task.owner.path})`);
     }
-    return entries.join(', ');
+    this.reporter.warn(
+      `Shutdown timeout of ${this.options.shutdownTimeout} ms expired; running tasks have their signal aborted, queued ones are dropped: ${entries.join(', ')}`,
+    );
+    for (const task of this.runningTasks) {
+      task.controller?.abort(new DOMException('The application is shutting down.', 'AbortError'));
+    }
+    while (this.oldest !== undefined) this.drop(this.oldest, 'shutdown');
   }
 }
 
-function taskName(task: BackgroundTask): string {
-  return task.fn.name || 'anonymous';
-}
-
-function errorMessage(error: unknown): string {
-  if (error instanceof Error) return error.message;
-  try {
-    return String(error);
-  } catch {
-    // Objects without a prototype cannot become strings.
-    return Object.prototype.toString.call(error);
-  }
-}
-
-function isThenable(value: unknown): value is PromiseLike<unknown> {
-  return value !== null && (typeof value === 'object' || typeof value === 'function') && typeof (value as PromiseLike<unknown>).then === 'function';
+function timeoutError(task: BackgroundTask): DOMException {
+  return new DOMException(`Background task "${task.name}" timed out after ${task.timeout} ms.`, 'TimeoutError');
 }

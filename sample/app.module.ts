@@ -6,7 +6,7 @@ import { SubscriptionsModule } from './subscriptions/subscriptions.module.js';
 @Module({
   imports: [
     // Once, in the root module: BackgroundTasks is then injectable everywhere.
-    // Use BackgroundTasksModule.forRoot({ shutdownTimeout, onTaskError }) to change the defaults.
+    // Use BackgroundTasksModule.forRoot({ concurrency, taskTimeout, onTaskFailed, … }) to change the defaults.
     BackgroundTasksModule,
     NotificationsModule,
     SubscriptionsModule,

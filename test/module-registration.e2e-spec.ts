@@ -110,11 +110,24 @@ describe('BackgroundTasksModule registration', () => {
     expect(constructed).toEqual({ singleton: 1, injected: 3 });
   });
 
+  const shutdownTimeoutRule = 'must be a non-negative number of milliseconds, at most 2147483647, or Infinity; got';
+  const timeoutRule = 'must be a positive number of milliseconds, at most 2147483647, or Infinity; got';
   it.each([
-    [{ shutdownTimeout: -1 }, 'option "shutdownTimeout" must be a non-negative number of milliseconds (or Infinity), got -1'],
-    [{ shutdownTimeout: '10s' }, 'option "shutdownTimeout" must be a non-negative number of milliseconds (or Infinity), got "10s"'],
-    [{ shutdownTimeout: Number.NaN }, 'option "shutdownTimeout" must be a non-negative number of milliseconds (or Infinity), got NaN'],
-    [{ onTaskError: 'log' }, 'option "onTaskError" must be a function, got string'],
+    [{ shutdownTimeout: -1 }, `option "shutdownTimeout" ${shutdownTimeoutRule} number (-1)`],
+    [{ shutdownTimeout: '10s' }, `option "shutdownTimeout" ${shutdownTimeoutRule} a string ("10s")`],
+    [{ shutdownTimeout: Number.NaN }, `option "shutdownTimeout" ${shutdownTimeoutRule} number (NaN)`],
+    [{ shutdownTimeout: 2 ** 31 }, `option "shutdownTimeout" ${shutdownTimeoutRule} number (2147483648)`],
+    [{ taskTimeout: -5 }, `option "taskTimeout" ${timeoutRule} number (-5)`],
+    [{ taskTimeout: 0 }, `option "taskTimeout" ${timeoutRule} number (0)`],
+    [{ taskTimeout: '1m' }, `option "taskTimeout" ${timeoutRule} a string ("1m")`],
+    [{ concurrency: 'many' }, 'option "concurrency" must be a positive integer or Infinity, got a string ("many")'],
+    [{ concurrency: 0 }, 'option "concurrency" must be a positive integer or Infinity, got number (0)'],
+    [{ concurrency: 2.5 }, 'option "concurrency" must be a positive integer or Infinity, got number (2.5)'],
+    [{ maxQueued: -1 }, 'option "maxQueued" must be a positive integer or Infinity, got number (-1)'],
+    [{ overflow: 'drop' }, `option "overflow" must be one of 'reject', 'drop-newest', 'drop-oldest'; got a string ("drop")`],
+    [{ mode: 'sync' }, `option "mode" must be one of 'background', 'inline', 'disabled'; got a string ("sync")`],
+    [{ onTaskFailed: 'log' }, 'option "onTaskFailed" must be a function, got a string ("log")'],
+    [{ onTaskDropped: {} }, 'option "onTaskDropped" must be a function, got an object (Object)'],
   ])('rejects bad options at startup: %p', async (options, message) => {
     const moduleRef = Test.createTestingModule({
       imports: [BackgroundTasksModule.forRoot(options as never)],

@@ -18,7 +18,11 @@ import {
   Background,
   BackgroundTasks,
   BackgroundTasksModule,
-  type BackgroundTaskInfo,
+  BackgroundTaskRunner,
+  BackgroundTasksQueueFullException,
+  type BackgroundTaskContext,
+  type BackgroundTaskEvent,
+  type BackgroundTaskStats,
   type BackgroundTasksModuleOptions,
 } from 'nestjs-background-tasks';
 
@@ -41,12 +45,31 @@ export class AppController {
   x(@Background() tasks: BackgroundTasks): void {
     tasks.addTask(sendEmail, 'a@example.com', 1);
     tasks.addTask(() => undefined);
+    tasks.addTaskWithOptions(
+      { name: 'reindex', always: true, timeout: 5000 },
+      ({ signal }: BackgroundTaskContext, id: number) => fetch(\`http://search/\${id}\`, { signal }),
+      7,
+    );
+    tasks.cancel('reindex');
+    tasks.concurrent = true;
   }
 }
 
+export function report(runner: BackgroundTaskRunner): Promise<BackgroundTaskStats> {
+  return runner.whenIdle().then(() => runner.stats());
+}
+
+export const full = new BackgroundTasksQueueFullException('task', 10).getStatus();
+
 const options: BackgroundTasksModuleOptions = {
   shutdownTimeout: 5000,
-  onTaskError: (error: unknown, info: BackgroundTaskInfo) => console.error(info.name, info.path, error),
+  concurrency: 10,
+  maxQueued: 1000,
+  overflow: 'drop-oldest',
+  taskTimeout: 30_000,
+  mode: 'background',
+  onTaskFailed: (event: BackgroundTaskEvent) => console.error(event.name, event.path, event.error),
+  onTaskDropped: ({ name, reason }) => console.warn(name, reason),
 };
 
 @Module({
@@ -74,6 +97,8 @@ tasks.addTask((to: string, attempts: number) => to.repeat(attempts), 'a@example.
 BackgroundTasksModule.forRoot({ shutdownTimeout: '10s' });
 tasks.addTask((to: string) => to, 'a@example.com', 'extra');
 tasks.queue.length;
+tasks.addTaskWithOptions({ timeout: 100 }, (_context, to: string) => to, 42);
+BackgroundTasksModule.forRoot({ overflow: 'drop' });
 `;
 const expectedErrors = [
   'invalid.ts:3 TS2345', // wrong argument type
@@ -81,6 +106,8 @@ const expectedErrors = [
   'invalid.ts:5 TS2322', // bad option
   'invalid.ts:6 TS2345', // extra argument
   'invalid.ts:7 TS2339', // @internal members are stripped
+  'invalid.ts:8 TS2345', // wrong argument type, with options
+  'invalid.ts:9 TS2322', // unknown overflow policy
 ];
 
 describe('npm pack', () => {

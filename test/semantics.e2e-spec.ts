@@ -61,14 +61,14 @@ describe('Background task semantics (Express)', () => {
   });
 
   describe('3. errors', () => {
-    it('keeps going after a throwing and a rejecting task, logs both and reports them to onTaskError', async () => {
+    it('keeps going after a throwing and a rejecting task, logs both and reports them to onTaskFailed', async () => {
       await request(app.getHttpServer()).post('/failing').expect(201);
       await waitFor('the last task', () => events.includes('after'));
       expect(events).toEqual(['before', 'after']);
 
-      expect(taskErrors.map(({ error, info }) => [(error as Error).message, info])).toEqual([
-        ['sync boom', { name: 'throwsSync', args: [], method: 'POST', path: '/failing' }],
-        ['async boom', { name: 'rejectsAsync', args: ['async boom'], method: 'POST', path: '/failing' }],
+      expect(taskErrors.map(({ error, duration, ...event }) => [(error as Error).message, typeof duration, event])).toEqual([
+        ['sync boom', 'number', { name: 'throwsSync', args: [], method: 'POST', path: '/failing' }],
+        ['async boom', 'number', { name: 'rejectsAsync', args: ['async boom'], method: 'POST', path: '/failing' }],
       ]);
       expect(logger.errors).toHaveLength(2);
       expect(logger.errors[0]).toContain('Background task "throwsSync" of POST /failing failed: sync boom');

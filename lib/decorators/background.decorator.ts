@@ -1,10 +1,20 @@
 import { createParamDecorator, type ExecutionContext } from '@nestjs/common';
 import { BACKGROUND_PARAM_METADATA } from '../background-tasks.constants.js';
-import { getRequestTasks } from '../request-tasks.js';
+import { peekRequestTasks } from '../request-tasks.js';
 
-const BackgroundParam = createParamDecorator((_data: unknown, context: ExecutionContext) =>
-  getRequestTasks(context.switchToHttp().getRequest<object>()),
-);
+const BackgroundParam = createParamDecorator((_data: unknown, context: ExecutionContext) => {
+  // The module's interceptor prepares them before the handler's parameters are resolved.
+  const tasks = peekRequestTasks(context.switchToHttp().getRequest<object>());
+  if (!tasks) {
+    const type = context.getType();
+    throw new Error(
+      type === 'http'
+        ? '@Background() found no BackgroundTasks for this request: import BackgroundTasksModule in the root module.'
+        : `@Background() works in HTTP route handlers only, not in this ${type} handler.`,
+    );
+  }
+  return tasks;
+});
 
 /**
  * Route handler parameter decorator that gives the request's

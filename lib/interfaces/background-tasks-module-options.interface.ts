@@ -1,4 +1,21 @@
-import type { BackgroundTaskInfo } from './background-task-info.interface.js';
+import type { BackgroundTaskHook } from './background-task-event.interface.js';
+
+/**
+ * What `addTask()` does once the queue holds `maxQueued` tasks:
+ * - `'reject'`: throws {@link BackgroundTasksQueueFullException}, an HTTP 503;
+ * - `'drop-newest'`: drops the task being added;
+ * - `'drop-oldest'`: drops the task that has been queued longest, and queues the new one.
+ */
+export type BackgroundTasksOverflowPolicy = 'reject' | 'drop-newest' | 'drop-oldest';
+
+/**
+ * When tasks run:
+ * - `'background'`: after the response has been sent;
+ * - `'inline'`: when the handler has finished, before the response is sent, so
+ *   that a test's request resolves only once its tasks have run;
+ * - `'disabled'`: never; every task is reported as dropped.
+ */
+export type BackgroundTasksMode = 'background' | 'inline' | 'disabled';
 
 /**
  * Options of {@link BackgroundTasksModule}, given to `forRoot()` or returned
@@ -6,18 +23,68 @@ import type { BackgroundTaskInfo } from './background-task-info.interface.js';
  */
 export interface BackgroundTasksModuleOptions {
   /**
+   * The most tasks running at once, across all requests. Tasks over that
+   * limit wait for a slot, in the order they became ready. A positive integer,
+   * or `Infinity`.
+   *
+   * @default Infinity
+   */
+  concurrency?: number;
+
+  /**
+   * The most tasks queued at once: accepted and not started yet, whether
+   * their response is still being sent or they wait for their turn. A
+   * positive integer, or `Infinity`.
+   *
+   * @default Infinity
+   */
+  maxQueued?: number;
+
+  /**
+   * What adding a task to a full queue does. See {@link BackgroundTasksOverflowPolicy}.
+   *
+   * @default 'reject'
+   */
+  overflow?: BackgroundTasksOverflowPolicy;
+
+  /**
+   * Timeout of tasks that do not set their own, in milliseconds. See
+   * {@link BackgroundTaskOptions.timeout}.
+   *
+   * @default Infinity
+   */
+  taskTimeout?: number;
+
+  /**
    * How long, in milliseconds, `app.close()` (or a shutdown signal under
-   * `enableShutdownHooks()`) waits for queued and running tasks. Tasks still
-   * running when it expires are named in a warning and left behind.
-   * A non-negative number; `Infinity` waits for ever.
+   * `enableShutdownHooks()`) waits for queued and running tasks. When it
+   * expires, queued tasks are dropped, running ones have their signal aborted,
+   * and all of them are named in a warning. A non-negative number; `Infinity`
+   * waits for ever.
    *
    * @default 10000
    */
   shutdownTimeout?: number;
 
   /**
-   * Called with the error of every task that throws or rejects, after it has
-   * been logged. Its own errors are logged and otherwise ignored.
+   * When tasks run. `'inline'` and `'disabled'` are for tests. See {@link BackgroundTasksMode}.
+   *
+   * @default 'background'
    */
-  onTaskError?: (error: unknown, info: BackgroundTaskInfo) => void | Promise<void>;
+  mode?: BackgroundTasksMode;
+
+  /** Called when a task is accepted. */
+  onTaskQueued?: BackgroundTaskHook;
+  /** Called when a task starts. */
+  onTaskStarted?: BackgroundTaskHook;
+  /** Called when a task has returned, or its promise has resolved. */
+  onTaskSucceeded?: BackgroundTaskHook;
+  /** Called when a task has thrown or rejected, after the failure has been logged. */
+  onTaskFailed?: BackgroundTaskHook;
+  /** Called when a task overran its timeout, after that has been logged. */
+  onTaskTimedOut?: BackgroundTaskHook;
+  /** Called when a task is dropped without having started. */
+  onTaskDropped?: BackgroundTaskHook;
+  /** Called when a task is cancelled, or replaced by a task of the same name, before it started. */
+  onTaskCancelled?: BackgroundTaskHook;
 }

@@ -1,2 +1,14 @@
-export type { BackgroundTaskInfo } from './background-task-info.interface.js';
-export type { BackgroundTasksModuleOptions } from './background-tasks-module-options.interface.js';
+export type { BackgroundTaskContext } from './background-task-context.interface.js';
+export type {
+  BackgroundTaskCancelReason,
+  BackgroundTaskDropReason,
+  BackgroundTaskEvent,
+  BackgroundTaskHook,
+} from './background-task-event.interface.js';
+export type { BackgroundTaskOptions } from './background-task-options.interface.js';
+export type { BackgroundTaskStats } from './background-task-stats.interface.js';
+export type {
+  BackgroundTasksModuleOptions,
+  BackgroundTasksMode,
+  BackgroundTasksOverflowPolicy,
+} from './background-tasks-module-options.interface.js';

@@ -1,10 +1,11 @@
 import { jest } from '@jest/globals';
 import { Logger } from '@nestjs/common';
+import { EventEmitter } from 'node:events';
 import { runInThisContext } from 'node:vm';
 import { DEFAULT_SHUTDOWN_TIMEOUT } from '../../lib/background-tasks.constants.js';
 import { resolveOptions } from '../../lib/background-tasks.options.js';
 import { BackgroundTasks } from '../../lib/background-tasks.service.js';
-import type { BackgroundTaskInfo, BackgroundTasksModuleOptions } from '../../lib/interfaces/index.js';
+import type { BackgroundTasksModuleOptions } from '../../lib/interfaces/index.js';
 import { BackgroundTaskRunner } from '../../lib/task-runner.js';
 import { deferred, waitFor } from '../utils/wait-for.js';
 
@@ -14,24 +15,40 @@ import { deferred, waitFor } from '../utils/wait-for.js';
  * response is done.
  */
 
-type OnTaskError = NonNullable<BackgroundTasksModuleOptions['onTaskError']>;
+type OnTaskFailed = NonNullable<BackgroundTasksModuleOptions['onTaskFailed']>;
 
 /** Lets every pending promise job, I/O callback and immediate run a few times over. */
 async function flush(rounds = 10): Promise<void> {
   for (let i = 0; i < rounds; i++) await new Promise<void>((resolve) => setImmediate(resolve));
 }
 
-/** A request's tasks, with the method and path the interceptor would set. */
-function requestTasks(method = 'POST', path = '/orders/42'): BackgroundTasks {
-  const tasks = new BackgroundTasks();
-  tasks.method = method;
-  tasks.path = path;
-  return tasks;
+/** A request's tasks, for a fake request whose response has not closed yet. */
+function requestTasks(runner: BackgroundTaskRunner, method = 'POST', path = '/orders/42'): BackgroundTasks {
+  const res = Object.assign(new EventEmitter(), { closed: false });
+  return new BackgroundTasks(runner, { method, url: path, res });
+}
+
+/** What the interceptor and the response do for a request that succeeded. */
+function respond(tasks: BackgroundTasks): void {
+  tasks.claimed = true;
+  tasks.handlerFinished(true);
+  const res = tasks.response as unknown as EventEmitter & { closed: boolean };
+  if (res.closed) return;
+  res.closed = true;
+  res.emit('close');
+}
+
+/** The calls of an onTaskFailed mock, as [error, the rest of the event]; checks that each has a duration. */
+function failures(hook: jest.Mock<OnTaskFailed>): unknown[][] {
+  return hook.mock.calls.map(([{ error, duration, ...event }]) => {
+    expect(duration).toEqual(expect.any(Number));
+    return [error, event];
+  });
 }
 
 /** Waits until `tasks` has nothing running and nothing queued. */
 function idle(tasks: BackgroundTasks, what = 'the tasks to finish'): Promise<true> {
-  return waitFor(what, () => !tasks.running && tasks.queue.length === 0);
+  return waitFor(what, () => !tasks.draining && tasks.pending === 0);
 }
 
 /** Tracks whether a promise has settled, without awaiting it. */
@@ -121,7 +138,7 @@ describe('BackgroundTaskRunner running BackgroundTasks', () => {
   describe('order', () => {
     it('runs the tasks of one BackgroundTasks once each, in order, with their args', async () => {
       const runner = new BackgroundTaskRunner();
-      const tasks = requestTasks();
+      const tasks = requestTasks(runner);
       const calls: unknown[][] = [];
       const payload = { id: 7 };
       tasks.addTask((email: string, message: string) => void calls.push(['notify', email, message]), 'a@b.c', 'hi');
@@ -132,7 +149,7 @@ describe('BackgroundTaskRunner running BackgroundTasks', () => {
       await flush();
       expect(calls).toEqual([]); // nothing runs before the runner is handed the tasks
 
-      runner.run(tasks);
+      respond(tasks);
       await waitFor('four tasks to run', () => calls.length === 4);
       await idle(tasks);
       await flush();
@@ -144,7 +161,7 @@ describe('BackgroundTaskRunner running BackgroundTasks', () => {
 
     it('awaits each async task before the next one starts', async () => {
       const runner = new BackgroundTaskRunner();
-      const tasks = requestTasks();
+      const tasks = requestTasks(runner);
       const first = deferred();
       const second = deferred();
       const events: string[] = [];
@@ -160,11 +177,11 @@ describe('BackgroundTaskRunner running BackgroundTasks', () => {
       });
       tasks.addTask(() => void events.push('third'));
 
-      runner.run(tasks);
+      respond(tasks);
       await waitFor('the first task to start', () => events.includes('first:start'));
       await flush(); // every chance to move on too early
       expect(events).toEqual(['first:start']);
-      expect(tasks.running).toBe(true);
+      expect(tasks.draining).toBe(true);
 
       first.resolve();
       await waitFor('the second task to start', () => events.includes('second:start'));
@@ -179,7 +196,7 @@ describe('BackgroundTaskRunner running BackgroundTasks', () => {
 
     it('runs sync and async tasks mixed, in order', async () => {
       const runner = new BackgroundTaskRunner();
-      const tasks = requestTasks();
+      const tasks = requestTasks(runner);
       const events: string[] = [];
       const later = () => new Promise<void>((resolve) => setImmediate(resolve));
       tasks.addTask((name: string) => void events.push(name), 'sync 1');
@@ -197,7 +214,7 @@ describe('BackgroundTaskRunner running BackgroundTasks', () => {
       }, 'async 2');
       tasks.addTask((name: string) => void events.push(name), 'sync 3');
 
-      runner.run(tasks);
+      respond(tasks);
       await waitFor('all tasks to run', () => events.length === 7);
       await idle(tasks);
       await flush();
@@ -214,7 +231,7 @@ describe('BackgroundTaskRunner running BackgroundTasks', () => {
 
     it('runs a task added by a running task, after the ones already queued', async () => {
       const runner = new BackgroundTaskRunner();
-      const tasks = requestTasks();
+      const tasks = requestTasks(runner);
       const events: string[] = [];
       tasks.addTask(() => {
         events.push('first');
@@ -231,7 +248,7 @@ describe('BackgroundTaskRunner running BackgroundTasks', () => {
       });
       tasks.addTask(() => void events.push('third'));
 
-      runner.run(tasks);
+      respond(tasks);
       await waitFor('six events', () => events.length === 6);
       await idle(tasks);
       await flush();
@@ -240,13 +257,13 @@ describe('BackgroundTaskRunner running BackgroundTasks', () => {
 
     it('starts a new run for a task added after the run has finished', async () => {
       const runner = new BackgroundTaskRunner();
-      const tasks = requestTasks();
+      const tasks = requestTasks(runner);
       const events: string[] = [];
       tasks.addTask(async () => {
         await flush(1);
         events.push('first');
       });
-      runner.run(tasks);
+      respond(tasks);
       await waitFor('the first task to run', () => events.length === 1);
       await idle(tasks);
       await flush();
@@ -265,10 +282,10 @@ describe('BackgroundTaskRunner running BackgroundTasks', () => {
 
     it('runs tasks added after run() was handed an empty BackgroundTasks', async () => {
       const runner = new BackgroundTaskRunner();
-      const tasks = requestTasks();
+      const tasks = requestTasks(runner);
       const events: string[] = [];
-      runner.run(tasks);
-      expect(tasks.running).toBe(false);
+      respond(tasks);
+      expect(tasks.draining).toBe(false);
       tasks.addTask((what: string) => void events.push(what), 'late');
       await waitFor('the late task to run', () => events.length === 1);
       await idle(tasks);
@@ -278,8 +295,8 @@ describe('BackgroundTaskRunner running BackgroundTasks', () => {
 
     it('runs two BackgroundTasks independently: a slow task of one does not hold up the other', async () => {
       const runner = new BackgroundTaskRunner();
-      const slowRequest = requestTasks('POST', '/slow');
-      const fastRequest = requestTasks('POST', '/fast');
+      const slowRequest = requestTasks(runner, 'POST', '/slow');
+      const fastRequest = requestTasks(runner, 'POST', '/fast');
       const gate = deferred();
       const events: string[] = [];
       slowRequest.addTask(async () => {
@@ -294,14 +311,14 @@ describe('BackgroundTaskRunner running BackgroundTasks', () => {
         events.push('fast:2');
       });
 
-      runner.run(slowRequest);
+      respond(slowRequest);
       await waitFor('the slow task to start', () => events.includes('slow:start'));
-      runner.run(fastRequest);
+      respond(fastRequest);
       await waitFor('the other request’s tasks to run', () => events.includes('fast:2'));
       await idle(fastRequest);
       await flush();
       expect(events).toEqual(['slow:start', 'fast:1', 'fast:2']);
-      expect(slowRequest.running).toBe(true);
+      expect(slowRequest.draining).toBe(true);
 
       gate.resolve();
       await idle(slowRequest);
@@ -314,31 +331,31 @@ describe('BackgroundTaskRunner running BackgroundTasks', () => {
       const events: string[] = [];
 
       // While the first run is still going.
-      const busy = requestTasks();
+      const busy = requestTasks(runner);
       const gate = deferred();
       busy.addTask(async () => {
         events.push('busy:slow');
         await gate.promise;
       });
       busy.addTask(() => void events.push('busy:next'));
-      runner.run(busy);
-      runner.run(busy);
+      respond(busy);
+      respond(busy);
       await waitFor('the slow task to start', () => events.includes('busy:slow'));
-      runner.run(busy);
+      respond(busy);
       gate.resolve();
       await waitFor('the next task to run', () => events.includes('busy:next'));
-      runner.run(busy);
+      respond(busy);
       await idle(busy);
-      runner.run(busy);
+      respond(busy);
 
       // With only sync tasks, the first run() has finished by the time it returns.
-      const quick = requestTasks();
+      const quick = requestTasks(runner);
       quick.addTask(() => void events.push('quick:1'));
       quick.addTask(() => void events.push('quick:2'));
-      runner.run(quick);
-      runner.run(quick);
+      respond(quick);
+      respond(quick);
       await idle(quick);
-      runner.run(quick);
+      respond(quick);
 
       await flush();
       expect(events).toEqual(['busy:slow', 'busy:next', 'quick:1', 'quick:2']);
@@ -348,7 +365,7 @@ describe('BackgroundTaskRunner running BackgroundTasks', () => {
   describe('return values', () => {
     it('ignores what tasks return, other than awaiting promises and thenables', async () => {
       const runner = new BackgroundTaskRunner();
-      const tasks = requestTasks();
+      const tasks = requestTasks(runner);
       const events: string[] = [];
       const values: unknown[] = [42, 'a string', false, 0, null, undefined, { then: 'not a function' }, [1, 2], () => 'fn'];
       for (const value of values) tasks.addTask(() => value);
@@ -356,7 +373,7 @@ describe('BackgroundTaskRunner running BackgroundTasks', () => {
       tasks.addTask(async () => 'resolved value');
       tasks.addTask(() => void events.push('after a promise'));
 
-      runner.run(tasks);
+      respond(tasks);
       await waitFor('the tasks after the returned values', () => events.length === 2);
       await idle(tasks);
       await flush();
@@ -366,7 +383,7 @@ describe('BackgroundTaskRunner running BackgroundTasks', () => {
 
     it('awaits a returned thenable that is not a promise, and ignores its value', async () => {
       const runner = new BackgroundTaskRunner();
-      const tasks = requestTasks();
+      const tasks = requestTasks(runner);
       const gate = deferred();
       const events: string[] = [];
       let thenCalls = 0;
@@ -382,7 +399,7 @@ describe('BackgroundTaskRunner running BackgroundTasks', () => {
       tasks.addTask(() => thenable);
       tasks.addTask(() => void events.push('next'));
 
-      runner.run(tasks);
+      respond(tasks);
       await waitFor('the runner to subscribe to the thenable', () => thenCalls === 1);
       await flush();
       expect(events).toEqual([]); // the next task waits for the thenable
@@ -400,7 +417,7 @@ describe('BackgroundTaskRunner running BackgroundTasks', () => {
   describe('failures', () => {
     it('keeps going after a throwing task and a rejecting task', async () => {
       const runner = new BackgroundTaskRunner();
-      const tasks = requestTasks();
+      const tasks = requestTasks(runner);
       const events: string[] = [];
       tasks.addTask(function throwsSync() {
         events.push('throws');
@@ -417,7 +434,7 @@ describe('BackgroundTaskRunner running BackgroundTasks', () => {
       });
       tasks.addTask((what: string) => void events.push(what), 'after');
 
-      runner.run(tasks);
+      respond(tasks);
       await waitFor('the task after the failures', () => events.includes('after'));
       await idle(tasks);
       await flush();
@@ -425,10 +442,10 @@ describe('BackgroundTaskRunner running BackgroundTasks', () => {
       expect(errorSpy).toHaveBeenCalledTimes(3);
     });
 
-    it('logs each failure with the task name and the request, and passes it to onTaskError', async () => {
-      const onTaskError = jest.fn<OnTaskError>();
-      const runner = new BackgroundTaskRunner({ onTaskError });
-      const tasks = requestTasks('PATCH', '/orders/42');
+    it('logs each failure with the task name and the request, and passes it to onTaskFailed', async () => {
+      const onTaskFailed = jest.fn<OnTaskFailed>();
+      const runner = new BackgroundTaskRunner({ onTaskFailed });
+      const tasks = requestTasks(runner, 'PATCH', '/orders/42');
       const syncError = new Error('sync boom');
       const asyncError = new Error('async boom');
       const ran: string[] = [];
@@ -445,8 +462,8 @@ describe('BackgroundTaskRunner running BackgroundTasks', () => {
       }, { id: 42 });
       tasks.addTask(() => void ran.push('after'));
 
-      runner.run(tasks);
-      await waitFor('onTaskError to be called twice', () => onTaskError.mock.calls.length === 2);
+      respond(tasks);
+      await waitFor('onTaskFailed to be called twice', () => onTaskFailed.mock.calls.length === 2);
       await idle(tasks);
       await flush();
 
@@ -467,21 +484,21 @@ describe('BackgroundTaskRunner running BackgroundTasks', () => {
         'BackgroundTasks',
       ]);
 
-      expect(onTaskError.mock.calls).toEqual([
+      expect(failures(onTaskFailed)).toEqual([
         [syncError, { name: 'sendReceipt', args: ['a@b.c', 2], method: 'PATCH', path: '/orders/42' }],
         [asyncError, { name: 'chargeCard', args: [{ id: 42 }], method: 'PATCH', path: '/orders/42' }],
       ]);
-      expect(onTaskError.mock.calls[0][0]).toBe(syncError);
-      expect(onTaskError.mock.calls[1][0]).toBe(asyncError);
+      expect(onTaskFailed.mock.calls[0][0].error).toBe(syncError);
+      expect(onTaskFailed.mock.calls[1][0].error).toBe(asyncError);
       // Logged first, then handed to the hook.
-      expect(errorSpy.mock.invocationCallOrder[0]).toBeLessThan(onTaskError.mock.invocationCallOrder[0]);
-      expect(errorSpy.mock.invocationCallOrder[1]).toBeLessThan(onTaskError.mock.invocationCallOrder[1]);
+      expect(errorSpy.mock.invocationCallOrder[0]).toBeLessThan(onTaskFailed.mock.invocationCallOrder[0]);
+      expect(errorSpy.mock.invocationCallOrder[1]).toBeLessThan(onTaskFailed.mock.invocationCallOrder[1]);
     });
 
     it('reports a thrown string, and other values that are not Errors', async () => {
-      const onTaskError = jest.fn<OnTaskError>();
-      const runner = new BackgroundTaskRunner({ onTaskError });
-      const tasks = requestTasks('DELETE', '/users/1');
+      const onTaskFailed = jest.fn<OnTaskFailed>();
+      const runner = new BackgroundTaskRunner({ onTaskFailed });
+      const tasks = requestTasks(runner, 'DELETE', '/users/1');
       tasks.addTask(function throwsString() {
         throw 'plain string failure';
       });
@@ -492,8 +509,8 @@ describe('BackgroundTaskRunner running BackgroundTasks', () => {
         throw undefined;
       });
 
-      runner.run(tasks);
-      await waitFor('onTaskError to be called three times', () => onTaskError.mock.calls.length === 3);
+      respond(tasks);
+      await waitFor('onTaskFailed to be called three times', () => onTaskFailed.mock.calls.length === 3);
       await idle(tasks);
       await flush();
 
@@ -508,7 +525,7 @@ describe('BackgroundTaskRunner running BackgroundTasks', () => {
         expect.stringContaining('"throwsUndefined" of DELETE /users/1'),
       ]);
       expect(errorSpy.mock.calls.map((call) => call[1])).toEqual([undefined, undefined, undefined]);
-      expect(onTaskError.mock.calls).toEqual([
+      expect(failures(onTaskFailed)).toEqual([
         ['plain string failure', { name: 'throwsString', args: [], method: 'DELETE', path: '/users/1' }],
         [42, { name: 'rejectsNumber', args: [], method: 'DELETE', path: '/users/1' }],
         [undefined, { name: 'throwsUndefined', args: [], method: 'DELETE', path: '/users/1' }],
@@ -516,9 +533,9 @@ describe('BackgroundTaskRunner running BackgroundTasks', () => {
     });
 
     it('names anonymous tasks "anonymous"', async () => {
-      const onTaskError = jest.fn<OnTaskError>();
-      const runner = new BackgroundTaskRunner({ onTaskError });
-      const tasks = requestTasks('POST', '/anon');
+      const onTaskFailed = jest.fn<OnTaskFailed>();
+      const runner = new BackgroundTaskRunner({ onTaskFailed });
+      const tasks = requestTasks(runner, 'POST', '/anon');
       tasks.addTask(() => {
         throw new Error('arrow');
       });
@@ -531,12 +548,12 @@ describe('BackgroundTaskRunner running BackgroundTasks', () => {
         throw new Error('async arrow');
       });
 
-      runner.run(tasks);
-      await waitFor('three failures', () => onTaskError.mock.calls.length === 3);
+      respond(tasks);
+      await waitFor('three failures', () => onTaskFailed.mock.calls.length === 3);
       await idle(tasks);
       await flush();
 
-      expect(onTaskError.mock.calls.map(([, info]) => info.name)).toEqual(['anonymous', 'anonymous', 'anonymous']);
+      expect(onTaskFailed.mock.calls.map(([event]) => event.name)).toEqual(['anonymous', 'anonymous', 'anonymous']);
       expect(errorMessages()).toEqual([
         expect.stringContaining('"anonymous" of POST /anon failed: arrow'),
         expect.stringContaining('"anonymous" of POST /anon failed: function expression'),
@@ -544,59 +561,59 @@ describe('BackgroundTaskRunner running BackgroundTasks', () => {
       ]);
     });
 
-    it('logs an onTaskError that throws, and carries on', async () => {
+    it('logs an onTaskFailed that throws, and carries on', async () => {
       const hookError = new Error('hook exploded');
-      const onTaskError = jest.fn<OnTaskError>(() => {
+      const onTaskFailed = jest.fn<OnTaskFailed>(() => {
         throw hookError;
       });
-      const runner = new BackgroundTaskRunner({ onTaskError });
-      const tasks = requestTasks();
+      const runner = new BackgroundTaskRunner({ onTaskFailed });
+      const tasks = requestTasks(runner);
       const ran: string[] = [];
       tasks.addTask(function failing() {
         throw new Error('task failed');
       });
       tasks.addTask(() => void ran.push('after'));
 
-      runner.run(tasks);
+      respond(tasks);
       await waitFor('the task after the failure', () => ran.length === 1);
       await idle(tasks);
       await flush();
 
-      expect(onTaskError).toHaveBeenCalledTimes(1);
+      expect(onTaskFailed).toHaveBeenCalledTimes(1);
       expect(errorMessages()).toEqual([
         expect.stringContaining('"failing" of POST /orders/42 failed: task failed'),
-        expect.stringContaining('onTaskError threw: hook exploded'),
+        expect.stringContaining('onTaskFailed threw: hook exploded'),
       ]);
       expect(errorSpy.mock.calls[1][1]).toBe(hookError.stack);
       expect(watch.unhandledRejections).toEqual([]);
       expect(watch.uncaughtExceptions).toEqual([]);
     });
 
-    it('logs an onTaskError that rejects, without an unhandled rejection', async () => {
+    it('logs an onTaskFailed that rejects, without an unhandled rejection', async () => {
       const local = watchProcess();
       try {
-        const onTaskError = jest.fn<OnTaskError>(async (error) => {
+        const onTaskFailed = jest.fn<OnTaskFailed>(async ({ error }) => {
           await flush(1);
           throw new Error(`hook rejected for ${String((error as Error).message)}`);
         });
-        const runner = new BackgroundTaskRunner({ onTaskError });
-        const tasks = requestTasks();
+        const runner = new BackgroundTaskRunner({ onTaskFailed });
+        const tasks = requestTasks(runner);
         const ran: string[] = [];
         tasks.addTask(function failing() {
           throw new Error('task failed');
         });
         tasks.addTask(() => void ran.push('after'));
 
-        runner.run(tasks);
+        respond(tasks);
         await waitFor('the hook’s rejection to be logged', () => errorSpy.mock.calls.length === 2);
         await idle(tasks);
         await flush();
 
         expect(ran).toEqual(['after']);
-        expect(onTaskError).toHaveBeenCalledTimes(1);
+        expect(onTaskFailed).toHaveBeenCalledTimes(1);
         expect(errorMessages()).toEqual([
           expect.stringContaining('"failing" of POST /orders/42 failed: task failed'),
-          expect.stringContaining('onTaskError threw: hook rejected for task failed'),
+          expect.stringContaining('onTaskFailed threw: hook rejected for task failed'),
         ]);
         expect(local.unhandledRejections).toEqual([]);
         expect(local.uncaughtExceptions).toEqual([]);
@@ -605,19 +622,19 @@ describe('BackgroundTaskRunner running BackgroundTasks', () => {
       }
     });
 
-    it('logs an onTaskError that rejects with a non-Error, or returns a rejecting thenable', async () => {
+    it('logs an onTaskFailed that rejects with a non-Error, or returns a rejecting thenable', async () => {
       const local = watchProcess();
       try {
         let call = 0;
-        const onTaskError = jest.fn<OnTaskError>(() => {
+        const onTaskFailed = jest.fn<OnTaskFailed>(() => {
           call++;
           if (call === 1) return Promise.reject('hook string');
           return {
             then: (_: unknown, onRejected: (reason: unknown) => void) => onRejected(new Error('hook thenable')),
           } as unknown as Promise<void>;
         });
-        const runner = new BackgroundTaskRunner({ onTaskError });
-        const tasks = requestTasks();
+        const runner = new BackgroundTaskRunner({ onTaskFailed });
+        const tasks = requestTasks(runner);
         tasks.addTask(function one() {
           throw new Error('one failed');
         });
@@ -625,15 +642,15 @@ describe('BackgroundTaskRunner running BackgroundTasks', () => {
           throw new Error('two failed');
         });
 
-        runner.run(tasks);
+        respond(tasks);
         await waitFor('four errors to be logged', () => errorSpy.mock.calls.length === 4);
         await idle(tasks);
         await flush();
 
         expect(errorMessages()).toEqual(
           expect.arrayContaining([
-            expect.stringContaining('onTaskError threw: hook string'),
-            expect.stringContaining('onTaskError threw: hook thenable'),
+            expect.stringContaining('onTaskFailed threw: hook string'),
+            expect.stringContaining('onTaskFailed threw: hook thenable'),
           ]),
         );
         expect(errorSpy).toHaveBeenCalledTimes(4);
@@ -646,9 +663,9 @@ describe('BackgroundTaskRunner running BackgroundTasks', () => {
 
     it('keeps going after a task throws a value that cannot be turned into a string', async () => {
       // A null-prototype object has no toString(): String(value) throws.
-      const onTaskError = jest.fn<OnTaskError>();
-      const runner = new BackgroundTaskRunner({ onTaskError });
-      const tasks = requestTasks('POST', '/dictionary');
+      const onTaskFailed = jest.fn<OnTaskFailed>();
+      const runner = new BackgroundTaskRunner({ onTaskFailed });
+      const tasks = requestTasks(runner, 'POST', '/dictionary');
       const thrown = Object.create(null) as object;
       const ran: string[] = [];
       tasks.addTask(function throwsBareObject() {
@@ -656,7 +673,7 @@ describe('BackgroundTaskRunner running BackgroundTasks', () => {
       });
       tasks.addTask(() => void ran.push('after'));
 
-      runner.run(tasks);
+      respond(tasks);
       await waitFor('the task after the failure', () => ran.length === 1, 2000).catch(() => undefined);
       await flush();
 
@@ -664,32 +681,32 @@ describe('BackgroundTaskRunner running BackgroundTasks', () => {
       expect(tasks.queue).toHaveLength(0);
       expect(errorSpy).toHaveBeenCalledTimes(1);
       expect(errorMessages()[0]).toEqual(expect.stringContaining('"throwsBareObject" of POST /dictionary'));
-      expect(onTaskError.mock.calls).toEqual([
+      expect(failures(onTaskFailed)).toEqual([
         [thrown, { name: 'throwsBareObject', args: [], method: 'POST', path: '/dictionary' }],
       ]);
     });
-    it('does not cause an unhandled rejection when onTaskError rejects with a value that cannot be turned into a string', async () => {
+    it('does not cause an unhandled rejection when onTaskFailed rejects with a value that cannot be turned into a string', async () => {
       const local = watchProcess();
       try {
         const hookFailure = Object.create(null) as object;
-        const onTaskError = jest.fn<OnTaskError>(async () => {
+        const onTaskFailed = jest.fn<OnTaskFailed>(async () => {
           throw hookFailure;
         });
-        const runner = new BackgroundTaskRunner({ onTaskError });
-        const tasks = requestTasks('POST', '/dictionary');
+        const runner = new BackgroundTaskRunner({ onTaskFailed });
+        const tasks = requestTasks(runner, 'POST', '/dictionary');
         tasks.addTask(function failing() {
           throw new Error('task failed');
         });
 
-        runner.run(tasks);
-        await waitFor('onTaskError to be called', () => onTaskError.mock.calls.length === 1);
+        respond(tasks);
+        await waitFor('onTaskFailed to be called', () => onTaskFailed.mock.calls.length === 1);
         await idle(tasks);
         await flush();
 
         expect(local.unhandledRejections).toEqual([]);
         expect(errorMessages()).toEqual([
           expect.stringContaining('"failing" of POST /dictionary failed: task failed'),
-          expect.stringContaining('onTaskError threw'),
+          expect.stringContaining('onTaskFailed threw'),
         ]);
       } finally {
         local.stop();
@@ -708,9 +725,9 @@ describe('BackgroundTaskRunner running BackgroundTasks', () => {
       expect(on.settled).toBe(true);
 
       // Also after tasks have run and finished.
-      const tasks = requestTasks();
+      const tasks = requestTasks(runner);
       tasks.addTask(async () => flush(1));
-      runner.run(tasks);
+      respond(tasks);
       await idle(tasks);
       const again = track(Promise.all([runner.beforeApplicationShutdown(), runner.onApplicationShutdown()]));
       await flush();
@@ -720,8 +737,8 @@ describe('BackgroundTaskRunner running BackgroundTasks', () => {
 
     it('beforeApplicationShutdown waits until every queued and added task has run', async () => {
       const runner = new BackgroundTaskRunner({ shutdownTimeout: Infinity });
-      const one = requestTasks('POST', '/one');
-      const two = requestTasks('POST', '/two');
+      const one = requestTasks(runner, 'POST', '/one');
+      const two = requestTasks(runner, 'POST', '/two');
       const gateOne = deferred();
       const gateTwo = deferred();
       const events: string[] = [];
@@ -738,8 +755,8 @@ describe('BackgroundTaskRunner running BackgroundTasks', () => {
         await gateTwo.promise;
         events.push('two:slow');
       });
-      runner.run(one);
-      runner.run(two);
+      respond(one);
+      respond(two);
 
       const shutdown = runner.beforeApplicationShutdown();
       const before = track(shutdown);
@@ -754,7 +771,7 @@ describe('BackgroundTaskRunner running BackgroundTasks', () => {
       gateTwo.resolve();
       await shutdown;
       expect(events).toEqual(['one:slow', 'one:next', 'one:added', 'two:slow']);
-      expect(one.running || two.running).toBe(false);
+      expect(one.draining || two.draining).toBe(false);
       expect(warnSpy).not.toHaveBeenCalled();
 
       const on = track(runner.onApplicationShutdown());
@@ -765,7 +782,7 @@ describe('BackgroundTaskRunner running BackgroundTasks', () => {
 
     it('onApplicationShutdown waits until idle too', async () => {
       const runner = new BackgroundTaskRunner();
-      const tasks = requestTasks();
+      const tasks = requestTasks(runner);
       const gate = deferred();
       const events: string[] = [];
       tasks.addTask(async () => {
@@ -773,7 +790,7 @@ describe('BackgroundTaskRunner running BackgroundTasks', () => {
         events.push('slow');
       });
       tasks.addTask(() => void events.push('next'));
-      runner.run(tasks);
+      respond(tasks);
 
       const shutdown = runner.onApplicationShutdown();
       const on = track(shutdown);
@@ -788,8 +805,8 @@ describe('BackgroundTaskRunner running BackgroundTasks', () => {
 
     it('gives up at shutdownTimeout and warns, naming the running and the queued tasks with their requests', async () => {
       const runner = new BackgroundTaskRunner({ shutdownTimeout: 20 });
-      const stuck = requestTasks('PUT', '/jobs/7');
-      const other = requestTasks('GET', '/reports');
+      const stuck = requestTasks(runner, 'PUT', '/jobs/7');
+      const other = requestTasks(runner, 'GET', '/reports');
       const gate = deferred();
       const otherGate = deferred();
       const events: string[] = [];
@@ -804,8 +821,8 @@ describe('BackgroundTaskRunner running BackgroundTasks', () => {
         events.push('alsoHangs:start');
         await otherGate.promise;
       });
-      runner.run(stuck);
-      runner.run(other);
+      respond(stuck);
+      respond(other);
       await waitFor('both slow tasks to start', () => events.length === 2);
 
       // Nest calls both hooks in turn; they share one deadline.
@@ -832,12 +849,12 @@ describe('BackgroundTaskRunner running BackgroundTasks', () => {
 
     it('with shutdownTimeout 0 does not wait for a hanging task', async () => {
       const runner = new BackgroundTaskRunner({ shutdownTimeout: 0 });
-      const tasks = requestTasks('POST', '/zero');
+      const tasks = requestTasks(runner, 'POST', '/zero');
       const gate = deferred();
       tasks.addTask(async function hangs() {
         await gate.promise;
       });
-      runner.run(tasks);
+      respond(tasks);
       await runner.onApplicationShutdown();
       expect(warnMessages()).toEqual([expect.stringContaining('"hangs" (running, POST /zero)')]);
       gate.resolve();
@@ -856,21 +873,29 @@ describe('options', () => {
     expect(() => new BackgroundTaskRunner(undefined)).not.toThrow();
   });
 
-  it('accepts Infinity, 0 and a function onTaskError', () => {
-    const onTaskError = () => undefined;
+  it('accepts Infinity, 0 and a function onTaskFailed', () => {
+    const onTaskFailed = () => undefined;
     expect(resolveOptions({ shutdownTimeout: Infinity }).shutdownTimeout).toBe(Infinity);
     expect(resolveOptions({ shutdownTimeout: 0 }).shutdownTimeout).toBe(0);
-    expect(resolveOptions({ shutdownTimeout: 250, onTaskError })).toEqual({ shutdownTimeout: 250, onTaskError });
-    expect(() => new BackgroundTaskRunner({ shutdownTimeout: Infinity, onTaskError })).not.toThrow();
+    expect(resolveOptions({ shutdownTimeout: 250, onTaskFailed })).toEqual({
+      concurrency: Infinity,
+      maxQueued: Infinity,
+      overflow: 'reject',
+      taskTimeout: Infinity,
+      shutdownTimeout: 250,
+      mode: 'background',
+      onTaskFailed,
+    });
+    expect(() => new BackgroundTaskRunner({ shutdownTimeout: Infinity, onTaskFailed })).not.toThrow();
   });
 
   it.each([
-    ['negative', -1, 'got -1.'],
-    ['negative Infinity', -Infinity, 'got -Infinity.'],
-    ['NaN', NaN, 'got NaN.'],
-    ['a string', '100', 'got "100".'],
+    ['negative', -1, 'got number (-1).'],
+    ['negative Infinity', -Infinity, 'got number (-Infinity).'],
+    ['NaN', NaN, 'got number (NaN).'],
+    ['a string', '100', 'got a string ("100").'],
     ['null', null, 'got null.'],
-    ['a bigint', 100n, 'got 100.'],
+    ['a bigint', 100n, 'got bigint (100).'],
   ])('rejects a shutdownTimeout that is %s with a TypeError naming the option', (_, shutdownTimeout, got) => {
     const options = { shutdownTimeout } as unknown as BackgroundTasksModuleOptions;
     expect(() => resolveOptions(options)).toThrow(TypeError);
@@ -885,12 +910,12 @@ describe('options', () => {
     ['an object', {}],
     ['null', null],
     ['true', true],
-  ])('rejects an onTaskError that is %s with a TypeError naming the option', (_, onTaskError) => {
-    const options = { onTaskError } as unknown as BackgroundTasksModuleOptions;
+  ])('rejects an onTaskFailed that is %s with a TypeError naming the option', (_, onTaskFailed) => {
+    const options = { onTaskFailed } as unknown as BackgroundTasksModuleOptions;
     expect(() => resolveOptions(options)).toThrow(TypeError);
-    expect(() => resolveOptions(options)).toThrow(/"onTaskError"/);
+    expect(() => resolveOptions(options)).toThrow(/"onTaskFailed"/);
     expect(() => new BackgroundTaskRunner(options)).toThrow(TypeError);
-    expect(() => new BackgroundTaskRunner(options)).toThrow(/"onTaskError"/);
+    expect(() => new BackgroundTaskRunner(options)).toThrow(/"onTaskFailed"/);
   });
 
   it('rejects options that are not an object', () => {
@@ -909,30 +934,30 @@ describe('BackgroundTasks.addTask', () => {
     ['an object', {}, 'object'],
   ])('throws a TypeError naming %s given instead of a function, and queues nothing', async (_, value, named) => {
     const runner = new BackgroundTaskRunner();
-    const tasks = requestTasks();
+    const tasks = requestTasks(runner);
     const call = () => tasks.addTask(value as never);
     expect(call).toThrow(TypeError);
     expect(call).toThrow(named);
     expect(tasks.queue).toHaveLength(0);
 
     // Also once a runner is attached, where addTask would start a run.
-    runner.run(tasks);
+    respond(tasks);
     expect(call).toThrow(TypeError);
     expect(tasks.queue).toHaveLength(0);
-    expect(tasks.running).toBe(false);
+    expect(tasks.draining).toBe(false);
     await flush();
     expect(errorSpy).not.toHaveBeenCalled();
   });
 
   it('queues nothing for a bad call in between good ones', async () => {
     const runner = new BackgroundTaskRunner();
-    const tasks = requestTasks();
+    const tasks = requestTasks(runner);
     const ran: number[] = [];
     tasks.addTask((n: number) => void ran.push(n), 1);
     expect(() => tasks.addTask(42 as never)).toThrow(TypeError);
     tasks.addTask((n: number) => void ran.push(n), 2);
     expect(tasks.queue).toHaveLength(2);
-    runner.run(tasks);
+    respond(tasks);
     await idle(tasks);
     await flush();
     expect(ran).toEqual([1, 2]);

@@ -1,0 +1,45 @@
+import { AsyncResource } from 'node:async_hooks';
+import type { BackgroundTasks } from './background-tasks.service.js';
+
+export type TaskState = 'queued' | 'running' | 'succeeded' | 'failed' | 'timed-out' | 'dropped' | 'cancelled';
+
+/**
+ * One task of a request, from `addTask()` to its end. Internal: the public
+ * side is {@link BackgroundTasks}, the events and the stats.
+ */
+export class BackgroundTask {
+  state: TaskState = 'queued';
+  /** Neighbours in the runner's list of queued tasks, oldest first. */
+  older?: BackgroundTask;
+  newer?: BackgroundTask;
+  /** Only tasks that receive a context get one, when they start. */
+  controller?: AbortController;
+  startedAt = 0;
+  /** The async context of the code that added the task, which it runs in. */
+  private readonly scope = new AsyncResource('BackgroundTask');
+
+  constructor(
+    readonly fn: (...args: never[]) => unknown,
+    readonly args: readonly unknown[],
+    readonly owner: BackgroundTasks,
+    /** The `name` option, which replacement and `cancel()` go by. */
+    readonly givenName: string | undefined,
+    readonly always: boolean,
+    readonly timeout: number,
+    /** Added through `addTaskWithOptions()`: called with a context first. */
+    readonly takesContext: boolean,
+  ) {}
+
+  get name(): string {
+    return this.givenName ?? (this.fn.name || 'anonymous');
+  }
+
+  /** Calls the task in the async context it was added in. */
+  invoke(): unknown {
+    const fn = this.fn as (...args: unknown[]) => unknown;
+    if (!this.takesContext) return this.scope.runInAsyncScope(fn, undefined, ...this.args);
+    this.controller = new AbortController();
+    const context = { signal: this.controller.signal, name: this.name };
+    return this.scope.runInAsyncScope(fn, undefined, context, ...this.args);
+  }
+}

@@ -1,0 +1,44 @@
+/** Why a task was dropped: it was accepted, and will never run. */
+export type BackgroundTaskDropReason =
+  /** The request failed and the task was not added with `always`. */
+  | 'request-failed'
+  /** The queue was full (`maxQueued`) and the `overflow` policy chose this task. */
+  | 'overflow'
+  /** The application shut down and `shutdownTimeout` expired before the task started. */
+  | 'shutdown'
+  /** The module runs in `mode: 'disabled'`. */
+  | 'disabled';
+
+/** Why a task was cancelled before it started. */
+export type BackgroundTaskCancelReason =
+  /** {@link BackgroundTasks.cancel} was called with its name. */
+  | 'cancelled'
+  /** A task with the same name was added to the same request. */
+  | 'replaced';
+
+/**
+ * Describes a task and the request that added it. Every lifecycle hook of
+ * the module options receives one.
+ */
+export interface BackgroundTaskEvent {
+  /** The task's `name` option, its function's name, or `"anonymous"`. */
+  readonly name: string;
+  /** The arguments the task was added with. */
+  readonly args: readonly unknown[];
+  /** HTTP method of the request that added the task. */
+  readonly method: string;
+  /** Path of the request that added the task, without its query string. */
+  readonly path: string;
+  /** Milliseconds the task ran: on succeeded, failed and timed-out events. */
+  readonly duration?: number;
+  /**
+   * On failed events, what the task threw or rejected with. On timed-out
+   * events, the `TimeoutError` its signal was aborted with.
+   */
+  readonly error?: unknown;
+  /** On dropped and cancelled events, why. */
+  readonly reason?: BackgroundTaskDropReason | BackgroundTaskCancelReason;
+}
+
+/** A lifecycle hook. Its errors, thrown or rejected, are logged and otherwise ignored. */
+export type BackgroundTaskHook = (event: BackgroundTaskEvent) => void | Promise<void>;

@@ -1,6 +1,6 @@
 import { Global, Module } from '@nestjs/common';
 import { APP_INTERCEPTOR } from '@nestjs/core';
-import { ConfigurableModuleClass } from './background-tasks.module-definition.js';
+import { BACKGROUND_TASKS_MODULE_OPTIONS, ConfigurableModuleClass } from './background-tasks.module-definition.js';
 import { backgroundTasksProvider } from './background-tasks.provider.js';
 import { BackgroundTasks } from './background-tasks.service.js';
 import { BackgroundTasksInterceptor } from './background-tasks.interceptor.js';
@@ -14,6 +14,8 @@ import { BackgroundTaskRunner } from './task-runner.js';
 @Global()
 @Module({
   providers: [
+    // The defaults of a plain import, which tests can override by this token; forRoot() replaces it.
+    { provide: BACKGROUND_TASKS_MODULE_OPTIONS, useValue: {} },
     BackgroundTaskRunner,
     backgroundTasksProvider,
     { provide: APP_INTERCEPTOR, useClass: BackgroundTasksInterceptor },

@@ -1,4 +1,4 @@
-import { BeforeApplicationShutdown, Inject, Injectable, OnApplicationShutdown, Optional } from '@nestjs/common';
+import { BeforeApplicationShutdown, Inject, Injectable, OnApplicationShutdown } from '@nestjs/common';
 import { performance } from 'node:perf_hooks';
 import { BackgroundTasksQueueFullException } from './background-tasks-queue-full.exception.js';
 import { BACKGROUND_TASKS_MODULE_OPTIONS } from './background-tasks.module-definition.js';
@@ -47,7 +47,7 @@ export class BackgroundTaskRunner implements BeforeApplicationShutdown, OnApplic
   private idleWaiters: Array<{ readonly idle: () => boolean; readonly resolve: () => void }> = [];
   private shutdownDeadline?: number;
 
-  constructor(@Optional() @Inject(BACKGROUND_TASKS_MODULE_OPTIONS) options?: BackgroundTasksModuleOptions) {
+  constructor(@Inject(BACKGROUND_TASKS_MODULE_OPTIONS) options: BackgroundTasksModuleOptions = {}) {
     this.options = resolveOptions(options);
     this.reporter = new TaskReporter(this.options);
   }

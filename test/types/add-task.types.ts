@@ -1,10 +1,10 @@
 /**
- * Compile-only type test of `BackgroundTasks.addTask`: checked by
+ * Compile-only type test of `BackgroundTasks.addTask` and `addTaskWithOptions`: checked by
  * `tsc -p tsconfig.json`, never run (Jest only picks up *.spec.ts and
  * *.e2e-spec.ts). Each `@ts-expect-error` line has exactly one error, for the
  * reason stated above it.
  */
-import type { BackgroundTasks } from '../../lib/index.js';
+import type { BackgroundTaskContext, BackgroundTasks } from '../../lib/index.js';
 
 declare const tasks: BackgroundTasks;
 
@@ -111,3 +111,37 @@ tasks.addTask(undefined);
 // Wrong type for an arrow function's parameter.
 // @ts-expect-error
 tasks.addTask((n: number) => n * 2, '21');
+
+// ---- addTaskWithOptions: the context comes first, the arguments are checked the same way
+
+function reindex(context: BackgroundTaskContext, id: string, force?: boolean): Promise<void> {
+  return fetch(`http://search/${id}?force=${force}`, { signal: context.signal }).then(() => undefined);
+}
+
+tasks.addTaskWithOptions({ name: 'reindex', timeout: 5000 }, reindex, 'p-1');
+tasks.addTaskWithOptions({ always: true }, reindex, 'p-1', true);
+tasks.addTaskWithOptions({}, ({ signal, name }, count: number) => signal.aborted || name.repeat(count), 2);
+tasks.addTaskWithOptions({ timeout: Infinity }, () => undefined);
+tasks.addTaskWithOptions({ name: 'audit' }, async (_context, user: { id: number }) => user.id, { id: 1 });
+
+// Wrong argument type after the context.
+// @ts-expect-error
+tasks.addTaskWithOptions({}, reindex, 42);
+// Missing argument after the context.
+// @ts-expect-error
+tasks.addTaskWithOptions({}, reindex);
+// Arguments for a task that takes only the context.
+// @ts-expect-error
+tasks.addTaskWithOptions({}, () => undefined, 'unexpected');
+// A task whose first parameter is not the context.
+// @ts-expect-error
+tasks.addTaskWithOptions({}, (id: string) => id, 'p-1');
+// An unknown option.
+// @ts-expect-error
+tasks.addTaskWithOptions({ retries: 3 }, () => undefined);
+// An option of the wrong type.
+// @ts-expect-error
+tasks.addTaskWithOptions({ always: 'yes' }, () => undefined);
+// Options are required: use addTask() without them.
+// @ts-expect-error
+tasks.addTaskWithOptions(() => undefined);

@@ -6,8 +6,8 @@ import { SubscriptionsModule } from './subscriptions/subscriptions.module.js';
 @Module({
   imports: [
     // Once, in the root module: BackgroundTasks is then injectable everywhere.
-    // Use BackgroundTasksModule.forRoot({ concurrency, taskTimeout, onTaskFailed, … }) to change the defaults.
-    BackgroundTasksModule,
+    // A plain import takes the defaults; these are what a production app sets.
+    BackgroundTasksModule.forRoot({ concurrency: 10, maxQueued: 1000, taskTimeout: 30_000 }),
     NotificationsModule,
     SubscriptionsModule,
   ],

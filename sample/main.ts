@@ -16,6 +16,7 @@ Try it (each request returns at once; its tasks then write to the log file):
   curl -X POST ${url}/send-notification/alice@example.com
   curl -X POST '${url}/send-message/bob@example.com?q=hello'
   curl -X POST ${url}/subscribe/carol@example.com
+  curl -X POST ${url}/subscribe/nope      (fails with a 400; the guard's audit task runs anyway)
   cat ${logFile()}
 `);
 }

@@ -91,12 +91,15 @@ describe('sample app', () => {
       expect(await logWithLines(2)).toBe('audit: POST /subscribe/carol@example.com\nsubscribed carol@example.com\n');
     });
 
-    it('runs none of the tasks of a failed request, not even the audit line', async () => {
+    it('runs only the always audit task of a failed request', async () => {
       await request(app.getHttpServer()).post('/subscribe/nope').expect(400);
+      expect(await logWithLines(1)).toBe('audit: POST /subscribe/nope\n');
       // A request that succeeds afterwards shows that nothing else was written.
       await request(app.getHttpServer()).post('/subscribe/erin@example.com').expect(201);
 
-      expect(await logWithLines(2)).toBe('audit: POST /subscribe/erin@example.com\nsubscribed erin@example.com\n');
+      expect(await logWithLines(3)).toBe(
+        'audit: POST /subscribe/nope\naudit: POST /subscribe/erin@example.com\nsubscribed erin@example.com\n',
+      );
     });
   });
 });

@@ -4,8 +4,8 @@ import { BackgroundTasks } from 'nestjs-background-tasks';
 import { writeLog } from '../log.js';
 
 /**
- * Lets every request through, and logs it once the response has been sent.
- * The task is dropped if the request then fails.
+ * Lets every request through, and logs it once the response has been sent,
+ * even when the request then fails: the task is added with `always`.
  *
  * To audit every route, register it with `{ provide: APP_GUARD, useClass: AuditGuard }`
  * and mark it `@Injectable({ scope: Scope.REQUEST })`, which Nest 12 requires of a
@@ -18,7 +18,12 @@ export class AuditGuard implements CanActivate {
 
   canActivate(context: ExecutionContext): boolean {
     const { method, path } = context.switchToHttp().getRequest<Request>();
-    this.tasks.addTask(writeLog, `audit: ${method} ${path}`);
+    // Tasks added with options receive a context (signal, name) first.
+    this.tasks.addTaskWithOptions(
+      { always: true, name: 'audit' },
+      (_context, line: string) => writeLog(line),
+      `audit: ${method} ${path}`,
+    );
     return true;
   }
 }

@@ -8,7 +8,7 @@ export class SubscriptionsService {
   constructor(private readonly tasks: BackgroundTasks) {}
 
   subscribe(email: string): void {
-    // A request that fails runs none of its tasks: not even the guard's audit line.
+    // A request that fails drops its tasks, except `always` ones: the guard's audit line.
     if (!email.includes('@')) {
       throw new BadRequestException(`Not an email address: ${email}`);
     }

@@ -6,7 +6,13 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Background, BackgroundTaskRunner, BackgroundTasks, BackgroundTasksModule } from '../lib/index.js';
+import {
+  Background,
+  BackgroundTaskRunner,
+  BackgroundTasks,
+  BackgroundTasksModule,
+  type BackgroundTaskStats,
+} from '../lib/index.js';
 import { CapturingLogger } from './utils/capture-logs.js';
 import { post } from './utils/http.js';
 import { deferred, waitFor } from './utils/wait-for.js';
@@ -210,10 +216,10 @@ describe('shutdown signals under enableShutdownHooks() (child process)', () => {
     await rm(dir, { recursive: true, force: true });
   });
 
-  /** Starts the fixture app; resolves once it listens. */
-  async function startApp(env: Record<string, string> = {}) {
+  /** Starts a fixture app (shutdown-app.mjs unless told); resolves once it listens. */
+  async function startApp(env: Record<string, string> = {}, script = fixture) {
     const taskLog = join(dir, 'tasks.log');
-    const proc = spawn(process.execPath, [fixture], {
+    const proc = spawn(process.execPath, [script], {
       env: { ...process.env, NO_COLOR: '1', ...env, TASK_LOG: taskLog },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -269,6 +275,76 @@ describe('shutdown signals under enableShutdownHooks() (child process)', () => {
     expect(app.output()).toContain('"queuedTask" (queued, POST /hang)');
     expect(await app.readLog()).toEqual([]);
   }, 45_000);
+
+  describe('with concurrency: 2 (shutdown-concurrency-app.mjs)', () => {
+    const concurrencyFixture = join(import.meta.dirname, 'fixtures/shutdown-concurrency-app.mjs');
+    /** Added to shutdownTimeout to bound the exit: Nest's teardown, on a loaded machine. */
+    const exitMargin = 10_000;
+
+    /** Polls the app's stats until they have `running` and `queued`; returns them. */
+    function waitForStats(port: number, running: number, queued: number): Promise<BackgroundTaskStats> {
+      return waitFor(`${running} running and ${queued} queued tasks`, async () => {
+        const stats = JSON.parse((await post(port, '/stats')).body) as BackgroundTaskStats;
+        return stats.running === running && stats.queued === queued && stats;
+      });
+    }
+
+    it('SIGTERM lets every accepted task and the request in flight finish, then the process dies of SIGTERM', async () => {
+      const shutdownTimeout = 8_000;
+      const app = await startApp({ SHUTDOWN_TIMEOUT: String(shutdownTimeout) }, concurrencyFixture);
+      const responses = await Promise.all(['a', 'b', 'c'].map((name) => post(app.port, `/work?name=${name}`)));
+      expect(responses.map((r) => r.status)).toEqual([201, 201, 201]);
+      const held = post(app.port, '/held');
+      // "a 1" and "b 1" hold both slots (until shutdown begins); "c 1" waits for a slot; the
+      // other tasks of /work wait behind their request's first; "held 1" waits for its response.
+      expect(await waitForStats(app.port, 2, 8)).toEqual({
+        queued: 8,
+        running: 2,
+        succeeded: 0,
+        failed: 0,
+        timedOut: 0,
+        dropped: 0,
+        cancelled: 0,
+      });
+      child!.kill('SIGTERM');
+
+      // The handler goes on once the server has stopped listening, adds "held 2", and its response still gets out.
+      expect(await held).toEqual({ status: 201, body: '{"queued":2}' });
+      expect(await app.exited(shutdownTimeout + exitMargin)).toEqual({ code: null, signal: 'SIGTERM' });
+      const lines = await app.readLog();
+      // Exactly one line per task: none was dropped, failed or cancelled (the hooks would add lines).
+      expect(lines).toHaveLength(11);
+      const perRequest = {
+        a: ['a 1', 'a 2', 'a 3'],
+        b: ['b 1', 'b 2', 'b 3'],
+        c: ['c 1', 'c 2', 'c 3'],
+        held: ['held 1', 'held 2'],
+      };
+      for (const [name, labels] of Object.entries(perRequest)) {
+        expect(lines.filter((line) => line.startsWith(`${name} `))).toEqual(labels);
+      }
+      expect(app.output()).not.toContain('Shutdown timeout');
+    }, 45_000);
+
+    it('SIGTERM aborts a task that overruns shutdownTimeout, drops the task queued behind it, and the process still exits', async () => {
+      const shutdownTimeout = 300;
+      const app = await startApp({ SHUTDOWN_TIMEOUT: String(shutdownTimeout) }, concurrencyFixture);
+      expect((await post(app.port, '/overrun')).status).toBe(201);
+      // "overrunning" waits for its signal; "taskBehind" waits for it to end.
+      await waitForStats(app.port, 1, 1);
+      child!.kill('SIGTERM');
+
+      expect(await app.exited(shutdownTimeout + exitMargin)).toEqual({ code: null, signal: 'SIGTERM' });
+      // The running task saw an AbortError; the queued one never ran and was reported dropped.
+      expect(await app.readLog()).toEqual(['aborted overrunning AbortError', 'dropped taskBehind shutdown']);
+      const warnings = app.output().split('\n').filter((line) => line.includes('Shutdown timeout'));
+      expect(warnings).toHaveLength(1);
+      expect(warnings[0]).toMatch(/WARN.*\[BackgroundTasks\] Shutdown timeout of 300 ms expired;/);
+      expect(warnings[0]).toContain(
+        'queued ones are dropped: "overrunning" (running, POST /overrun), "taskBehind" (queued, POST /overrun)',
+      );
+    }, 45_000);
+  });
 });
 
 describe('Shutdown order: a provider closing what tasks use', () => {

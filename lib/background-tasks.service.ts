@@ -195,7 +195,7 @@ function notAFunction(method: string, position: string, value: unknown): TypeErr
 
 function checkTaskOptions(options: BackgroundTaskOptions): BackgroundTaskOptions {
   const where = 'BackgroundTasks.addTaskWithOptions(): option';
-  if (options === null || typeof options !== 'object') {
+  if (options === null || typeof options !== 'object' || Array.isArray(options)) {
     throw new TypeError(`BackgroundTasks.addTaskWithOptions() expects an options object first, got ${describe(options)}.`);
   }
   const { name, always, timeout } = options;

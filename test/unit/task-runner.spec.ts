@@ -1,13 +1,14 @@
 import { jest } from '@jest/globals';
 import { Logger } from '@nestjs/common';
-import { EventEmitter } from 'node:events';
-import { runInThisContext } from 'node:vm';
 import { DEFAULT_SHUTDOWN_TIMEOUT } from '../../lib/background-tasks.constants.js';
 import { resolveOptions } from '../../lib/background-tasks.options.js';
 import { BackgroundTasks } from '../../lib/background-tasks.service.js';
 import type { BackgroundTasksModuleOptions } from '../../lib/interfaces/index.js';
 import { BackgroundTaskRunner } from '../../lib/task-runner.js';
-import { deferred, waitFor } from '../utils/wait-for.js';
+import { requestTasks, respond } from '../utils/request-tasks.js';
+import { flush, watchProcess } from '../utils/process-watch.js';
+import { watchEachTest } from '../utils/unit-watch.js';
+import { deferred, track, waitFor } from '../utils/wait-for.js';
 
 /**
  * Unit tests of the runner used directly, without Nest or HTTP: the runner is
@@ -16,27 +17,6 @@ import { deferred, waitFor } from '../utils/wait-for.js';
  */
 
 type OnTaskFailed = NonNullable<BackgroundTasksModuleOptions['onTaskFailed']>;
-
-/** Lets every pending promise job, I/O callback and immediate run a few times over. */
-async function flush(rounds = 10): Promise<void> {
-  for (let i = 0; i < rounds; i++) await new Promise<void>((resolve) => setImmediate(resolve));
-}
-
-/** A request's tasks, for a fake request whose response has not closed yet. */
-function requestTasks(runner: BackgroundTaskRunner, method = 'POST', path = '/orders/42'): BackgroundTasks {
-  const res = Object.assign(new EventEmitter(), { closed: false });
-  return new BackgroundTasks(runner, { method, url: path, res });
-}
-
-/** What the interceptor and the response do for a request that succeeded. */
-function respond(tasks: BackgroundTasks): void {
-  tasks.claimed = true;
-  tasks.handlerFinished(true);
-  const res = tasks.response as unknown as EventEmitter & { closed: boolean };
-  if (res.closed) return;
-  res.closed = true;
-  res.emit('close');
-}
 
 /** The calls of an onTaskFailed mock, as [error, the rest of the event]; checks that each has a duration. */
 function failures(hook: jest.Mock<OnTaskFailed>): unknown[][] {
@@ -51,70 +31,7 @@ function idle(tasks: BackgroundTasks, what = 'the tasks to finish'): Promise<tru
   return waitFor(what, () => !tasks.draining && tasks.pending === 0);
 }
 
-/** Tracks whether a promise has settled, without awaiting it. */
-function track(promise: Promise<unknown>): { readonly settled: boolean } {
-  const state = { settled: false };
-  promise.then(
-    () => (state.settled = true),
-    () => (state.settled = true),
-  );
-  return state;
-}
-
-/**
- * Jest gives each test file a copy of `process` whose listeners Node never
- * calls: unhandled rejections and uncaught exceptions are emitted on the host
- * process only. `runInThisContext` evaluates in the host context, so this is
- * the process that would crash.
- */
-const hostProcess = runInThisContext('process') as NodeJS.Process;
-
-interface ProcessWatch {
-  readonly unhandledRejections: unknown[];
-  readonly uncaughtExceptions: unknown[];
-  stop(): void;
-}
-
-function watchProcess(): ProcessWatch {
-  const unhandledRejections: unknown[] = [];
-  const uncaughtExceptions: unknown[] = [];
-  const onRejection = (reason: unknown) => void unhandledRejections.push(reason);
-  const onException = (error: unknown) => void uncaughtExceptions.push(error);
-  hostProcess.on('unhandledRejection', onRejection);
-  hostProcess.on('uncaughtException', onException);
-  return {
-    unhandledRejections,
-    uncaughtExceptions,
-    stop() {
-      hostProcess.off('unhandledRejection', onRejection);
-      hostProcess.off('uncaughtException', onException);
-    },
-  };
-}
-
-let errorSpy: jest.SpiedFunction<Logger['error']>;
-let warnSpy: jest.SpiedFunction<Logger['warn']>;
-let watch: ProcessWatch;
-
-beforeEach(() => {
-  errorSpy = jest.spyOn(Logger.prototype, 'error').mockImplementation(() => undefined);
-  warnSpy = jest.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
-  watch = watchProcess();
-});
-
-afterEach(async () => {
-  // Anything a test left behind gets a chance to blow up while still watched.
-  await flush();
-  watch.stop();
-  errorSpy.mockRestore();
-  warnSpy.mockRestore();
-  expect(watch.unhandledRejections).toEqual([]);
-  expect(watch.uncaughtExceptions).toEqual([]);
-});
-
-/** First arguments of the `Logger#error` calls, in order. */
-const errorMessages = () => errorSpy.mock.calls.map((call) => call[0]);
-const warnMessages = () => warnSpy.mock.calls.map((call) => call[0]);
+const watched = watchEachTest();
 
 describe('the process watch used by these tests', () => {
   it('sees an unhandled rejection (so that an empty watch means something)', async () => {
@@ -130,7 +47,7 @@ describe('the process watch used by these tests', () => {
     } finally {
       local.stop();
     }
-    watch.unhandledRejections.length = 0;
+    watched.process.unhandledRejections.length = 0;
   });
 });
 
@@ -156,7 +73,7 @@ describe('BackgroundTaskRunner running BackgroundTasks', () => {
 
       expect(calls).toEqual([['notify', 'a@b.c', 'hi'], ['sum', 1, 2, 3], ['object', payload], ['no args']]);
       expect(calls[2][1]).toBe(payload); // the very object, not a copy
-      expect(errorSpy).not.toHaveBeenCalled();
+      expect(watched.error).not.toHaveBeenCalled();
     });
 
     it('awaits each async task before the next one starts', async () => {
@@ -378,7 +295,7 @@ describe('BackgroundTaskRunner running BackgroundTasks', () => {
       await idle(tasks);
       await flush();
       expect(events).toEqual(['after plain values', 'after a promise']);
-      expect(errorSpy).not.toHaveBeenCalled();
+      expect(watched.error).not.toHaveBeenCalled();
     });
 
     it('awaits a returned thenable that is not a promise, and ignores its value', async () => {
@@ -410,7 +327,7 @@ describe('BackgroundTaskRunner running BackgroundTasks', () => {
       await flush();
       expect(events).toEqual(['thenable:fulfilled', 'next']);
       expect(thenCalls).toBe(1);
-      expect(errorSpy).not.toHaveBeenCalled();
+      expect(watched.error).not.toHaveBeenCalled();
     });
   });
 
@@ -439,7 +356,7 @@ describe('BackgroundTaskRunner running BackgroundTasks', () => {
       await idle(tasks);
       await flush();
       expect(events).toEqual(['throws', 'rejects', 'rejects thenable', 'after']);
-      expect(errorSpy).toHaveBeenCalledTimes(3);
+      expect(watched.error).toHaveBeenCalledTimes(3);
     });
 
     it('logs each failure with the task name and the request, and passes it to onTaskFailed', async () => {
@@ -468,8 +385,8 @@ describe('BackgroundTaskRunner running BackgroundTasks', () => {
       await flush();
 
       expect(ran).toEqual(['after']);
-      expect(errorSpy).toHaveBeenCalledTimes(2);
-      const [first, second] = errorSpy.mock.calls;
+      expect(watched.error).toHaveBeenCalledTimes(2);
+      const [first, second] = watched.error.mock.calls;
       expect(first[0]).toEqual(expect.stringContaining('"sendReceipt"'));
       expect(first[0]).toEqual(expect.stringContaining('PATCH /orders/42'));
       expect(first[0]).toEqual(expect.stringContaining('sync boom'));
@@ -479,7 +396,7 @@ describe('BackgroundTaskRunner running BackgroundTasks', () => {
       expect(second[0]).toEqual(expect.stringContaining('async boom'));
       expect(second[1]).toBe(asyncError.stack);
       // Logged under the module's context.
-      expect(errorSpy.mock.contexts.map((logger) => (logger as unknown as { context?: string }).context)).toEqual([
+      expect(watched.error.mock.contexts.map((logger) => (logger as unknown as { context?: string }).context)).toEqual([
         'BackgroundTasks',
         'BackgroundTasks',
       ]);
@@ -491,8 +408,8 @@ describe('BackgroundTaskRunner running BackgroundTasks', () => {
       expect(onTaskFailed.mock.calls[0][0].error).toBe(syncError);
       expect(onTaskFailed.mock.calls[1][0].error).toBe(asyncError);
       // Logged first, then handed to the hook.
-      expect(errorSpy.mock.invocationCallOrder[0]).toBeLessThan(onTaskFailed.mock.invocationCallOrder[0]);
-      expect(errorSpy.mock.invocationCallOrder[1]).toBeLessThan(onTaskFailed.mock.invocationCallOrder[1]);
+      expect(watched.error.mock.invocationCallOrder[0]).toBeLessThan(onTaskFailed.mock.invocationCallOrder[0]);
+      expect(watched.error.mock.invocationCallOrder[1]).toBeLessThan(onTaskFailed.mock.invocationCallOrder[1]);
     });
 
     it('reports a thrown string, and other values that are not Errors', async () => {
@@ -514,17 +431,17 @@ describe('BackgroundTaskRunner running BackgroundTasks', () => {
       await idle(tasks);
       await flush();
 
-      expect(errorMessages()).toEqual([
+      expect(watched.errorMessages()).toEqual([
         expect.stringContaining('plain string failure'),
         expect.stringContaining('42'),
         expect.stringContaining('undefined'),
       ]);
-      expect(errorMessages()).toEqual([
+      expect(watched.errorMessages()).toEqual([
         expect.stringContaining('"throwsString" of DELETE /users/1'),
         expect.stringContaining('"rejectsNumber" of DELETE /users/1'),
         expect.stringContaining('"throwsUndefined" of DELETE /users/1'),
       ]);
-      expect(errorSpy.mock.calls.map((call) => call[1])).toEqual([undefined, undefined, undefined]);
+      expect(watched.error.mock.calls.map((call) => call[1])).toEqual([undefined, undefined, undefined]);
       expect(failures(onTaskFailed)).toEqual([
         ['plain string failure', { name: 'throwsString', args: [], method: 'DELETE', path: '/users/1' }],
         [42, { name: 'rejectsNumber', args: [], method: 'DELETE', path: '/users/1' }],
@@ -554,7 +471,7 @@ describe('BackgroundTaskRunner running BackgroundTasks', () => {
       await flush();
 
       expect(onTaskFailed.mock.calls.map(([event]) => event.name)).toEqual(['anonymous', 'anonymous', 'anonymous']);
-      expect(errorMessages()).toEqual([
+      expect(watched.errorMessages()).toEqual([
         expect.stringContaining('"anonymous" of POST /anon failed: arrow'),
         expect.stringContaining('"anonymous" of POST /anon failed: function expression'),
         expect.stringContaining('"anonymous" of POST /anon failed: async arrow'),
@@ -580,13 +497,13 @@ describe('BackgroundTaskRunner running BackgroundTasks', () => {
       await flush();
 
       expect(onTaskFailed).toHaveBeenCalledTimes(1);
-      expect(errorMessages()).toEqual([
+      expect(watched.errorMessages()).toEqual([
         expect.stringContaining('"failing" of POST /orders/42 failed: task failed'),
         expect.stringContaining('onTaskFailed threw: hook exploded'),
       ]);
-      expect(errorSpy.mock.calls[1][1]).toBe(hookError.stack);
-      expect(watch.unhandledRejections).toEqual([]);
-      expect(watch.uncaughtExceptions).toEqual([]);
+      expect(watched.error.mock.calls[1][1]).toBe(hookError.stack);
+      expect(watched.process.unhandledRejections).toEqual([]);
+      expect(watched.process.uncaughtExceptions).toEqual([]);
     });
 
     it('logs an onTaskFailed that rejects, without an unhandled rejection', async () => {
@@ -605,13 +522,13 @@ describe('BackgroundTaskRunner running BackgroundTasks', () => {
         tasks.addTask(() => void ran.push('after'));
 
         respond(tasks);
-        await waitFor('the hook’s rejection to be logged', () => errorSpy.mock.calls.length === 2);
+        await waitFor('the hook’s rejection to be logged', () => watched.error.mock.calls.length === 2);
         await idle(tasks);
         await flush();
 
         expect(ran).toEqual(['after']);
         expect(onTaskFailed).toHaveBeenCalledTimes(1);
-        expect(errorMessages()).toEqual([
+        expect(watched.errorMessages()).toEqual([
           expect.stringContaining('"failing" of POST /orders/42 failed: task failed'),
           expect.stringContaining('onTaskFailed threw: hook rejected for task failed'),
         ]);
@@ -643,17 +560,17 @@ describe('BackgroundTaskRunner running BackgroundTasks', () => {
         });
 
         respond(tasks);
-        await waitFor('four errors to be logged', () => errorSpy.mock.calls.length === 4);
+        await waitFor('four errors to be logged', () => watched.error.mock.calls.length === 4);
         await idle(tasks);
         await flush();
 
-        expect(errorMessages()).toEqual(
+        expect(watched.errorMessages()).toEqual(
           expect.arrayContaining([
             expect.stringContaining('onTaskFailed threw: hook string'),
             expect.stringContaining('onTaskFailed threw: hook thenable'),
           ]),
         );
-        expect(errorSpy).toHaveBeenCalledTimes(4);
+        expect(watched.error).toHaveBeenCalledTimes(4);
         expect(local.unhandledRejections).toEqual([]);
         expect(local.uncaughtExceptions).toEqual([]);
       } finally {
@@ -679,8 +596,8 @@ describe('BackgroundTaskRunner running BackgroundTasks', () => {
 
       expect(ran).toEqual(['after']);
       expect(tasks.queue).toHaveLength(0);
-      expect(errorSpy).toHaveBeenCalledTimes(1);
-      expect(errorMessages()[0]).toEqual(expect.stringContaining('"throwsBareObject" of POST /dictionary'));
+      expect(watched.error).toHaveBeenCalledTimes(1);
+      expect(watched.errorMessages()[0]).toEqual(expect.stringContaining('"throwsBareObject" of POST /dictionary'));
       expect(failures(onTaskFailed)).toEqual([
         [thrown, { name: 'throwsBareObject', args: [], method: 'POST', path: '/dictionary' }],
       ]);
@@ -704,7 +621,7 @@ describe('BackgroundTaskRunner running BackgroundTasks', () => {
         await flush();
 
         expect(local.unhandledRejections).toEqual([]);
-        expect(errorMessages()).toEqual([
+        expect(watched.errorMessages()).toEqual([
           expect.stringContaining('"failing" of POST /dictionary failed: task failed'),
           expect.stringContaining('onTaskFailed threw'),
         ]);
@@ -732,7 +649,7 @@ describe('BackgroundTaskRunner running BackgroundTasks', () => {
       const again = track(Promise.all([runner.beforeApplicationShutdown(), runner.onApplicationShutdown()]));
       await flush();
       expect(again.settled).toBe(true);
-      expect(warnSpy).not.toHaveBeenCalled();
+      expect(watched.warn).not.toHaveBeenCalled();
     });
 
     it('beforeApplicationShutdown waits until every queued and added task has run', async () => {
@@ -772,12 +689,12 @@ describe('BackgroundTaskRunner running BackgroundTasks', () => {
       await shutdown;
       expect(events).toEqual(['one:slow', 'one:next', 'one:added', 'two:slow']);
       expect(one.draining || two.draining).toBe(false);
-      expect(warnSpy).not.toHaveBeenCalled();
+      expect(watched.warn).not.toHaveBeenCalled();
 
       const on = track(runner.onApplicationShutdown());
       await flush();
       expect(on.settled).toBe(true);
-      expect(warnSpy).not.toHaveBeenCalled();
+      expect(watched.warn).not.toHaveBeenCalled();
     });
 
     it('onApplicationShutdown waits until idle too', async () => {
@@ -800,7 +717,7 @@ describe('BackgroundTaskRunner running BackgroundTasks', () => {
       gate.resolve();
       await shutdown;
       expect(events).toEqual(['slow', 'next']);
-      expect(warnSpy).not.toHaveBeenCalled();
+      expect(watched.warn).not.toHaveBeenCalled();
     });
 
     it('gives up at shutdownTimeout and warns, naming the running and the queued tasks with their requests', async () => {
@@ -827,11 +744,11 @@ describe('BackgroundTaskRunner running BackgroundTasks', () => {
 
       // Nest calls both hooks in turn; they share one deadline.
       await runner.beforeApplicationShutdown();
-      expect(warnSpy).not.toHaveBeenCalled();
+      expect(watched.warn).not.toHaveBeenCalled();
       await runner.onApplicationShutdown();
 
-      expect(warnSpy).toHaveBeenCalledTimes(1);
-      const [warning] = warnMessages();
+      expect(watched.warn).toHaveBeenCalledTimes(1);
+      const [warning] = watched.warnMessages();
       expect(warning).toEqual(expect.stringContaining('20 ms'));
       expect(warning).toEqual(expect.stringContaining('"hangs" (running, PUT /jobs/7)'));
       expect(warning).toEqual(expect.stringContaining('"waitsInLine" (queued, PUT /jobs/7)'));
@@ -844,7 +761,7 @@ describe('BackgroundTaskRunner running BackgroundTasks', () => {
       await idle(stuck);
       await idle(other);
       expect(events).toEqual(['hangs:start', 'alsoHangs:start']);
-      expect(warnSpy).toHaveBeenCalledTimes(1);
+      expect(watched.warn).toHaveBeenCalledTimes(1);
     });
 
     it('with shutdownTimeout 0 does not wait for a hanging task', async () => {
@@ -856,7 +773,7 @@ describe('BackgroundTaskRunner running BackgroundTasks', () => {
       });
       respond(tasks);
       await runner.onApplicationShutdown();
-      expect(warnMessages()).toEqual([expect.stringContaining('"hangs" (running, POST /zero)')]);
+      expect(watched.warnMessages()).toEqual([expect.stringContaining('"hangs" (running, POST /zero)')]);
       gate.resolve();
       await idle(tasks);
     });
@@ -946,7 +863,7 @@ describe('BackgroundTasks.addTask', () => {
     expect(tasks.queue).toHaveLength(0);
     expect(tasks.draining).toBe(false);
     await flush();
-    expect(errorSpy).not.toHaveBeenCalled();
+    expect(watched.error).not.toHaveBeenCalled();
   });
 
   it('queues nothing for a bad call in between good ones', async () => {
@@ -961,6 +878,6 @@ describe('BackgroundTasks.addTask', () => {
     await idle(tasks);
     await flush();
     expect(ran).toEqual([1, 2]);
-    expect(errorSpy).not.toHaveBeenCalled();
+    expect(watched.error).not.toHaveBeenCalled();
   });
 });

@@ -1,0 +1,364 @@
+import type { INestApplication, ModuleMetadata } from '@nestjs/common';
+import { APP_GUARD } from '@nestjs/core';
+import { Test } from '@nestjs/testing';
+import http, { type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import request from 'supertest';
+import {
+  type BackgroundTaskEvent,
+  BackgroundTaskRunner,
+  type BackgroundTaskStats,
+  BackgroundTasksModule,
+  type BackgroundTasksModuleOptions,
+} from '../lib/index.js';
+import {
+  BannedClientGuard,
+  contextReads,
+  ForgotTheModuleController,
+  gates,
+  HeldController,
+  JobsController,
+  jobs,
+  journal,
+  LoginController,
+  RequestContextModule,
+  resetExecution,
+  WorkController,
+} from './fixtures/execution.app.js';
+import { CapturingLogger } from './utils/capture-logs.js';
+import { waitFor } from './utils/wait-for.js';
+
+// Nest's logger override is process-wide, so every app of this file shares one.
+const logger = new CapturingLogger();
+
+/** What the hooks saw: how many tasks were accepted, and every drop. */
+let queuedEvents = 0;
+const dropped: BackgroundTaskEvent[] = [];
+
+/** The module, with hooks that record into `queuedEvents` and `dropped`. */
+function tasksModule(options: BackgroundTasksModuleOptions = {}) {
+  return BackgroundTasksModule.forRoot({
+    onTaskQueued: () => void queuedEvents++,
+    onTaskDropped: (event) => void dropped.push(event),
+    ...options,
+  });
+}
+
+/** stats() with every counter not given at zero, to compare exactly. */
+function stats(counts: Partial<BackgroundTaskStats>): BackgroundTaskStats {
+  return { queued: 0, running: 0, succeeded: 0, failed: 0, timedOut: 0, dropped: 0, cancelled: 0, ...counts };
+}
+
+/** Exact stats, and every task ever accepted accounted for by exactly one end. */
+function expectStats(runner: BackgroundTaskRunner, counts: Partial<BackgroundTaskStats>): void {
+  const actual = runner.stats();
+  expect(actual).toEqual(stats(counts));
+  expect(actual.succeeded + actual.failed + actual.timedOut + actual.dropped + actual.cancelled).toBe(queuedEvents);
+}
+
+/** Awaits `runner.whenIdle()`, failing after a deadline instead of at Jest's timeout. */
+async function idle(runner: BackgroundTaskRunner): Promise<void> {
+  let resolved = false;
+  void runner.whenIdle().then(() => (resolved = true));
+  await waitFor('whenIdle() to resolve', () => resolved);
+}
+
+/** POSTs, then goes away (destroys the connection) once the handler side opens the gate `entered`. */
+async function leaveDuring(server: Server, path: string, entered: string, headers: Record<string, string> = {}) {
+  const { port } = server.address() as AddressInfo;
+  const client = http.request({ host: '127.0.0.1', port, method: 'POST', path, headers });
+  client.on('error', () => undefined); // destroyed on purpose
+  client.end();
+  await gates.wait(entered);
+  client.destroy();
+}
+
+/**
+ * A fresh app for each test of the calling describe, listening on 127.0.0.1,
+ * so that stats() starts at zero. Closing it first opens every gate: a failed
+ * test must not leave close() waiting for a held task.
+ */
+function freshApp(metadata: () => ModuleMetadata) {
+  const handle = {
+    app: undefined as unknown as INestApplication,
+    get server(): Server {
+      return handle.app.getHttpServer();
+    },
+    get runner(): BackgroundTaskRunner {
+      return handle.app.get(BackgroundTaskRunner);
+    },
+  };
+  beforeEach(async () => {
+    const moduleRef = await Test.createTestingModule(metadata()).compile();
+    handle.app = moduleRef.createNestApplication();
+    handle.app.useLogger(logger);
+    await handle.app.listen(0, '127.0.0.1');
+  });
+  afterEach(async () => {
+    gates.openAll();
+    await handle.app?.close();
+  });
+  return handle;
+}
+
+// Every test starts from empty records; the hooks above write into them.
+beforeEach(() => {
+  resetExecution();
+  queuedEvents = 0;
+  dropped.length = 0;
+  logger.errors.length = 0;
+  logger.warnings.length = 0;
+});
+
+describe('1. always: tasks that run even when the request fails (the audit log of a failed login)', () => {
+  const handle = freshApp(() => ({
+    imports: [tasksModule()],
+    controllers: [LoginController],
+    providers: [{ provide: APP_GUARD, useClass: BannedClientGuard }],
+  }));
+
+  it.each([
+    ['a route guard denies', '/login/wrong-password', {}, 403, 'route-guard'],
+    ['the handler throws', '/login/throws', {}, 500, 'handler-throws'],
+    ['a REQUEST-scoped global APP_GUARD denies', '/login/ok', { 'x-banned': 'yes' }, 403, 'global-guard'],
+  ])(
+    'when %s, runs the always task once and drops the plain one with reason request-failed',
+    async (_case, path, headers: Record<string, string>, status, attempt) => {
+      await request(handle.server).post(path).set(headers).expect(status);
+      await idle(handle.runner);
+
+      expect(journal).toEqual([`audit:${attempt}`]);
+      expect(dropped).toEqual([{ name: 'sendLoginAlert', args: [attempt], method: 'POST', path, reason: 'request-failed' }]);
+      expectStats(handle.runner, { succeeded: 1, dropped: 1 });
+    },
+  );
+
+  it('runs both tasks, in order, when the request succeeds', async () => {
+    await request(handle.server).post('/login/ok').expect(201, { ok: true });
+    await idle(handle.runner);
+
+    expect(journal).toEqual(['audit:ok', 'alert:ok']);
+    expect(dropped).toEqual([]);
+    expectStats(handle.runner, { succeeded: 2 });
+  });
+});
+
+describe("2. mode 'inline': tasks have run when the response arrives", () => {
+  const handle = freshApp(() => ({
+    imports: [tasksModule({ mode: 'inline' })],
+    controllers: [LoginController, WorkController],
+  }));
+
+  it.each([
+    ['an async and a sync task', '/login/ok', ['audit:ok', 'alert:ok']],
+    ['two async tasks, one after the other', '/work/steps/a', ['step:a:1', 'step:a:2']],
+  ])('has run the tasks of a successful request when the response arrives: %s', async (_case, path, expected) => {
+    await request(handle.server).post(path).expect(201);
+
+    expect(journal).toEqual(expected);
+    expectStats(handle.runner, { succeeded: 2 });
+  });
+
+  it('has run the (async) always task of a failing handler, and dropped the other, when the 500 arrives', async () => {
+    await request(handle.server).post('/login/throws').expect(500);
+
+    expect(journal).toEqual(['audit:handler-throws']);
+    expect(dropped).toEqual([
+      { name: 'sendLoginAlert', args: ['handler-throws'], method: 'POST', path: '/login/throws', reason: 'request-failed' },
+    ]);
+    expectStats(handle.runner, { succeeded: 1, dropped: 1 });
+  });
+});
+
+describe("3. mode 'disabled'", () => {
+  const handle = freshApp(() => ({
+    imports: [tasksModule({ mode: 'disabled' })],
+    controllers: [LoginController],
+  }));
+
+  it('answers every request, runs no task, and reports each task as dropped with reason disabled', async () => {
+    await request(handle.server).post('/login/ok').expect(201, { ok: true });
+    // Even the always task of a failing request is dropped as disabled.
+    await request(handle.server).post('/login/throws').expect(500);
+    await idle(handle.runner);
+
+    expect(journal).toEqual([]);
+    expect(dropped.map(({ name, path, reason }) => ({ name, path, reason }))).toEqual([
+      { name: 'writeAuditLog', path: '/login/ok', reason: 'disabled' },
+      { name: 'sendLoginAlert', path: '/login/ok', reason: 'disabled' },
+      { name: 'writeAuditLog', path: '/login/throws', reason: 'disabled' },
+      { name: 'sendLoginAlert', path: '/login/throws', reason: 'disabled' },
+    ]);
+    expectStats(handle.runner, { dropped: 4 });
+  });
+});
+
+describe('4. whenIdle()', () => {
+  const handle = freshApp(() => ({ imports: [tasksModule()], controllers: [LoginController, WorkController] }));
+
+  it('resolves once every task of every request has ended, with exact stats', async () => {
+    const ids = ['a', 'b', 'c', 'd', 'e'];
+    await Promise.all([
+      request(handle.server).post('/work/gated').expect(201),
+      ...ids.map((id) => request(handle.server).post(`/work/steps/${id}`).expect(201)),
+      request(handle.server).post('/work/digest').expect(201),
+      request(handle.server).post('/work/failing').expect(201),
+      request(handle.server).post('/login/throws').expect(500),
+    ]);
+
+    let isIdle = false;
+    void handle.runner.whenIdle().then(() => (isIdle = true));
+    await waitFor('the gated task to start', () => journal.includes('gated:start'));
+    // A task is running: whenIdle() must not have resolved.
+    expect(isIdle).toBe(false);
+    gates.open('gated');
+    await waitFor('whenIdle() to resolve', () => isIdle);
+
+    expect([...journal].sort()).toEqual(
+      [
+        'gated:start',
+        'gated:end',
+        ...ids.flatMap((id) => [`step:${id}:1`, `step:${id}:2`]),
+        'digest:second',
+        'audit:handler-throws',
+      ].sort(),
+    );
+    // gated + 10 steps + digest + audit; failingJob; the alert of the failed login; the replaced digest.
+    expectStats(handle.runner, { succeeded: 13, failed: 1, dropped: 1, cancelled: 1 });
+    expect(logger.errors.filter((line) => line.includes('Background task'))).toEqual([
+      expect.stringContaining('Background task "failingJob" of POST /work/failing failed: smtp is down'),
+    ]);
+  });
+});
+
+describe('5. async context: an AsyncLocalStorage store set by a middleware', () => {
+  const handle = freshApp(() => ({ imports: [tasksModule(), RequestContextModule] }));
+
+  it('is the store of their own request in tasks added by a guard, a service and the handler, 50 requests at once', async () => {
+    const ids = Array.from({ length: 50 }, (_, i) => `request-${i}`);
+    await Promise.all(
+      ids.map((id) => request(handle.server).get('/context').set('x-request-id', id).expect(200, { requestId: id })),
+    );
+    // Every response is in: what the tasks read from here on, they read after their response.
+    gates.open('context');
+    await idle(handle.runner);
+
+    expect(contextReads).toHaveLength(ids.length * 3);
+    const wrong = contextReads.filter(({ expected, atStart, afterAwait }) => atStart !== expected || afterAwait !== expected);
+    expect(wrong).toEqual([]);
+    for (const id of ids) {
+      expect(contextReads.filter(({ expected }) => expected === id).map(({ point }) => point)).toEqual([
+        'guard',
+        'service',
+        'handler',
+      ]);
+    }
+    expectStats(handle.runner, { succeeded: ids.length * 3 });
+  });
+
+  it('is the store of its own request in an always task of a client that left while a guard was running', async () => {
+    gates.open('context');
+    await leaveDuring(handle.server, '/context/leaves', 'slow-guard:entered', { 'x-request-id': 'gone-1' });
+    await idle(handle.runner);
+
+    expect(contextReads).toEqual([{ expected: 'gone-1', point: 'slow-guard', atStart: 'gone-1', afterAwait: 'gone-1' }]);
+    expect(dropped.map(({ args, reason }) => ({ args, reason }))).toEqual([
+      { args: ['slow-guard:plain'], reason: 'request-failed' },
+    ]);
+    expectStats(handle.runner, { succeeded: 1, dropped: 1 });
+  });
+});
+
+describe('6. concurrency over HTTP', () => {
+  const handle = freshApp(() => ({ imports: [tasksModule({ concurrency: 2 })], controllers: [JobsController] }));
+
+  it('never runs more than 2 tasks at once, and runs the tasks of all 6 requests', async () => {
+    const ids = ['j1', 'j2', 'j3', 'j4', 'j5', 'j6'];
+    await Promise.all(ids.map((id) => request(handle.server).post(`/jobs/${id}`).expect(201, { id })));
+
+    await waitFor('two jobs to start', () => jobs.started.length === 2);
+    expect(handle.runner.stats()).toEqual(stats({ queued: 4, running: 2 }));
+    // Ends the jobs one at a time: each freed slot goes to exactly one waiting job.
+    for (let ended = 1; ended <= ids.length; ended++) {
+      gates.open(jobs.started[ended - 1]);
+      await waitFor(
+        `job #${ended} to end and the next to start`,
+        () => jobs.finished.length === ended && jobs.started.length === Math.min(ids.length, ended + 2),
+      );
+    }
+    await idle(handle.runner);
+
+    expect(jobs.maxActive).toBe(2);
+    expect([...jobs.finished].sort()).toEqual(ids);
+    expectStats(handle.runner, { succeeded: 6 });
+  });
+});
+
+describe("7. maxQueued with overflow 'reject' over HTTP", () => {
+  const handle = freshApp(() => ({
+    imports: [tasksModule({ concurrency: 1, maxQueued: 2, overflow: 'reject' })],
+    controllers: [JobsController],
+  }));
+
+  it('answers 503 with the exception message when the queue is full, and still runs the tasks already queued', async () => {
+    await request(handle.server).post('/jobs/running').expect(201);
+    await waitFor('the first job to take the only slot', () => jobs.started.length === 1);
+    await request(handle.server).post('/jobs/queued-1').expect(201);
+    await request(handle.server).post('/jobs/queued-2').expect(201);
+    expect(handle.runner.stats()).toEqual(stats({ queued: 2, running: 1 }));
+
+    const res = await request(handle.server).post('/jobs/rejected').expect(503);
+    expect(res.body).toEqual({
+      statusCode: 503,
+      error: 'Service Unavailable',
+      message: 'Background task "slowJob" was not accepted: the queue is full (maxQueued: 2).',
+    });
+    // The rejected task was never accepted.
+    expect(handle.runner.stats()).toEqual(stats({ queued: 2, running: 1 }));
+
+    for (const id of ['running', 'queued-1', 'queued-2']) gates.open(id);
+    await idle(handle.runner);
+    expect([...jobs.finished].sort()).toEqual(['queued-1', 'queued-2', 'running']);
+    expectStats(handle.runner, { succeeded: 3 });
+
+    // With room in the queue again, the next request is accepted.
+    gates.open('later');
+    await request(handle.server).post('/jobs/later').expect(201);
+    await idle(handle.runner);
+    expect(jobs.started).not.toContain('rejected');
+    expect(jobs.finished).toContain('later');
+    expectStats(handle.runner, { succeeded: 4 });
+  });
+});
+
+describe('8. a client that goes away while the handler runs', () => {
+  const handle = freshApp(() => ({ imports: [tasksModule()], controllers: [HeldController] }));
+
+  it('still runs the tasks once the handler succeeds, and leaves nothing queued or running', async () => {
+    await leaveDuring(handle.server, '/held', 'handler-entered');
+    await waitFor('the server to see the client go', () => journal.length === 1);
+    // The tasks wait for the handler's outcome.
+    expect(handle.runner.stats()).toEqual(stats({ queued: 2 }));
+
+    gates.open('handler');
+    await waitFor('both tasks', () => journal.length === 4);
+
+    expect(journal).toEqual(['held:response-closed:finished=false', 'held:handler-done', 'held:plain', 'held:always']);
+    expect(dropped).toEqual([]);
+    expectStats(handle.runner, { succeeded: 2 });
+  });
+});
+
+describe('9. @Background() without BackgroundTasksModule', () => {
+  const handle = freshApp(() => ({ controllers: [ForgotTheModuleController] }));
+
+  it('fails the request with a 500 and logs that BackgroundTasksModule must be imported', async () => {
+    await request(handle.server).post('/forgot-the-module').expect(500, { statusCode: 500, message: 'Internal server error' });
+
+    const line = await waitFor('the error to be logged', () => logger.errors.find((entry) => entry.includes('@Background()')));
+    expect(line).toContain(
+      '@Background() found no BackgroundTasks for this request: import BackgroundTasksModule in the root module.',
+    );
+    expect(journal).toEqual([]);
+  });
+});

@@ -2,7 +2,7 @@ import { Logger } from '@nestjs/common';
 import { LOGGER_CONTEXT } from './background-tasks.constants.js';
 import type { HookName, ResolvedBackgroundTasksOptions } from './background-tasks.options.js';
 import type { BackgroundTask } from './background-task.js';
-import type { BackgroundTaskEvent } from './interfaces/background-task-event.interface.js';
+import type { BackgroundTaskDropReason, BackgroundTaskEvent } from './interfaces/background-task-event.interface.js';
 import { errorMessage } from './utils/describe.js';
 import { isThenable } from './utils/is-thenable.js';
 
@@ -41,13 +41,16 @@ export class TaskReporter {
     this.call('onTaskTimedOut', event);
   }
 
-  droppedOnOverflow(task: BackgroundTask): void {
-    const event = describeTask(task, { reason: 'overflow' });
-    this.safely(() =>
-      this.logger.warn(
-        `Background task "${event.name}" of ${event.method} ${event.path} was dropped: the queue is full (maxQueued: ${this.options.maxQueued}).`,
-      ),
-    );
+  /** Overflow is worth a warning; the other reasons are the rules working as documented. */
+  dropped(task: BackgroundTask, reason: BackgroundTaskDropReason): void {
+    const event = describeTask(task, { reason });
+    if (reason === 'overflow') {
+      this.safely(() =>
+        this.logger.warn(
+          `Background task "${event.name}" of ${event.method} ${event.path} was dropped: the queue is full (maxQueued: ${this.options.maxQueued}).`,
+        ),
+      );
+    }
     this.call('onTaskDropped', event);
   }
 
@@ -81,7 +84,7 @@ export class TaskReporter {
   }
 }
 
-export function describeTask(task: BackgroundTask, details?: EventDetails): BackgroundTaskEvent {
+function describeTask(task: BackgroundTask, details?: EventDetails): BackgroundTaskEvent {
   const { owner } = task;
   return { name: task.name, args: task.args, method: owner.method, path: owner.path, ...details };
 }

@@ -82,10 +82,10 @@ export class BackgroundTaskRunner implements BeforeApplicationShutdown, OnApplic
     if (this.counters.queued >= maxQueued) {
       if (overflow === 'reject') throw new BackgroundTasksQueueFullException(task.name, maxQueued);
       if (overflow === 'drop-oldest') {
-        this.dropOnOverflow(this.oldest!);
+        this.drop(this.oldest!, 'overflow');
       } else {
         this.enqueue(task);
-        this.dropOnOverflow(task);
+        this.drop(task, 'overflow');
         return false;
       }
     }
@@ -220,14 +220,7 @@ export class BackgroundTaskRunner implements BeforeApplicationShutdown, OnApplic
   private drop(task: BackgroundTask, reason: BackgroundTaskDropReason): void {
     this.unlink(task, 'dropped');
     this.counters.dropped++;
-    this.reporter.emit('onTaskDropped', task, { reason });
-    this.ended(task);
-  }
-
-  private dropOnOverflow(task: BackgroundTask): void {
-    this.unlink(task, 'dropped');
-    this.counters.dropped++;
-    this.reporter.droppedOnOverflow(task);
+    this.reporter.dropped(task, reason);
     this.ended(task);
   }
 

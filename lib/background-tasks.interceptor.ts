@@ -1,17 +1,17 @@
 import { type CallHandler, type ExecutionContext, Injectable, type NestInterceptor } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import type { ServerResponse } from 'node:http';
 import { Observable, tap } from 'rxjs';
 import { BACKGROUND_PARAM_METADATA } from './background-tasks.constants.js';
-import type { BackgroundTasks } from './background-tasks.service.js';
-import { getRequestTasks, markRequestWithoutTasks, peekRequestTasks } from './request-tasks.js';
+import { BackgroundTasks } from './background-tasks.service.js';
+import { getTasks, markWithoutTasks, peekTasks } from './request-tasks.js';
 import { BackgroundTaskRunner } from './task-runner.js';
+import { carrierOf, originOf, rawResponse, wsMessageTasks } from './transports.js';
 
 /**
- * Global singleton interceptor. It tells a request's tasks how the handler
- * ended: they run once the response is done if it succeeded, and only the
- * `always` ones if it failed. Requests that a guard rejects never get here;
- * their tasks learn it when the response closes.
+ * Global singleton interceptor. It tells a request's (or message's) tasks how
+ * the handler ended: they run once the response is done if it succeeded, and
+ * only the `always` ones if it failed. HTTP requests that a guard rejects
+ * never get here; their tasks learn it when the response closes.
  */
 @Injectable()
 export class BackgroundTasksInterceptor implements NestInterceptor {
@@ -21,27 +21,44 @@ export class BackgroundTasksInterceptor implements NestInterceptor {
   ) {}
 
   intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
-    if (context.getType() !== 'http') return next.handle();
-    const http = context.switchToHttp();
-    const request = http.getRequest<object>();
-    let tasks = peekRequestTasks(request);
+    if (context.getType() === 'ws') return this.interceptWsMessage(context, next);
+    const carrier = carrierOf(context);
+    if (carrier === undefined) return next.handle();
+    let tasks = peekTasks(carrier);
     if (tasks === undefined) {
       // Injection has already happened; only a @Background() parameter can still ask.
-      if (this.reflector.get<boolean>(BACKGROUND_PARAM_METADATA, context.getHandler())) {
-        tasks = getRequestTasks(request, this.runner);
-      } else {
-        markRequestWithoutTasks(request);
+      if (!this.takesBackgroundParam(context)) {
+        markWithoutTasks(carrier);
         return next.handle();
       }
+      tasks = getTasks(carrier, this.runner, originOf(context));
     }
     // Another import of the module already watches this request.
     if (tasks === null || tasks.claimed) return next.handle();
     tasks.claimed = true;
-    tasks.response ??= http.getResponse<ServerResponse>();
-    if (this.runner.options.mode === 'inline') return runInline(next.handle(), tasks);
-    return next.handle().pipe(
-      tap({ complete: () => tasks.handlerFinished(true), error: () => tasks.handlerFinished(false) }),
+    if (context.getType() === 'http') tasks.response ??= rawResponse(context.switchToHttp().getResponse<object>());
+    return this.watch(next.handle(), tasks);
+  }
+
+  /** Gateways are singletons: each message that takes `@Background()` gets its tasks here. */
+  private interceptWsMessage(context: ExecutionContext, next: CallHandler): Observable<unknown> {
+    if (!this.takesBackgroundParam(context)) return next.handle();
+    const tasks = new BackgroundTasks(this.runner, context.getArgs(), originOf(context));
+    tasks.claimed = true;
+    // Nest binds the rest of the pipeline, parameters included, to the context it is created in.
+    return this.watch(
+      wsMessageTasks.run(tasks, () => next.handle()),
+      tasks,
     );
+  }
+
+  private takesBackgroundParam(context: ExecutionContext): boolean {
+    return this.reflector.get<boolean | undefined>(BACKGROUND_PARAM_METADATA, context.getHandler()) === true;
+  }
+
+  private watch(handled: Observable<unknown>, tasks: BackgroundTasks): Observable<unknown> {
+    if (this.runner.options.mode === 'inline') return runInline(handled, tasks);
+    return handled.pipe(tap({ complete: () => tasks.handlerFinished(true), error: () => tasks.handlerFinished(false) }));
   }
 }
 

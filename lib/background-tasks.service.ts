@@ -2,8 +2,10 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { checkTimeout } from './background-tasks.options.js';
 import { BackgroundTask } from './background-task.js';
 import type { BackgroundTaskContext } from './interfaces/background-task-context.interface.js';
+import type { BackgroundTaskTransport } from './interfaces/background-task-event.interface.js';
 import type { BackgroundTaskOptions } from './interfaces/background-task-options.interface.js';
 import type { BackgroundTaskRunner } from './task-runner.js';
+import { responseOf, type TaskOrigin } from './transports.js';
 import { describe } from './utils/describe.js';
 
 /**
@@ -33,7 +35,7 @@ export class BackgroundTasks {
   draining = false;
   /** @internal Tasks accepted and not ended, for inline mode. */
   pending = 0;
-  /** @internal Set by the interceptor, when the request gives no response. */
+  /** @internal The HTTP response whose end lets the tasks run; messages have none. */
   response?: ServerResponse;
   /** @internal Set once the outcome is known and the response is done. */
   settled = false;
@@ -42,13 +44,14 @@ export class BackgroundTasks {
   private named?: Map<string, BackgroundTask>;
   private drainedWaiters?: Array<() => void>;
 
-  /** @internal Created by the module, once per request. */
+  /** @internal Created by the module, once per request or message. */
   constructor(
     private readonly runner: BackgroundTaskRunner,
     private readonly request: object,
+    /** Messages say where they come from; HTTP requests are read when needed. */
+    private readonly origin?: TaskOrigin,
   ) {
-    // Express links the response to its request; the interceptor supplies it elsewhere.
-    this.response = (request as { res?: ServerResponse }).res;
+    if (origin === undefined) this.response = responseOf(request);
   }
 
   /**
@@ -109,13 +112,19 @@ export class BackgroundTasks {
     return true;
   }
 
+  /** @internal */
+  get transport(): BackgroundTaskTransport {
+    return this.origin?.transport ?? 'http';
+  }
+
   /** @internal HTTP method of the request. */
   get method(): string {
-    return (this.request as IncomingMessage).method ?? '';
+    return this.origin?.method ?? (this.request as IncomingMessage).method ?? '';
   }
 
   /** @internal Path of the request, without its query string. */
   get path(): string {
+    if (this.origin !== undefined) return this.origin.path;
     const url = (this.request as { originalUrl?: string }).originalUrl ?? (this.request as IncomingMessage).url ?? '';
     return url.split('?', 1)[0];
   }
@@ -124,6 +133,8 @@ export class BackgroundTasks {
   handlerFinished(succeeded: boolean): void {
     this.outcome = succeeded ? 'succeeded' : 'failed';
     if (this.closed) this.settle();
+    // A message's reply goes out on the next ticks; there is no response to wait for.
+    else if (this.origin !== undefined) setImmediate(() => this.responseClosed());
   }
 
   /** @internal Inline mode: runs the tasks now, and resolves when they have ended. */

@@ -1,38 +1,53 @@
 import { REQUEST_TASKS } from './background-tasks.constants.js';
 import { BackgroundTasks } from './background-tasks.service.js';
 import type { BackgroundTaskRunner } from './task-runner.js';
+import { isHttpRequest, isMessageRequest, messageOrigin, type TaskOrigin } from './transports.js';
 
 interface TaskCarrier {
   [REQUEST_TASKS]?: BackgroundTasks | null;
 }
 
-/** The request's tasks, if anything has asked for them yet. */
-export function peekRequestTasks(request: object): BackgroundTasks | null | undefined {
-  return (request as TaskCarrier)[REQUEST_TASKS];
+/** The tasks kept on a request (or message context), if anything has asked for them yet. */
+export function peekTasks(carrier: object): BackgroundTasks | null | undefined {
+  return (carrier as TaskCarrier)[REQUEST_TASKS];
 }
 
 /**
- * Records that the route handler started without anything having asked for
+ * Records that the handler started without anything having asked for
  * tasks, so that no interceptor is watching this request.
  */
-export function markRequestWithoutTasks(request: object): void {
-  (request as TaskCarrier)[REQUEST_TASKS] = null;
+export function markWithoutTasks(carrier: object): void {
+  (carrier as TaskCarrier)[REQUEST_TASKS] = null;
 }
 
 /**
- * The one {@link BackgroundTasks} of a request, created on first use. This is
- * what the REQUEST-scoped provider and `@Background()` both return.
+ * The one {@link BackgroundTasks} of a request or message, created on first
+ * use. This is what the REQUEST-scoped provider and `@Background()` return.
  */
-export function getRequestTasks(request: object, runner: BackgroundTaskRunner): BackgroundTasks {
-  const carrier = request as TaskCarrier;
-  const tasks = carrier[REQUEST_TASKS];
+export function getTasks(carrier: object, runner: BackgroundTaskRunner, origin?: TaskOrigin): BackgroundTasks {
+  const tasks = (carrier as TaskCarrier)[REQUEST_TASKS];
   if (tasks) return tasks;
   if (tasks === null) {
     throw new Error(
-      'BackgroundTasks was requested after the route handler had started, for a route that does not use it ' +
+      'BackgroundTasks was requested after the handler had started, for a route or message that does not use it ' +
         '(for example through ModuleRef.resolve() inside a handler). Inject BackgroundTasks into a constructor, ' +
         'or take it as a @Background() handler parameter, so that the request is prepared to run tasks.',
     );
   }
-  return (carrier[REQUEST_TASKS] = new BackgroundTasks(runner, request));
+  return ((carrier as TaskCarrier)[REQUEST_TASKS] = new BackgroundTasks(runner, carrier, origin));
+}
+
+/** The REQUEST-scoped provider's factory: REQUEST is an HTTP request, or a message's request context. */
+export function getRequestTasks(request: object, runner: BackgroundTaskRunner): BackgroundTasks {
+  if (isHttpRequest(request)) return getTasks(request, runner);
+  if (isMessageRequest(request)) {
+    const messageContext = request.getContext();
+    if (typeof messageContext === 'object' && messageContext !== null) {
+      return getTasks(messageContext, runner, messageOrigin(request.getPattern()));
+    }
+  }
+  throw new Error(
+    'BackgroundTasks cannot be injected here: Nest creates request-scoped providers once per WebSocket connection, ' +
+      'not per message. Take @Background() as a parameter of the @SubscribeMessage() handler instead.',
+  );
 }

@@ -86,5 +86,5 @@ export class TaskReporter {
 
 function describeTask(task: BackgroundTask, details?: EventDetails): BackgroundTaskEvent {
   const { owner } = task;
-  return { name: task.name, args: task.args, method: owner.method, path: owner.path, ...details };
+  return { name: task.name, args: task.args, transport: owner.transport, method: owner.method, path: owner.path, ...details };
 }

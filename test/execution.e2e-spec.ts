@@ -128,7 +128,7 @@ describe('1. always: tasks that run even when the request fails (the audit log o
       await idle(handle.runner);
 
       expect(journal).toEqual([`audit:${attempt}`]);
-      expect(dropped).toEqual([{ name: 'sendLoginAlert', args: [attempt], method: 'POST', path, reason: 'request-failed' }]);
+      expect(dropped).toEqual([{ name: 'sendLoginAlert', args: [attempt], transport: 'http', method: 'POST', path, reason: 'request-failed' }]);
       expectStats(handle.runner, { succeeded: 1, dropped: 1 });
     },
   );
@@ -164,7 +164,7 @@ describe("2. mode 'inline': tasks have run when the response arrives", () => {
 
     expect(journal).toEqual(['audit:handler-throws']);
     expect(dropped).toEqual([
-      { name: 'sendLoginAlert', args: ['handler-throws'], method: 'POST', path: '/login/throws', reason: 'request-failed' },
+      { name: 'sendLoginAlert', args: ['handler-throws'], transport: 'http', method: 'POST', path: '/login/throws', reason: 'request-failed' },
     ]);
     expectStats(handle.runner, { succeeded: 1, dropped: 1 });
   });

@@ -67,8 +67,8 @@ describe('Background task semantics (Express)', () => {
       expect(events).toEqual(['before', 'after']);
 
       expect(taskErrors.map(({ error, duration, ...event }) => [(error as Error).message, typeof duration, event])).toEqual([
-        ['sync boom', 'number', { name: 'throwsSync', args: [], method: 'POST', path: '/failing' }],
-        ['async boom', 'number', { name: 'rejectsAsync', args: ['async boom'], method: 'POST', path: '/failing' }],
+        ['sync boom', 'number', { name: 'throwsSync', args: [], transport: 'http', method: 'POST', path: '/failing' }],
+        ['async boom', 'number', { name: 'rejectsAsync', args: ['async boom'], transport: 'http', method: 'POST', path: '/failing' }],
       ]);
       expect(logger.errors).toHaveLength(2);
       expect(logger.errors[0]).toContain('Background task "throwsSync" of POST /failing failed: sync boom');
@@ -145,7 +145,7 @@ describe('Background task semantics (Express)', () => {
       await request(app.getHttpServer()).post('/late').expect(500);
       await waitFor('the error to be logged', () =>
         logger.errors.some((line) =>
-          line.includes('BackgroundTasks was requested after the route handler had started, for a route that does not use it'),
+          line.includes('BackgroundTasks was requested after the handler had started, for a route or message that does not use it'),
         ),
       );
       expect(events).toEqual([]);

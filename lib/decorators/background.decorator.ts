@@ -1,25 +1,26 @@
 import { createParamDecorator, type ExecutionContext } from '@nestjs/common';
 import { BACKGROUND_PARAM_METADATA } from '../background-tasks.constants.js';
-import { peekRequestTasks } from '../request-tasks.js';
+import { peekTasks } from '../request-tasks.js';
+import { carrierOf, wsMessageTasks } from '../transports.js';
 
 const BackgroundParam = createParamDecorator((_data: unknown, context: ExecutionContext) => {
   // The module's interceptor prepares them before the handler's parameters are resolved.
-  const tasks = peekRequestTasks(context.switchToHttp().getRequest<object>());
+  const carrier = carrierOf(context);
+  const tasks = context.getType() === 'ws' ? wsMessageTasks.getStore() : carrier && peekTasks(carrier);
   if (!tasks) {
-    const type = context.getType();
     throw new Error(
-      type === 'http'
-        ? '@Background() found no BackgroundTasks for this request: import BackgroundTasksModule in the root module.'
-        : `@Background() works in HTTP route handlers only, not in this ${type} handler.`,
+      `@Background() found no BackgroundTasks for this ${context.getType() === 'http' ? 'request' : 'message'}: import BackgroundTasksModule in the root module.`,
     );
   }
   return tasks;
 });
 
 /**
- * Route handler parameter decorator that gives the request's
+ * Handler parameter decorator that gives the request's (or message's)
  * {@link BackgroundTasks}, FastAPI style, without making the controller
- * request-scoped. This is the fast path for hot routes.
+ * request-scoped. This is the fast path for hot routes, and the way to get
+ * them in a WebSocket gateway. Works in route handlers, microservice message
+ * and event handlers, and `@SubscribeMessage()` handlers.
  *
  * @example
  * ```ts

@@ -1,3 +1,6 @@
+/** What handled the request that added the task: HTTP, a microservice message or a WebSocket message. */
+export type BackgroundTaskTransport = 'http' | 'rpc' | 'ws';
+
 /** Why a task was dropped: it was accepted, and will never run. */
 export type BackgroundTaskDropReason =
   /** The request failed and the task was not added with `always`. */
@@ -25,9 +28,15 @@ export interface BackgroundTaskEvent {
   readonly name: string;
   /** The arguments the task was added with. */
   readonly args: readonly unknown[];
-  /** HTTP method of the request that added the task. */
+  /** What handled the request or message that added the task. */
+  readonly transport: BackgroundTaskTransport;
+  /** HTTP method of the request that added the task; `'RPC'` for a microservice message, `'WS'` for a WebSocket message. */
   readonly method: string;
-  /** Path of the request that added the task, without its query string. */
+  /**
+   * Path of the request that added the task, without its query string; the
+   * pattern of a microservice message (JSON for object patterns); the name of
+   * a WebSocket message.
+   */
   readonly path: string;
   /** Milliseconds the task ran: on succeeded, failed and timed-out events. */
   readonly duration?: number;

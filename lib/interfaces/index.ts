@@ -4,6 +4,7 @@ export type {
   BackgroundTaskDropReason,
   BackgroundTaskEvent,
   BackgroundTaskHook,
+  BackgroundTaskTransport,
 } from './background-task-event.interface.js';
 export type { BackgroundTaskOptions } from './background-task-options.interface.js';
 export type { BackgroundTaskStats } from './background-task-stats.interface.js';

@@ -99,6 +99,7 @@ function eventsOf(method: string, path: string) {
   return (name: string, args: unknown[] = [], details: Partial<BackgroundTaskEvent> = {}): BackgroundTaskEvent => ({
     name,
     args,
+    transport: 'http',
     method,
     path,
     ...details,

@@ -402,8 +402,8 @@ describe('BackgroundTaskRunner running BackgroundTasks', () => {
       ]);
 
       expect(failures(onTaskFailed)).toEqual([
-        [syncError, { name: 'sendReceipt', args: ['a@b.c', 2], method: 'PATCH', path: '/orders/42' }],
-        [asyncError, { name: 'chargeCard', args: [{ id: 42 }], method: 'PATCH', path: '/orders/42' }],
+        [syncError, { name: 'sendReceipt', args: ['a@b.c', 2], transport: 'http', method: 'PATCH', path: '/orders/42' }],
+        [asyncError, { name: 'chargeCard', args: [{ id: 42 }], transport: 'http', method: 'PATCH', path: '/orders/42' }],
       ]);
       expect(onTaskFailed.mock.calls[0][0].error).toBe(syncError);
       expect(onTaskFailed.mock.calls[1][0].error).toBe(asyncError);
@@ -443,9 +443,9 @@ describe('BackgroundTaskRunner running BackgroundTasks', () => {
       ]);
       expect(watched.error.mock.calls.map((call) => call[1])).toEqual([undefined, undefined, undefined]);
       expect(failures(onTaskFailed)).toEqual([
-        ['plain string failure', { name: 'throwsString', args: [], method: 'DELETE', path: '/users/1' }],
-        [42, { name: 'rejectsNumber', args: [], method: 'DELETE', path: '/users/1' }],
-        [undefined, { name: 'throwsUndefined', args: [], method: 'DELETE', path: '/users/1' }],
+        ['plain string failure', { name: 'throwsString', args: [], transport: 'http', method: 'DELETE', path: '/users/1' }],
+        [42, { name: 'rejectsNumber', args: [], transport: 'http', method: 'DELETE', path: '/users/1' }],
+        [undefined, { name: 'throwsUndefined', args: [], transport: 'http', method: 'DELETE', path: '/users/1' }],
       ]);
     });
 
@@ -599,7 +599,7 @@ describe('BackgroundTaskRunner running BackgroundTasks', () => {
       expect(watched.error).toHaveBeenCalledTimes(1);
       expect(watched.errorMessages()[0]).toEqual(expect.stringContaining('"throwsBareObject" of POST /dictionary'));
       expect(failures(onTaskFailed)).toEqual([
-        [thrown, { name: 'throwsBareObject', args: [], method: 'POST', path: '/dictionary' }],
+        [thrown, { name: 'throwsBareObject', args: [], transport: 'http', method: 'POST', path: '/dictionary' }],
       ]);
     });
     it('does not cause an unhandled rejection when onTaskFailed rejects with a value that cannot be turned into a string', async () => {

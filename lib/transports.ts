@@ -1,0 +1,88 @@
+import type { ExecutionContext } from '@nestjs/common';
+import { AsyncLocalStorage } from 'node:async_hooks';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { BackgroundTasks } from './background-tasks.service.js';
+import type { BackgroundTaskTransport } from './interfaces/background-task-event.interface.js';
+
+/** Where a request's, or a message's, tasks come from, as events report it. */
+export interface TaskOrigin {
+  readonly transport: BackgroundTaskTransport;
+  readonly method: string;
+  readonly path: string;
+}
+
+// Read from handler metadata, so that the optional transport packages need not be loaded.
+const MESSAGE_PATTERN_METADATA = 'microservices:pattern';
+const WS_MESSAGE_METADATA = 'message';
+
+/**
+ * A WebSocket message has no object of its own to keep its tasks on (the
+ * client is shared by all its messages), so the interceptor hands them to
+ * `@Background()` through the async context of the handler's pipeline.
+ */
+export const wsMessageTasks = new AsyncLocalStorage<BackgroundTasks>();
+
+/**
+ * The object that keeps the tasks of what a context handles: the HTTP
+ * request, or the message's transport context (one per message).
+ */
+export function carrierOf(context: ExecutionContext): object | undefined {
+  const type = context.getType();
+  if (type === 'http') return context.switchToHttp().getRequest<object>();
+  if (type !== 'rpc') return undefined;
+  const messageContext: unknown = context.switchToRpc().getContext();
+  return typeof messageContext === 'object' && messageContext !== null ? messageContext : undefined;
+}
+
+/** Events name a message by its pattern, and a WebSocket message by its name. */
+export function originOf(context: ExecutionContext): TaskOrigin | undefined {
+  const type = context.getType();
+  if (type === 'rpc') {
+    const patterns = Reflect.getMetadata(MESSAGE_PATTERN_METADATA, context.getHandler()) as unknown[] | undefined;
+    return messageOrigin(patterns?.[0]);
+  }
+  if (type === 'ws') {
+    return { transport: 'ws', method: 'WS', path: String(Reflect.getMetadata(WS_MESSAGE_METADATA, context.getHandler())) };
+  }
+  return undefined;
+}
+
+export function messageOrigin(pattern: unknown): TaskOrigin {
+  return { transport: 'rpc', method: 'RPC', path: typeof pattern === 'string' ? pattern : JSON.stringify(pattern) };
+}
+
+/** What Nest injects as REQUEST in a message handler. */
+export interface MessageRequest {
+  getPattern(): unknown;
+  getContext(): unknown;
+}
+
+export function isMessageRequest(request: object): request is MessageRequest {
+  const candidate = request as Partial<MessageRequest>;
+  return typeof candidate.getPattern === 'function' && typeof candidate.getContext === 'function';
+}
+
+/** Express and Fastify requests; not a WebSocket client. */
+export function isHttpRequest(request: object): boolean {
+  const candidate = request as { method?: unknown; headers?: unknown };
+  return typeof candidate.method === 'string' && typeof candidate.headers === 'object';
+}
+
+/**
+ * The Node response of an HTTP request, for tasks added before a handler
+ * runs. Express links it; on Fastify, it is the response being written on
+ * the request's connection.
+ */
+export function responseOf(request: object): ServerResponse | undefined {
+  const express = (request as { res?: ServerResponse }).res;
+  if (express !== undefined) return express;
+  const raw = (request as { raw?: IncomingMessage }).raw;
+  const current = (raw?.socket as { _httpMessage?: ServerResponse } | null | undefined)?._httpMessage;
+  // With pipelining, the connection may still be answering an earlier request.
+  return current?.req === raw ? current : undefined;
+}
+
+/** Express's response is Node's; Fastify's reply wraps it. */
+export function rawResponse(response: object): ServerResponse {
+  return (response as { raw?: ServerResponse }).raw ?? (response as ServerResponse);
+}

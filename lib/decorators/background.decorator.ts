@@ -3,13 +3,19 @@ import { BACKGROUND_PARAM_METADATA } from '../background-tasks.constants.js';
 import { peekTasks } from '../request-tasks.js';
 import { carrierOf, wsMessageTasks } from '../transports.js';
 
+const SUPPORTED_TYPES = new Set(['http', 'rpc', 'ws']);
+
 const BackgroundParam = createParamDecorator((_data: unknown, context: ExecutionContext) => {
   // The module's interceptor prepares them before the handler's parameters are resolved.
+  const type = context.getType<string>();
+  if (!SUPPORTED_TYPES.has(type)) {
+    throw new Error(`@Background() is not supported in ${type} handlers, only in HTTP, microservice and WebSocket ones.`);
+  }
   const carrier = carrierOf(context);
-  const tasks = context.getType() === 'ws' ? wsMessageTasks.getStore() : carrier && peekTasks(carrier);
+  const tasks = type === 'ws' ? wsMessageTasks.getStore() : carrier && peekTasks(carrier);
   if (!tasks) {
     throw new Error(
-      `@Background() found no BackgroundTasks for this ${context.getType() === 'http' ? 'request' : 'message'}: import BackgroundTasksModule in the root module.`,
+      `@Background() found no BackgroundTasks for this ${type === 'http' ? 'request' : 'message'}: import BackgroundTasksModule in the root module.`,
     );
   }
   return tasks;

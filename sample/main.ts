@@ -1,10 +1,10 @@
-import { NestFactory } from '@nestjs/core';
 import type { AddressInfo } from 'node:net';
-import { AppModule } from './app.module.js';
+import { createSampleApp } from './create-app.js';
 import { logFile } from './log.js';
 
 async function bootstrap() {
-  const app = await NestFactory.create(AppModule);
+  // Express by default; `ADAPTER=fastify npm start` serves the same app on Fastify.
+  const app = await createSampleApp(process.env.ADAPTER);
   // On Ctrl+C, lets the tasks still running finish (up to `shutdownTimeout`) before exiting.
   app.enableShutdownHooks();
   await app.listen(process.env.PORT ?? 3000);
@@ -12,7 +12,7 @@ async function bootstrap() {
   const { port } = app.getHttpServer().address() as AddressInfo;
   const url = `http://localhost:${port}`;
   console.log(`
-Try it (each request returns at once; its tasks then write to the log file):
+Serving on ${app.getHttpAdapter().getType()}. Try it (each request returns at once; its tasks then write to the log file):
   curl -X POST ${url}/send-notification/alice@example.com
   curl -X POST '${url}/send-message/bob@example.com?q=hello'
   curl -X POST ${url}/subscribe/carol@example.com

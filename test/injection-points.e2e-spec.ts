@@ -2,15 +2,15 @@ import type { INestApplication } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import request from 'supertest';
 import { InjectionPointsAppModule, POINTS, runs, seen } from './fixtures/injection-points.app.js';
+import { HTTP_ADAPTERS, listenOn } from './utils/adapters.js';
 import { waitFor } from './utils/wait-for.js';
 
-describe('One BackgroundTasks per request, at every injection point', () => {
+describe.each(HTTP_ADAPTERS)('One BackgroundTasks per request, at every injection point (%s)', (_adapter, createAdapter) => {
   let app: INestApplication;
 
   beforeAll(async () => {
     const moduleRef = await Test.createTestingModule({ imports: [InjectionPointsAppModule] }).compile();
-    app = moduleRef.createNestApplication();
-    await app.listen(0, '127.0.0.1');
+    app = await listenOn(moduleRef, createAdapter);
   });
 
   afterAll(() => app.close());

@@ -1,15 +1,15 @@
 import type { INestApplication } from '@nestjs/common';
-import { Test } from '@nestjs/testing';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import request from 'supertest';
-import { AppModule } from '../sample/app.module.js';
+import { createSampleApp, httpAdapter, SAMPLE_ADAPTERS } from '../sample/create-app.js';
 import { MessagesController } from '../sample/notifications/messages.controller.js';
 import { NotificationsController } from '../sample/notifications/notifications.controller.js';
 import { waitFor } from './utils/wait-for.js';
 
-describe('sample app', () => {
+// Built the way sample/main.ts builds it, on each adapter that ADAPTER can name.
+describe.each(SAMPLE_ADAPTERS)('sample app (ADAPTER=%s)', (adapter) => {
   const previousLogFile = process.env.LOG_FILE;
   let dir: string;
   let logFile: string;
@@ -28,8 +28,8 @@ describe('sample app', () => {
     logFile = join(dir, 'log.txt');
     // The sample reads LOG_FILE whenever a task writes.
     process.env.LOG_FILE = logFile;
-    const moduleRef = await Test.createTestingModule({ imports: [AppModule] }).compile();
-    app = moduleRef.createNestApplication({ logger: false });
+    // abortOnError: false, or the app.get() that is meant to throw would exit the process.
+    app = await createSampleApp(adapter, { logger: false, abortOnError: false });
     await app.listen(0, '127.0.0.1');
   });
 
@@ -101,5 +101,13 @@ describe('sample app', () => {
         'audit: POST /subscribe/nope\naudit: POST /subscribe/erin@example.com\nsubscribed erin@example.com\n',
       );
     });
+  });
+});
+
+describe('sample app: choosing the adapter', () => {
+  it('makes the adapter ADAPTER names, Express when it is not set, and refuses a name it does not know', () => {
+    expect(SAMPLE_ADAPTERS.map((name) => httpAdapter(name).getType())).toEqual(['express', 'fastify']);
+    expect(httpAdapter().getType()).toBe('express');
+    expect(() => httpAdapter('koa')).toThrow('ADAPTER must be one of express, fastify; got "koa".');
   });
 });

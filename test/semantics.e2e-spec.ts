@@ -4,6 +4,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import request from 'supertest';
 import { events, gates, resetSemantics, SemanticsAppModule, taskErrors, weak } from './fixtures/semantics.app.js';
+import { type CreateHttpAdapter, HTTP_ADAPTERS, listenOn } from './utils/adapters.js';
 import { CapturingLogger } from './utils/capture-logs.js';
 import { collectedWithin } from './utils/gc.js';
 import { waitFor } from './utils/wait-for.js';
@@ -11,20 +12,17 @@ import { waitFor } from './utils/wait-for.js';
 // Nest's logger override is process-wide, so every app of this file shares one.
 const logger = new CapturingLogger();
 
-async function startApp(): Promise<INestApplication> {
+async function startApp(createAdapter: CreateHttpAdapter): Promise<INestApplication> {
   const moduleRef = await Test.createTestingModule({ imports: [SemanticsAppModule] }).compile();
-  const app = moduleRef.createNestApplication();
-  app.useLogger(logger);
-  await app.listen(0, '127.0.0.1');
-  return app;
+  return listenOn(moduleRef, createAdapter, { logger });
 }
 
-describe('Background task semantics (Express)', () => {
+describe.each(HTTP_ADAPTERS)('Background task semantics (%s)', (_adapter, createAdapter) => {
   let app: INestApplication;
 
   // Jest fails the run on any unhandled rejection, so none of these may leak one.
   beforeAll(async () => {
-    app = await startApp();
+    app = await startApp(createAdapter);
   });
 
   afterAll(() => app.close());
@@ -85,7 +83,7 @@ describe('Background task semantics (Express)', () => {
       ['the handler rejects', '/handler-rejects', 500],
     ])('when %s', async (_case, path, status) => {
       // A fresh app, so that closing it proves nothing is still pending.
-      const own = await startApp();
+      const own = await startApp(createAdapter);
       await request(own.getHttpServer()).post(path).expect(status);
       await request(own.getHttpServer()).post('/marker').expect(201);
       await own.close();
@@ -165,6 +163,7 @@ describe('Background task semantics (Express)', () => {
       expect(await collectedWithin(weak.payload!)).toBe(true);
       expect(await collectedWithin(weak.tasks!)).toBe(true);
       expect(await collectedWithin(weak.request!)).toBe(true);
+      expect(await collectedWithin(weak.nodeRequest!)).toBe(true);
     });
   });
 });

@@ -1,5 +1,4 @@
 import { type CanActivate, type ExecutionContext, Injectable } from '@nestjs/common';
-import type { Request } from 'express';
 import { BackgroundTasks } from 'nestjs-background-tasks';
 import { writeLog } from '../log.js';
 
@@ -17,7 +16,10 @@ export class AuditGuard implements CanActivate {
   constructor(private readonly tasks: BackgroundTasks) {}
 
   canActivate(context: ExecutionContext): boolean {
-    const { method, path } = context.switchToHttp().getRequest<Request>();
+    // What Express's and Fastify's requests have in common: `originalUrl` (the URL as
+    // received, query string included; Express rewrites `url` under mount points) and `method`.
+    const { method, originalUrl } = context.switchToHttp().getRequest<{ method: string; originalUrl: string }>();
+    const path = originalUrl.split('?', 1)[0];
     // Tasks added with options receive a context (signal, name) first.
     this.tasks.addTaskWithOptions(
       { always: true, name: 'audit' },

@@ -1,6 +1,9 @@
 /** Where a request keeps its {@link BackgroundTasks}. */
 export const REQUEST_TASKS = Symbol('nestjs-background-tasks:request-tasks');
 
+/** Where a Fastify request's raw Node request keeps its raw response, which Fastify does not link. */
+export const RAW_RESPONSE = Symbol('nestjs-background-tasks:raw-response');
+
 /** Marks route handlers that take a `@Background()` parameter. */
 export const BACKGROUND_PARAM_METADATA = 'nestjs-background-tasks:background-param';
 

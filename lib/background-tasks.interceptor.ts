@@ -36,7 +36,7 @@ export class BackgroundTasksInterceptor implements NestInterceptor {
     // Another import of the module already watches this request.
     if (tasks === null || tasks.claimed) return next.handle();
     tasks.claimed = true;
-    if (context.getType() === 'http') tasks.response ??= rawResponse(context.switchToHttp().getResponse<object>());
+    if (context.getType() === 'http') tasks.attachResponse(rawResponse(context.switchToHttp().getResponse<object>()));
     return this.watch(next.handle(), tasks);
   }
 

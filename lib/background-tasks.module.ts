@@ -1,10 +1,11 @@
-import { Global, Module } from '@nestjs/common';
-import { APP_INTERCEPTOR } from '@nestjs/core';
+import { Global, type MiddlewareConsumer, Module, type NestModule } from '@nestjs/common';
+import { APP_INTERCEPTOR, HttpAdapterHost } from '@nestjs/core';
 import { BACKGROUND_TASKS_MODULE_OPTIONS, ConfigurableModuleClass } from './background-tasks.module-definition.js';
 import { backgroundTasksProvider } from './background-tasks.provider.js';
 import { BackgroundTasks } from './background-tasks.service.js';
 import { BackgroundTasksInterceptor } from './background-tasks.interceptor.js';
 import { BackgroundTaskRunner } from './task-runner.js';
+import { linkRawResponse } from './transports.js';
 
 /**
  * Makes {@link BackgroundTasks} injectable everywhere and runs each
@@ -22,4 +23,13 @@ import { BackgroundTaskRunner } from './task-runner.js';
   ],
   exports: [BackgroundTasks, BackgroundTaskRunner],
 })
-export class BackgroundTasksModule extends ConfigurableModuleClass {}
+export class BackgroundTasksModule extends ConfigurableModuleClass implements NestModule {
+  constructor(private readonly adapterHost: HttpAdapterHost) {
+    super();
+  }
+
+  configure(consumer: MiddlewareConsumer): void {
+    // A Fastify request does not lead to its reply, which tasks added by guards must watch.
+    if (this.adapterHost.httpAdapter?.getType() === 'fastify') consumer.apply(linkRawResponse).forRoutes('*');
+  }
+}

@@ -129,6 +129,13 @@ export class BackgroundTasks {
     return url.split('?', 1)[0];
   }
 
+  /** @internal The interceptor knows the response for sure; tasks added before may not have found it. */
+  attachResponse(response: ServerResponse): void {
+    if (this.response !== undefined) return;
+    this.response = response;
+    if (!this.watched && this.queue.length > 0) this.watch();
+  }
+
   /** @internal Called by the interceptor when the handler has finished. */
   handlerFinished(succeeded: boolean): void {
     this.outcome = succeeded ? 'succeeded' : 'failed';

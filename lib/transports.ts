@@ -1,6 +1,7 @@
 import type { ExecutionContext } from '@nestjs/common';
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { RAW_RESPONSE } from './background-tasks.constants.js';
 import type { BackgroundTasks } from './background-tasks.service.js';
 import type { BackgroundTaskTransport } from './interfaces/background-task-event.interface.js';
 
@@ -70,16 +71,18 @@ export function isHttpRequest(request: object): boolean {
 
 /**
  * The Node response of an HTTP request, for tasks added before a handler
- * runs. Express links it; on Fastify, it is the response being written on
- * the request's connection.
+ * runs. Express links it; on Fastify, the module's middleware does.
  */
 export function responseOf(request: object): ServerResponse | undefined {
   const express = (request as { res?: ServerResponse }).res;
   if (express !== undefined) return express;
-  const raw = (request as { raw?: IncomingMessage }).raw;
-  const current = (raw?.socket as { _httpMessage?: ServerResponse } | null | undefined)?._httpMessage;
-  // With pipelining, the connection may still be answering an earlier request.
-  return current?.req === raw ? current : undefined;
+  return (request as { raw?: { [RAW_RESPONSE]?: ServerResponse } }).raw?.[RAW_RESPONSE];
+}
+
+/** Fastify middleware: links the raw request to its raw response, as Express does. */
+export function linkRawResponse(request: IncomingMessage, response: ServerResponse, next: () => void): void {
+  (request as { [RAW_RESPONSE]?: ServerResponse })[RAW_RESPONSE] = response;
+  next();
 }
 
 /** Express's response is Node's; Fastify's reply wraps it. */

@@ -1,5 +1,6 @@
 import { REQUEST_TASKS } from './background-tasks.constants.js';
 import { BackgroundTasks } from './background-tasks.service.js';
+import { ConnectionScopedBackgroundTasks } from './connection-scoped-background-tasks.js';
 import type { BackgroundTaskRunner } from './task-runner.js';
 import { isHttpRequest, isMessageRequest, messageOrigin, type TaskOrigin } from './transports.js';
 
@@ -46,8 +47,6 @@ export function getRequestTasks(request: object, runner: BackgroundTaskRunner): 
       return getTasks(messageContext, runner, messageOrigin(request.getPattern()));
     }
   }
-  throw new Error(
-    'BackgroundTasks cannot be injected here: Nest creates request-scoped providers once per WebSocket connection, ' +
-      'not per message. Take @Background() as a parameter of the @SubscribeMessage() handler instead.',
-  );
+  // A WebSocket client: REQUEST is the connection.
+  return new ConnectionScopedBackgroundTasks(runner, request);
 }

@@ -4,13 +4,7 @@ import { Test } from '@nestjs/testing';
 import http, { type Server } from 'node:http';
 import net, { type AddressInfo } from 'node:net';
 import request from 'supertest';
-import {
-  type BackgroundTaskEvent,
-  BackgroundTaskRunner,
-  type BackgroundTaskStats,
-  BackgroundTasksModule,
-  type BackgroundTasksModuleOptions,
-} from '../lib/index.js';
+import { BackgroundTaskRunner } from '../lib/index.js';
 import {
   BannedClientGuard,
   contextReads,
@@ -27,42 +21,12 @@ import {
 } from './fixtures/execution.app.js';
 import { type CreateHttpAdapter, HTTP_ADAPTERS, listenOn } from './utils/adapters.js';
 import { CapturingLogger } from './utils/capture-logs.js';
+import { expectStats, idle, resetTaskRecord, stats, taskRecord, tasksModule } from './utils/task-record.js';
 import { waitFor } from './utils/wait-for.js';
 
 // Nest's logger override is process-wide, so every app of this file shares one.
 const logger = new CapturingLogger();
 
-/** What the hooks saw: how many tasks were accepted, and every drop. */
-let queuedEvents = 0;
-const dropped: BackgroundTaskEvent[] = [];
-
-/** The module, with hooks that record into `queuedEvents` and `dropped`. */
-function tasksModule(options: BackgroundTasksModuleOptions = {}) {
-  return BackgroundTasksModule.forRoot({
-    onTaskQueued: () => void queuedEvents++,
-    onTaskDropped: (event) => void dropped.push(event),
-    ...options,
-  });
-}
-
-/** stats() with every counter not given at zero, to compare exactly. */
-function stats(counts: Partial<BackgroundTaskStats>): BackgroundTaskStats {
-  return { queued: 0, running: 0, succeeded: 0, failed: 0, timedOut: 0, dropped: 0, cancelled: 0, ...counts };
-}
-
-/** Exact stats, and every task ever accepted accounted for by exactly one end. */
-function expectStats(runner: BackgroundTaskRunner, counts: Partial<BackgroundTaskStats>): void {
-  const actual = runner.stats();
-  expect(actual).toEqual(stats(counts));
-  expect(actual.succeeded + actual.failed + actual.timedOut + actual.dropped + actual.cancelled).toBe(queuedEvents);
-}
-
-/** Awaits `runner.whenIdle()`, failing after a deadline instead of at Jest's timeout. */
-async function idle(runner: BackgroundTaskRunner): Promise<void> {
-  let resolved = false;
-  void runner.whenIdle().then(() => (resolved = true));
-  await waitFor('whenIdle() to resolve', () => resolved);
-}
 
 /** POSTs, then goes away (destroys the connection) once the handler side opens the gate `entered`. */
 async function leaveDuring(server: Server, path: string, entered: string, headers: Record<string, string> = {}) {
@@ -123,8 +87,7 @@ function freshApp(createAdapter: CreateHttpAdapter, metadata: () => ModuleMetada
 // Every test starts from empty records; the hooks above write into them.
 beforeEach(() => {
   resetExecution();
-  queuedEvents = 0;
-  dropped.length = 0;
+  resetTaskRecord();
   logger.errors.length = 0;
   logger.warnings.length = 0;
 });
@@ -148,7 +111,7 @@ describe.each(HTTP_ADAPTERS)('Background task execution over %s', (adapter, crea
         await idle(handle.runner);
 
         expect(journal).toEqual([`audit:${attempt}`]);
-        expect(dropped).toEqual([{ name: 'sendLoginAlert', args: [attempt], transport: 'http', method: 'POST', path, reason: 'request-failed' }]);
+        expect(taskRecord.dropped).toEqual([{ name: 'sendLoginAlert', args: [attempt], transport: 'http', method: 'POST', path, reason: 'request-failed' }]);
         expectStats(handle.runner, { succeeded: 1, dropped: 1 });
       },
     );
@@ -158,7 +121,7 @@ describe.each(HTTP_ADAPTERS)('Background task execution over %s', (adapter, crea
       await idle(handle.runner);
 
       expect(journal).toEqual(['audit:ok', 'alert:ok']);
-      expect(dropped).toEqual([]);
+      expect(taskRecord.dropped).toEqual([]);
       expectStats(handle.runner, { succeeded: 2 });
     });
   });
@@ -183,7 +146,7 @@ describe.each(HTTP_ADAPTERS)('Background task execution over %s', (adapter, crea
       await request(handle.server).post('/login/throws').expect(500);
 
       expect(journal).toEqual(['audit:handler-throws']);
-      expect(dropped).toEqual([
+      expect(taskRecord.dropped).toEqual([
         { name: 'sendLoginAlert', args: ['handler-throws'], transport: 'http', method: 'POST', path: '/login/throws', reason: 'request-failed' },
       ]);
       expectStats(handle.runner, { succeeded: 1, dropped: 1 });
@@ -203,7 +166,7 @@ describe.each(HTTP_ADAPTERS)('Background task execution over %s', (adapter, crea
       await idle(handle.runner);
 
       expect(journal).toEqual([]);
-      expect(dropped.map(({ name, path, reason }) => ({ name, path, reason }))).toEqual([
+      expect(taskRecord.dropped.map(({ name, path, reason }) => ({ name, path, reason }))).toEqual([
         { name: 'writeAuditLog', path: '/login/ok', reason: 'disabled' },
         { name: 'sendLoginAlert', path: '/login/ok', reason: 'disabled' },
         { name: 'writeAuditLog', path: '/login/throws', reason: 'disabled' },
@@ -282,7 +245,7 @@ describe.each(HTTP_ADAPTERS)('Background task execution over %s', (adapter, crea
       await idle(handle.runner);
 
       expect(contextReads).toEqual([{ expected: 'gone-1', point: 'slow-guard', atStart: 'gone-1', afterAwait: 'gone-1' }]);
-      expect(dropped.map(({ args, reason }) => ({ args, reason }))).toEqual([
+      expect(taskRecord.dropped.map(({ args, reason }) => ({ args, reason }))).toEqual([
         { args: ['slow-guard:plain'], reason: 'request-failed' },
       ]);
       expectStats(handle.runner, { succeeded: 1, dropped: 1 });
@@ -364,7 +327,7 @@ describe.each(HTTP_ADAPTERS)('Background task execution over %s', (adapter, crea
       await waitFor('both tasks', () => journal.length === 4);
 
       expect(journal).toEqual(['held:response-closed:finished=false', 'held:handler-done', 'held:plain', 'held:always']);
-      expect(dropped).toEqual([]);
+      expect(taskRecord.dropped).toEqual([]);
       expectStats(handle.runner, { succeeded: 2 });
     });
   });
@@ -410,7 +373,7 @@ describe.each(HTTP_ADAPTERS)('Background task execution over %s', (adapter, crea
 
       // The two requests' tasks run side by side: compare without their order.
       expect([...journal].sort()).toEqual([...heldTasks, 'audit:route-guard'].sort());
-      expect(dropped).toEqual([
+      expect(taskRecord.dropped).toEqual([
         { name: 'sendLoginAlert', args: ['route-guard'], transport: 'http', method: 'POST', path: '/login/wrong-password', reason: 'request-failed' },
       ]);
       // held:plain, held:always and the audit; the alert.
@@ -421,7 +384,7 @@ describe.each(HTTP_ADAPTERS)('Background task execution over %s', (adapter, crea
       expect(await afterHeld('/login/right-password')).toEqual([201, 201]);
 
       expect([...journal].sort()).toEqual([...heldTasks, 'audit:route-guard-allowed', 'alert:route-guard-allowed'].sort());
-      expect(dropped).toEqual([]);
+      expect(taskRecord.dropped).toEqual([]);
       expectStats(handle.runner, { succeeded: 4 });
     });
   });

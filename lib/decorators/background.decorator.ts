@@ -41,7 +41,7 @@ export function Background(): ParameterDecorator {
   return (target, propertyKey, parameterIndex) => {
     if (propertyKey === undefined) {
       throw new TypeError(
-        '@Background() decorates route handler parameters; to get BackgroundTasks in a constructor, inject it.',
+        '@Background() decorates handler parameters; to get BackgroundTasks in a constructor, inject it.',
       );
     }
     BackgroundParam()(target, propertyKey, parameterIndex);

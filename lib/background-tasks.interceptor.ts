@@ -15,6 +15,8 @@ import { carrierOf, originOf, rawResponse, wsMessageTasks } from './transports.j
  */
 @Injectable()
 export class BackgroundTasksInterceptor implements NestInterceptor {
+  private readonly takesParam = new WeakMap<object, boolean>();
+
   constructor(
     private readonly runner: BackgroundTaskRunner,
     private readonly reflector: Reflector,
@@ -52,8 +54,15 @@ export class BackgroundTasksInterceptor implements NestInterceptor {
     );
   }
 
+  /** Read once per handler: this runs on every request. */
   private takesBackgroundParam(context: ExecutionContext): boolean {
-    return this.reflector.get<boolean | undefined>(BACKGROUND_PARAM_METADATA, context.getHandler()) === true;
+    const handler = context.getHandler();
+    let takes = this.takesParam.get(handler);
+    if (takes === undefined) {
+      takes = this.reflector.get<boolean | undefined>(BACKGROUND_PARAM_METADATA, handler) === true;
+      this.takesParam.set(handler, takes);
+    }
+    return takes;
   }
 
   private watch(handled: Observable<unknown>, tasks: BackgroundTasks): Observable<unknown> {

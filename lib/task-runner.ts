@@ -26,6 +26,8 @@ export class BackgroundTaskRunner implements BeforeApplicationShutdown, OnApplic
   /** @internal */
   readonly options: ResolvedBackgroundTasksOptions;
   private readonly reporter: TaskReporter;
+  /** Durations are for the hooks that report them; nothing else needs the clock. */
+  private readonly timesTasks: boolean;
   private readonly counters: Counters = {
     queued: 0,
     running: 0,
@@ -50,6 +52,8 @@ export class BackgroundTaskRunner implements BeforeApplicationShutdown, OnApplic
   constructor(@Inject(BACKGROUND_TASKS_MODULE_OPTIONS) options: BackgroundTasksModuleOptions = {}) {
     this.options = resolveOptions(options);
     this.reporter = new TaskReporter(this.options);
+    const { onTaskSucceeded, onTaskFailed, onTaskTimedOut } = this.options;
+    this.timesTasks = onTaskSucceeded !== undefined || onTaskFailed !== undefined || onTaskTimedOut !== undefined;
   }
 
   /** A snapshot of the task counters. */
@@ -112,7 +116,7 @@ export class BackgroundTaskRunner implements BeforeApplicationShutdown, OnApplic
       for (const task of tasks.takeAll()) void this.runWhenSlotFree(task);
     } else if (!tasks.draining) {
       tasks.draining = true;
-      void this.drain(tasks);
+      this.drain(tasks);
     }
   }
 
@@ -124,16 +128,20 @@ export class BackgroundTaskRunner implements BeforeApplicationShutdown, OnApplic
     this.ended(task);
   }
 
-  /** Runs a request's tasks one after another. Never rejects. */
-  private async drain(tasks: BackgroundTasks): Promise<void> {
-    try {
-      for (let task = tasks.takeNext(); task !== undefined; task = tasks.takeNext()) {
-        const running = this.runWhenSlotFree(task);
-        if (running !== undefined) await running;
+  /**
+   * Runs a request's tasks one after another: synchronously as long as they
+   * are, and on from the first that is async (or waits for a slot) once it
+   * has ended. The promises it waits for never reject.
+   */
+  private drain(tasks: BackgroundTasks): void {
+    for (let task = tasks.takeNext(); task !== undefined; task = tasks.takeNext()) {
+      const running = this.runWhenSlotFree(task);
+      if (running !== undefined) {
+        void running.then(() => this.drain(tasks));
+        return;
       }
-    } finally {
-      tasks.draining = false;
     }
+    tasks.draining = false;
   }
 
   /** Returns a promise only if the task has to wait for a slot, or is async. */
@@ -160,7 +168,7 @@ export class BackgroundTaskRunner implements BeforeApplicationShutdown, OnApplic
     this.unlink(task, 'running');
     this.counters.running++;
     this.runningTasks.add(task);
-    task.startedAt = performance.now();
+    if (this.timesTasks) task.startedAt = performance.now();
     this.reporter.emit('onTaskStarted', task);
     let result: unknown;
     try {
@@ -202,7 +210,7 @@ export class BackgroundTaskRunner implements BeforeApplicationShutdown, OnApplic
     this.counters.running--;
     this.runningTasks.delete(task);
     this.releaseSlot();
-    const duration = performance.now() - task.startedAt;
+    const duration = this.timesTasks ? performance.now() - task.startedAt : 0;
     if (outcome === 'succeeded') {
       this.counters.succeeded++;
       this.reporter.emit('onTaskSucceeded', task, { duration });

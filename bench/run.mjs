@@ -1,0 +1,353 @@
+// The benchmark. Needs a fresh dist/ (npm run build).
+//
+//   npm run bench                 full run (~15 min on 2 vCPUs): judges the budgets, exits 1 on a MISS,
+//                                 rewrites bench/RESULTS.md and bench/results.svg
+//   npm run bench -- --no-fail    the same, but a MISS does not fail the command
+//   npm run bench -- --smoke      ~25 s: every variant runs and every task is counted; no timing judged,
+//                                 nothing rewritten
+//   --rounds=N --requests=N       override rounds, and requests per measured window (results not written)
+//
+// Pairs of real Nest apps (bench/variants.mjs), each in its own process,
+// loaded over loopback by autocannon; the main figure is the server's CPU time
+// per request. Then the runner's in-process throughput, and the heap after
+// 100,000 requests with tasks. Where the time goes: bench/profile.mjs.
+import { execFileSync } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { killChildren, latency, load, pinCpus, Server, spawnTracked } from './driver.mjs';
+import {
+  budgetLine,
+  chartSvg,
+  fixed,
+  overhead,
+  pairTable,
+  resultsMarkdown,
+  signed,
+  summarize,
+  table,
+  thousands,
+  variantTable,
+} from './report.mjs';
+
+const here = (file) => fileURLToPath(new URL(file, import.meta.url));
+
+const { values: flags } = parseArgs({
+  options: {
+    smoke: { type: 'boolean', default: false },
+    'no-fail': { type: 'boolean', default: false },
+    rounds: { type: 'string' },
+    requests: { type: 'string' },
+  },
+});
+
+// Full runs are sized for stable medians on a small shared machine; the smoke
+// run only proves that everything still runs and counts.
+// `requests` is per window; each variant of a pair gets `windows` of them per round.
+const plan = flags.smoke
+  ? { rounds: 1, windows: 2, warmup: 300, requests: 500, memory: { warmup: 300, requests: 2_000 }, micro: [0.05, 1] }
+  : { rounds: 6, windows: 4, warmup: 10_000, requests: 10_000, memory: { warmup: 10_000, requests: 100_000 }, micro: [0.5, 5] };
+for (const flag of ['rounds', 'requests']) {
+  if (flags[flag] === undefined) continue;
+  plan[flag] = Number(flags[flag]);
+  if (!Number.isInteger(plan[flag]) || plan[flag] < (flag === 'rounds' ? 1 : 10)) {
+    throw new Error(`--${flag} must be an integer${flag === 'rounds' ? '' : ' of at least 10 (one per connection)'}`);
+  }
+}
+const judge = !flags.smoke;
+const custom = Boolean(flags.rounds || flags.requests);
+
+const labels = {
+  bare: 'Nest app, no interceptor',
+  noop: 'hand-written no-op APP_INTERCEPTOR',
+  'module-unused': 'BackgroundTasksModule imported, route adds no task',
+  'hand-param': '@Req(): array on the request, res.once("finish"), a loop',
+  'module-param': '@Background() tasks, one trivial task',
+  'hand-ctor': 'hand-written REQUEST-scoped provider, one trivial task',
+  'module-ctor': 'constructor-injected BackgroundTasks, one trivial task',
+  'hand-param+noop': 'hand-param behind the no-op APP_INTERCEPTOR',
+  'hand-ctor+noop': 'hand-ctor behind the no-op APP_INTERCEPTOR',
+  'hand-slow': 'as hand-param, one 100 ms async task',
+  'module-slow': 'as module-param, one 100 ms async task',
+};
+
+const pairs = [
+  { label: 'info', title: "Nest's interceptor machinery", baseline: 'bare', subject: 'noop' },
+  { label: 'pair 1', title: 'module imported, route without tasks', baseline: 'noop', subject: 'module-unused', budget: 3 },
+  { label: 'pair 2', title: '@Background(), one trivial task', baseline: 'hand-param', subject: 'module-param', budget: 5 },
+  { label: 'info 2', title: 'pair 2 against a baseline that has the no-op interceptor too', baseline: 'hand-param+noop', subject: 'module-param' },
+  { label: 'pair 3', title: 'constructor injection, one trivial task', baseline: 'hand-ctor', subject: 'module-ctor', budget: 5 },
+  { label: 'info 3', title: 'pair 3 against a baseline that has the no-op interceptor too', baseline: 'hand-ctor+noop', subject: 'module-ctor' },
+  { label: 'pair 4', title: 'one 100 ms async task', baseline: 'hand-slow', subject: 'module-slow', budget: 5 },
+];
+
+const log = (...args) => console.error(...args);
+const problems = [];
+
+/** Fails loudly if a single task is missing, or a request went unserved. */
+function checkCounts(variant, counts, served) {
+  const expected = counts.requests * counts.tasksPerRequest;
+  const errors = [];
+  if (counts.requests !== served) errors.push(`the server counted ${counts.requests} requests, the client got ${served} responses`);
+  if (counts.tasksRun !== expected) errors.push(`${counts.tasksRun} tasks ran for ${counts.requests} requests (expected ${expected})`);
+  const stats = counts.stats;
+  if (stats && (stats.succeeded !== expected || stats.queued || stats.running || stats.failed || stats.dropped || stats.timedOut)) {
+    errors.push(`runner stats ${JSON.stringify(stats)} (expected ${expected} succeeded, nothing else)`);
+  }
+  if (errors.length) throw new Error(`TASKS LOST in ${variant}: ${errors.join('; ')}`);
+  return counts.tasksRun;
+}
+
+/**
+ * One round of a pair: both variants in fresh processes, warmed up, then
+ * measured in interleaved windows (A B B A A B …), so that a slow spell of
+ * the machine hits both alike. Then both close, and every task is counted.
+ */
+async function measurePair(pair, round, pinning) {
+  // Alternate which variant goes first, from one round to the next.
+  const [a, b] = round % 2 === 0 ? [pair.baseline, pair.subject] : [pair.subject, pair.baseline];
+  const servers = {};
+  try {
+    for (const variant of [a, b]) servers[variant] = await Server.start(variant, { pinning });
+    for (const variant of [a, b]) await load(servers[variant].port, plan.warmup);
+    const sums = {};
+    for (const variant of [a, b]) sums[variant] = { cpu: 0, system: 0, requests: 0, seconds: 0, times: [] };
+    for (let window = 0; window < plan.windows; window++) {
+      for (const variant of window % 2 === 0 ? [a, b] : [b, a]) {
+        const server = servers[variant];
+        await server.command('reset');
+        const { seconds, times } = await load(server.port, plan.requests);
+        const { cpuMicros, systemMicros, requests } = await server.command('read');
+        const sum = sums[variant];
+        sum.cpu += cpuMicros;
+        sum.system += systemMicros;
+        sum.requests += requests;
+        sum.seconds += seconds;
+        sum.times.push(times);
+      }
+    }
+    const results = {};
+    for (const variant of [a, b]) {
+      const tasksRun = checkCounts(variant, await servers[variant].close(), plan.warmup + plan.windows * plan.requests);
+      const { cpu, system, requests, seconds, times } = sums[variant];
+      results[variant] = {
+        cpuPerReq: cpu / requests,
+        systemPerReq: system / requests,
+        reqPerSec: requests / seconds,
+        ...latency(times),
+        tasksRun,
+      };
+    }
+    return results;
+  } finally {
+    for (const server of Object.values(servers)) server.kill(); // no-op once it has exited
+  }
+}
+
+/** Heap after a drain and a full GC, before and after many requests with tasks. */
+async function memory(variant, pinning) {
+  const server = await Server.start(variant, { pinning });
+  try {
+    await load(server.port, plan.memory.warmup);
+    const before = (await server.command('heap')).heapUsed;
+    await load(server.port, plan.memory.requests);
+    const after = (await server.command('heap', 120_000)).heapUsed;
+    checkCounts(variant, await server.close(), plan.memory.warmup + plan.memory.requests);
+    const retained = after - before;
+    return { variant, before, after, retained, perRequest: retained / plan.memory.requests };
+  } finally {
+    server.kill();
+  }
+}
+
+/** The runner micro-benchmark, in a child pinned like the servers. */
+async function micro(pinning) {
+  const child = spawnTracked([here('./micro.mjs'), ...plan.micro.map(String)], pinning, { stdout: 'pipe' });
+  let out = '';
+  child.stdout?.on('data', (chunk) => (out += chunk));
+  const code = await new Promise((resolve) => child.once('exit', resolve));
+  if (code !== 0) throw new Error(`bench/micro.mjs exited with ${code}`);
+  return JSON.parse(out);
+}
+
+/**
+ * The servers run the built package. The bench does not build it itself:
+ * `npm run build` empties dist/ first, which would pull it from under anything
+ * else running at the time (a test run, say).
+ */
+function checkBuild() {
+  const built = here('../dist/index.js');
+  if (!existsSync(built)) throw new Error('dist/ is missing: run `npm run build` first');
+  const newest = (dir) =>
+    readdirSync(dir, { recursive: true, withFileTypes: true })
+      .filter((entry) => entry.isFile() && entry.name.endsWith('.ts'))
+      .reduce((max, entry) => Math.max(max, statSync(path.join(entry.parentPath ?? entry.path, entry.name)).mtimeMs), 0);
+  if (newest(here('../lib')) > statSync(built).mtimeMs) {
+    throw new Error('dist/ is older than lib/: run `npm run build` first, or the bench measures stale code');
+  }
+}
+
+/** Which lib/ was measured: the commit, and whether lib/ differs from it. */
+function libraryVersion() {
+  try {
+    const git = (...args) => execFileSync('git', args, { cwd: here('..'), encoding: 'utf8' }).trim();
+    const changed = git('status', '--porcelain', '--', 'lib') !== '';
+    return `lib/ at commit ${git('rev-parse', '--short', 'HEAD')}${changed ? ', with uncommitted changes' : ''}`;
+  } catch {
+    return 'unknown (not a git checkout)';
+  }
+}
+
+function cpuModel() {
+  try {
+    return `${os.cpus()[0].model}, ${os.availableParallelism()} CPUs`;
+  } catch {
+    return 'unknown';
+  }
+}
+
+async function main() {
+  checkBuild();
+  const cpu = cpuModel(); // before pinning, which hides the other CPUs from availableParallelism()
+  const pinning = pinCpus();
+  const pinningText = pinning
+    ? `load generator (autocannon) on CPU ${pinning.load}, servers and the micro-benchmark on CPU ${pinning.server} (taskset)`
+    : 'none (no taskset, or fewer than 2 CPUs)';
+  log(`nestjs-background-tasks bench${flags.smoke ? ' (smoke)' : ''}: node ${process.version}, ${cpu}`);
+  log(`pinning: ${pinningText}`);
+  log(
+    `${plan.rounds} round(s); per round and pair: two fresh servers, ${plan.warmup} warm-up requests each, ` +
+      `then ${plan.windows} interleaved windows of ${plan.requests} requests each`,
+  );
+
+  // ---- pairs, back to back, alternating which goes first ----
+  // A variant in two pairs (noop) is run for each; its table row uses all its runs.
+  for (const pair of pairs) pair.runs = { [pair.baseline]: [], [pair.subject]: [] };
+  for (let round = 0; round < plan.rounds; round++) {
+    for (const pair of pairs) {
+      const results = await measurePair(pair, round, pinning);
+      for (const [variant, result] of Object.entries(results)) {
+        pair.runs[variant][round] = result;
+        log(
+          `round ${round + 1}/${plan.rounds} ${variant.padEnd(13)} ${fixed(result.cpuPerReq, 1).padStart(6)} µs/req ` +
+            `${thousands(result.reqPerSec).padStart(7)} req/s  p50 ${fixed(result.p50, 2)} ms  p99 ${fixed(result.p99, 2)} ms  ` +
+            `(${result.tasksRun} tasks run)`,
+        );
+      }
+    }
+  }
+  const variantRuns = {};
+  for (const pair of pairs) for (const [variant, runs] of Object.entries(pair.runs)) (variantRuns[variant] ??= []).push(...runs);
+  const summary = summarize(variantRuns);
+
+  // ---- runner throughput and memory ----
+  log('runner micro-benchmark…');
+  const throughput = await micro(pinning);
+  const heaps = [];
+  for (const variant of ['module-param', 'module-slow', 'hand-param']) {
+    log(`memory: ${plan.memory.requests} requests through ${variant}…`);
+    heaps.push(await memory(variant, pinning));
+  }
+
+  // ---- report ----
+  const slow = summary['module-slow'];
+  const trivial = summary['module-param'];
+  if (!(slow.p50 < 100)) problems.push(`the 100 ms task route has p50 ${fixed(slow.p50, 1)} ms: responses wait for the task`);
+
+  const throughputTable = table(
+    ['flush', 'tasks/s', 'µs/task'],
+    [
+      ['1 trivial sync task', thousands(throughput.oneTask), fixed(1e6 / throughput.oneTask, 2)],
+      ['10 trivial sync tasks', thousands(throughput.tenTasks), fixed(1e6 / throughput.tenTasks, 2)],
+      ['(harness only: fake request and response, per flush)', thousands(throughput.harness), fixed(1e6 / throughput.harness, 2)],
+    ],
+    ['l', 'r', 'r'],
+  );
+  const mb = (bytes) => `${(bytes / 2 ** 20).toFixed(2)} MB`;
+  const memoryTable = table(
+    ['variant', 'requests', 'heap before', 'heap after', 'retained', 'bytes/request'],
+    heaps.map((h) => [`\`${h.variant}\``, thousands(plan.memory.requests), mb(h.before), mb(h.after), mb(h.retained), fixed(h.perRequest, 1)]),
+    ['l', 'r', 'r', 'r', 'r', 'r'],
+  );
+  const latencyLine =
+    `Pair 4 latency: the 100 ms-task route answers in p50 ${fixed(slow.p50, 2)} ms / p99 ${fixed(slow.p99, 2)} ms, ` +
+    `the trivial-task route in p50 ${fixed(trivial.p50, 2)} ms / p99 ${fixed(trivial.p99, 2)} ms: the response does not wait for the task.`;
+
+  const budgetLines = [];
+  if (judge) {
+    for (const pair of pairs.filter((p) => p.budget !== undefined)) {
+      const o = overhead(pair);
+      budgetLines.push(
+        budgetLine(o.median <= pair.budget, `${pair.label}, ${pair.title} (${pair.subject} vs ${pair.baseline})`, `${signed(o.median)} CPU/request`, `≤ ${pair.budget}%`),
+      );
+    }
+    budgetLines.push(
+      budgetLine(throughput.oneTask >= 250_000, 'runner throughput, 1-task flushes', `${thousands(throughput.oneTask)} tasks/s`, '≥ 250,000 tasks/s'),
+    );
+    for (const h of heaps.filter((h) => h.variant.startsWith('module-'))) {
+      budgetLines.push(
+        budgetLine(
+          h.retained <= 10 * 2 ** 20,
+          `memory after ${thousands(plan.memory.requests)} requests through ${h.variant}`,
+          `${mb(h.retained)} retained, ${fixed(h.perRequest, 1)} bytes/request`,
+          '≤ 10 MB',
+        ),
+      );
+    }
+  }
+
+  const sections = [
+    `## Variants (median of ${plan.rounds} round(s), ${thousands(plan.windows * plan.requests)} measured requests per run)\n\n${variantTable(summary, labels)}`,
+    `## Pairs (overhead = module ÷ baseline CPU per request − 1, per round, median)\n\n${pairTable(pairs, judge)}\n\n${latencyLine}`,
+    `## Runner throughput (in-process, one pinned CPU, median of ${plan.micro[1]} samples)\n\n${throughputTable}`,
+    `## Memory (drain with whenIdle(), then full GC; heapUsed)\n\n${memoryTable}`,
+  ];
+  console.log(`\n${sections.join('\n\n')}\n`);
+  if (judge) {
+    console.log(budgetLines.join('\n'));
+    sections.push(`## Budgets\n\n\`\`\`\n${budgetLines.join('\n')}\n\`\`\``);
+  } else {
+    console.log('Smoke run: every variant ran and every task was counted; timings are not judged.');
+  }
+
+  if (!flags.smoke && !custom) {
+    const previous = existsSync(here('./RESULTS.md')) ? readFileSync(here('./RESULTS.md'), 'utf8') : undefined;
+    const markdown = resultsMarkdown({
+      date: new Date().toISOString().replace('T', ' ').slice(0, 16) + ' UTC',
+      node: execFileSync(process.execPath, ['--version'], { encoding: 'utf8' }).trim(),
+      cpu,
+      pinning: pinningText,
+      plan:
+        `per round and pair, both variants in fresh processes, ${thousands(plan.warmup)} warm-up requests each, then ` +
+        `${plan.windows} interleaved windows (A B B A …) of ${thousands(plan.requests)} requests each ` +
+        `(autocannon, 10 connections, keep-alive, GET /); server CPU = process.cpuUsage() user + system over the ` +
+        `measured requests, read once their tasks have run; the first variant alternates between rounds; ` +
+        `${plan.rounds} rounds; medians`,
+      library: libraryVersion(),
+      command: 'npm run bench',
+      sections,
+      previous,
+    });
+    writeFileSync(here('./RESULTS.md'), markdown);
+    writeFileSync(here('./results.svg'), chartSvg(pairs, summary, 'nestjs-background-tasks: CPU per request'));
+    log('wrote bench/RESULTS.md and bench/results.svg');
+  }
+
+  for (const problem of problems) console.log(`FAIL  ${problem}`);
+  return { missed: budgetLines.some((line) => line.startsWith('MISS')) };
+}
+
+let exitCode = 0;
+try {
+  const { missed } = await main();
+  if (problems.length) exitCode = 1;
+  else if (missed && !flags['no-fail']) exitCode = 1;
+} catch (error) {
+  console.error(`\nBENCH FAILED: ${error?.stack ?? error}`);
+  exitCode = 1;
+}
+// Exit now, rather than when the event loop empties: no child may outlive the bench.
+killChildren();
+process.exit(exitCode);

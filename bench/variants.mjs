@@ -1,0 +1,190 @@
+// The Nest apps the bench compares. Each variant serves the same trivial JSON
+// route, GET /, and differs only in how (or whether) it adds background tasks.
+// Plain .mjs with decorators applied by hand, so that the server starts
+// without a compile step; the library is the built package in dist/.
+import 'reflect-metadata';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Controller, Get, Inject, Injectable, Module, Req, Scope } from '@nestjs/common';
+import { APP_INTERCEPTOR, REQUEST } from '@nestjs/core';
+import { Background, BackgroundTasks, BackgroundTasksModule } from '../dist/index.js';
+
+/** What the server counts, to prove that no task was lost. */
+export const counts = { requests: 0, tasksRun: 0 };
+
+/** The trivial task. It takes an argument, as real tasks do. */
+function countTask(n) {
+  counts.tasksRun += n;
+}
+
+/** The "slow" task: 100 ms of waiting, nothing for the CPU. */
+async function slowTask(n) {
+  await sleep(100);
+  counts.tasksRun += n;
+}
+
+const OK = () => ({ ok: true });
+
+// ---- hand-written baselines ----------------------------------------------
+
+/** The floor for any global-interceptor design. */
+class NoopInterceptor {
+  intercept(_context, next) {
+    return next.handle();
+  }
+}
+Injectable()(NoopInterceptor);
+const noopInterceptor = { provide: APP_INTERCEPTOR, useClass: NoopInterceptor };
+
+/** The least code that runs tasks after the response: an array on the request, 'finish', a loop. */
+function addTaskByHand(req, fn, ...args) {
+  const tasks = (req.backgroundTasks ??= []);
+  if (tasks.push({ fn, args }) === 1) req.res.once('finish', () => runByHand(tasks, 0));
+}
+
+/** Runs the tasks in order; awaits the async ones; a failure does not stop the rest. */
+function runByHand(tasks, i) {
+  for (; i < tasks.length; i++) {
+    const { fn, args } = tasks[i];
+    try {
+      const result = fn(...args);
+      if (result && typeof result.then === 'function') {
+        const next = () => runByHand(tasks, i + 1);
+        return result.then(next, (error) => (console.error(error), next()));
+      }
+    } catch (error) {
+      console.error(error);
+    }
+  }
+}
+
+/** A hand-written request-scoped provider doing the same. */
+class HandTasks {
+  constructor(req) {
+    this.req = req;
+  }
+  addTask(fn, ...args) {
+    addTaskByHand(this.req, fn, ...args);
+  }
+}
+Injectable({ scope: Scope.REQUEST })(HandTasks);
+Inject(REQUEST)(HandTasks, undefined, 0);
+
+// ---- building blocks -------------------------------------------------------
+
+/** Declares `handler` as the controller's GET / route, with parameter decorators. */
+function controller(handler, { params = [], inject = [] } = {}) {
+  // Only a controller that injects something declares a constructor parameter.
+  const AppController = inject.length
+    ? class AppController {
+        constructor(dep) {
+          this.dep = dep;
+        }
+      }
+    : class AppController {};
+  AppController.prototype.hit = handler;
+  params.forEach((decorator, i) => decorator(AppController.prototype, 'hit', i));
+  Reflect.decorate([Get('/')], AppController.prototype, 'hit', Object.getOwnPropertyDescriptor(AppController.prototype, 'hit'));
+  inject.forEach((token, i) => Inject(token)(AppController, undefined, i));
+  Controller()(AppController);
+  return AppController;
+}
+
+function appModule({ controllers, imports = [], providers = [] }) {
+  class AppModule {}
+  Module({ imports, controllers, providers })(AppModule);
+  return AppModule;
+}
+
+// Handlers. Each one counts the request; the task variants add one task.
+function plain() {
+  counts.requests++;
+  return OK();
+}
+const withParam = (task) =>
+  function (tasks) {
+    counts.requests++;
+    tasks.addTask(task, 1);
+    return OK();
+  };
+const withReq = (task) =>
+  function (req) {
+    counts.requests++;
+    addTaskByHand(req, task, 1);
+    return OK();
+  };
+function withInjected() {
+  counts.requests++;
+  this.dep.addTask(countTask, 1);
+  return OK();
+}
+
+// ---- the variants ----------------------------------------------------------
+
+/**
+ * name → { tasksPerRequest, usesModule, build() → root module class }.
+ * A `module-*` variant and its `hand-*` (or `noop`) twin differ only in the
+ * module; the route, the task and the counting are the same.
+ */
+export const variants = {
+  bare: {
+    tasksPerRequest: 0,
+    build: () => appModule({ controllers: [controller(plain)] }),
+  },
+  noop: {
+    tasksPerRequest: 0,
+    build: () => appModule({ controllers: [controller(plain)], providers: [noopInterceptor] }),
+  },
+  'module-unused': {
+    tasksPerRequest: 0,
+    usesModule: true,
+    build: () => appModule({ controllers: [controller(plain)], imports: [BackgroundTasksModule] }),
+  },
+  'hand-param': {
+    tasksPerRequest: 1,
+    build: () => appModule({ controllers: [controller(withReq(countTask), { params: [Req()] })] }),
+  },
+  'module-param': {
+    tasksPerRequest: 1,
+    usesModule: true,
+    build: () =>
+      appModule({
+        controllers: [controller(withParam(countTask), { params: [Background()] })],
+        imports: [BackgroundTasksModule],
+      }),
+  },
+  // For information: the hand-written variants behind the same no-op global
+  // interceptor, which splits the module's overhead into "any global
+  // interceptor" and "the module's own work".
+  'hand-param+noop': {
+    tasksPerRequest: 1,
+    build: () => appModule({ controllers: [controller(withReq(countTask), { params: [Req()] })], providers: [noopInterceptor] }),
+  },
+  'hand-ctor+noop': {
+    tasksPerRequest: 1,
+    build: () =>
+      appModule({ controllers: [controller(withInjected, { inject: [HandTasks] })], providers: [HandTasks, noopInterceptor] }),
+  },
+  'hand-ctor': {
+    tasksPerRequest: 1,
+    build: () => appModule({ controllers: [controller(withInjected, { inject: [HandTasks] })], providers: [HandTasks] }),
+  },
+  'module-ctor': {
+    tasksPerRequest: 1,
+    usesModule: true,
+    build: () =>
+      appModule({ controllers: [controller(withInjected, { inject: [BackgroundTasks] })], imports: [BackgroundTasksModule] }),
+  },
+  'hand-slow': {
+    tasksPerRequest: 1,
+    build: () => appModule({ controllers: [controller(withReq(slowTask), { params: [Req()] })] }),
+  },
+  'module-slow': {
+    tasksPerRequest: 1,
+    usesModule: true,
+    build: () =>
+      appModule({
+        controllers: [controller(withParam(slowTask), { params: [Background()] })],
+        imports: [BackgroundTasksModule],
+      }),
+  },
+};

@@ -1,6 +1,9 @@
 /** Where a request keeps its {@link BackgroundTasks}. */
 export const REQUEST_TASKS = Symbol('nestjs-background-tasks:request-tasks');
 
+/** Where a watched response finds the tasks its end releases. */
+export const RESPONSE_TASKS = Symbol('nestjs-background-tasks:response-tasks');
+
 /** Where a Fastify request's raw Node request keeps its raw response, which Fastify does not link. */
 export const RAW_RESPONSE = Symbol('nestjs-background-tasks:raw-response');
 

@@ -23,8 +23,9 @@ export class BackgroundTasksInterceptor implements NestInterceptor {
   ) {}
 
   intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
-    if (context.getType() === 'ws') return this.interceptWsMessage(context, next);
-    const carrier = carrierOf(context);
+    const type = context.getType();
+    if (type === 'ws') return this.interceptWsMessage(context, next);
+    const carrier = carrierOf(context, type);
     if (carrier === undefined) return next.handle();
     let tasks = peekTasks(carrier);
     if (tasks === undefined) {
@@ -38,7 +39,7 @@ export class BackgroundTasksInterceptor implements NestInterceptor {
     // Another import of the module already watches this request.
     if (tasks === null || tasks.claimed) return next.handle();
     tasks.claimed = true;
-    if (context.getType() === 'http') tasks.attachResponse(rawResponse(context.switchToHttp().getResponse<object>()));
+    if (type === 'http') tasks.attachResponse(rawResponse(context.getArgByIndex<object>(1)));
     return this.watch(next.handle(), tasks);
   }
 

@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { RESPONSE_TASKS } from './background-tasks.constants.js';
 import { checkTimeout } from './background-tasks.options.js';
 import { BackgroundTask } from './background-task.js';
 import type { BackgroundTaskContext } from './interfaces/background-task-context.interface.js';
@@ -42,15 +43,18 @@ export class BackgroundTasks {
   private watched = false;
   private closed = false;
   private named?: Map<string, BackgroundTask>;
+  /** Read for the method and path until the tasks settle, then let go. */
+  private request?: object;
   private drainedWaiters?: Array<() => void>;
 
   /** @internal Created by the module, once per request or message. */
   constructor(
     private readonly runner: BackgroundTaskRunner,
-    private readonly request: object,
+    request: object,
     /** Messages say where they come from; HTTP requests are read when needed. */
-    private readonly origin?: TaskOrigin,
+    private origin?: TaskOrigin,
   ) {
+    this.request = request;
     if (origin === undefined) this.response = responseOf(request);
   }
 
@@ -131,7 +135,7 @@ export class BackgroundTasks {
 
   /** @internal The interceptor knows the response for sure; tasks added before may not have found it. */
   attachResponse(response: ServerResponse): void {
-    if (this.response !== undefined) return;
+    if (this.response !== undefined || this.settled) return;
     this.response = response;
     if (!this.watched && this.queue.length > 0) this.watch();
   }
@@ -141,7 +145,7 @@ export class BackgroundTasks {
     this.outcome = succeeded ? 'succeeded' : 'failed';
     if (this.closed) this.settle();
     // A message's reply goes out on the next ticks; there is no response to wait for.
-    else if (this.origin !== undefined) setImmediate(() => this.responseClosed());
+    else if (this.transport !== 'http') setImmediate(() => this.responseClosed());
   }
 
   /** @internal Inline mode: runs the tasks now, and resolves when they have ended. */
@@ -188,11 +192,16 @@ export class BackgroundTasks {
     if (response === undefined) return;
     this.watched = true;
     // 'close' follows 'finish', and is the only event when the client aborted.
-    if (response.closed) this.responseClosed();
-    else response.once('close', () => this.responseClosed());
+    if (response.closed) {
+      this.responseClosed();
+    } else {
+      (response as ResponseWithTasks)[RESPONSE_TASKS] = this;
+      response.on('close', onResponseClose);
+    }
   }
 
-  private responseClosed(): void {
+  /** @internal */
+  responseClosed(): void {
     this.closed = true;
     // Unless an interceptor waits for the handler, nothing else is coming:
     // a guard, or the client, ended the request before the handler ran.
@@ -203,8 +212,20 @@ export class BackgroundTasks {
     if (this.settled) return;
     this.settled = true;
     if (this.outcome === 'pending') this.outcome = 'failed';
+    // Tasks may outlive their request by far: keep what events need, not the request and response.
+    this.origin ??= { transport: 'http', method: this.method, path: this.path };
+    this.request = this.response = undefined;
     this.runner.settle(this);
   }
+}
+
+interface ResponseWithTasks {
+  [RESPONSE_TASKS]?: BackgroundTasks;
+}
+
+/** One listener for every response, rather than a closure per request. */
+function onResponseClose(this: ServerResponse): void {
+  (this as ResponseWithTasks)[RESPONSE_TASKS]!.responseClosed();
 }
 
 function notAFunction(method: string, position: string, value: unknown): TypeError {

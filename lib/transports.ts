@@ -27,11 +27,11 @@ export const wsMessageTasks = new AsyncLocalStorage<BackgroundTasks>();
  * The object that keeps the tasks of what a context handles: the HTTP
  * request, or the message's transport context (one per message).
  */
-export function carrierOf(context: ExecutionContext): object | undefined {
-  const type = context.getType();
-  if (type === 'http') return context.switchToHttp().getRequest<object>();
+export function carrierOf(context: ExecutionContext, type = context.getType()): object | undefined {
+  // getArgByIndex() rather than switchToHttp(), which builds closures on every call.
+  if (type === 'http') return context.getArgByIndex<object>(0);
   if (type !== 'rpc') return undefined;
-  const messageContext: unknown = context.switchToRpc().getContext();
+  const messageContext: unknown = context.getArgByIndex(1);
   return typeof messageContext === 'object' && messageContext !== null ? messageContext : undefined;
 }
 

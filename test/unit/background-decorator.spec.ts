@@ -19,6 +19,7 @@ function contextOf(type: string): ExecutionContext {
   const carrier = {};
   return {
     getType: () => type,
+    getArgByIndex: (index: number) => (index === (type === 'http' ? 0 : 1) ? carrier : undefined),
     switchToHttp: () => ({ getRequest: () => carrier }),
     switchToRpc: () => ({ getContext: () => carrier }),
   } as unknown as ExecutionContext;

@@ -9,10 +9,15 @@ import type { BackgroundTaskRunner } from '../../lib/task-runner.js';
 
 type FakeResponse = EventEmitter & { closed: boolean };
 
+/** The fake response of each request's tasks (which let go of it once they settle). */
+const responses = new WeakMap<BackgroundTasks, FakeResponse>();
+
 /** A request's tasks, for a fake request whose response has not closed yet. */
 export function requestTasks(runner: BackgroundTaskRunner, method = 'POST', path = '/orders/42'): BackgroundTasks {
   const res = Object.assign(new EventEmitter(), { closed: false });
-  return new BackgroundTasks(runner, { method, url: path, res });
+  const tasks = new BackgroundTasks(runner, { method, url: path, res });
+  responses.set(tasks, res);
+  return tasks;
 }
 
 /** What the interceptor and the response do for a request that succeeded. */
@@ -24,7 +29,7 @@ export function respond(tasks: BackgroundTasks): void {
 
 /** What the response does once it is done: emits 'close', once. */
 export function closeResponse(tasks: BackgroundTasks): void {
-  const res = tasks.response as unknown as FakeResponse;
+  const res = responses.get(tasks)!;
   if (res.closed) return;
   res.closed = true;
   res.emit('close');

@@ -14,6 +14,7 @@ import {
   state,
 } from './fixtures/faults.app.js';
 import { CapturingLogger } from './utils/capture-logs.js';
+import { stats } from './utils/task-record.js';
 import { pool, type Reply, send, within } from './utils/load.js';
 import { flush, type ProcessWatch, watchProcess } from './utils/process-watch.js';
 import { deferred } from './utils/wait-for.js';
@@ -51,17 +52,6 @@ async function startApp(options: BackgroundTasksModuleOptions): Promise<void> {
 const idle = () =>
   within(() => `the runner to become idle; stats: ${JSON.stringify(runner.stats())}`, runner.whenIdle(), IDLE_DEADLINE);
 
-/** Stats with these counters, all others zero. */
-const statsWith = (counters: Partial<BackgroundTaskStats>): BackgroundTaskStats => ({
-  queued: 0,
-  running: 0,
-  succeeded: 0,
-  failed: 0,
-  timedOut: 0,
-  dropped: 0,
-  cancelled: 0,
-  ...counters,
-});
 
 /** Hook call counts for tasks that were all queued, started, and ended as given. */
 function hookCounts({ succeeded = 0, failed = 0, timedOut = 0 }: Partial<BackgroundTaskStats>) {
@@ -146,7 +136,7 @@ describe('load', () => {
       expect(unexpectedReplies(replies)).toEqual([]);
 
       await idle();
-      expect(runner.stats()).toEqual(statsWith({ succeeded: 2 * REQUESTS }));
+      expect(runner.stats()).toEqual(stats({ succeeded: 2 * REQUESTS }));
       // Each request's tasks: once each, one after another ("b" starts after "a" has ended), with its token.
       expect(logMismatches(REQUESTS, expectedLog(tokens))).toEqual(NO_MISMATCH);
       expect(state.maxLive).toBeLessThanOrEqual(concurrency);
@@ -201,7 +191,7 @@ describe('hanging, throwing and rejecting tasks under load', () => {
       const failing = requestsOf('throw').length + requestsOf('reject').length + requestsOf('reject-non-error').length;
       expect([hanging, failing]).toEqual([200, 600]); // the split the counts below rely on
       const ended = { succeeded: REQUESTS, failed: failing, timedOut: hanging };
-      expect(runner.stats()).toEqual(statsWith(ended));
+      expect(runner.stats()).toEqual(stats(ended));
       expect(state.hooks).toEqual(hookCounts(ended));
       expect(logMismatches(REQUESTS, expectedLog)).toEqual(NO_MISMATCH);
       expect(state.maxLive).toBeLessThanOrEqual(concurrency);
@@ -249,7 +239,7 @@ describe('clients that go away under load', () => {
     await idle();
     // Each handler completed (after its client left, for the aborted ones), then both its tasks ran.
     expect(logMismatches(REQUESTS, () => ['handler-completed', 'first task ran', 'second task ran'])).toEqual(NO_MISMATCH);
-    expect(runner.stats()).toEqual(statsWith({ succeeded: 2 * REQUESTS }));
+    expect(runner.stats()).toEqual(stats({ succeeded: 2 * REQUESTS }));
     expect(state.hooks).toEqual(hookCounts({ succeeded: 2 * REQUESTS }));
     expect(logger.errors).toEqual([]);
     expect(logger.warnings).toEqual([]);

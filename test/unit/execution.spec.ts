@@ -4,15 +4,11 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import { BackgroundTasksQueueFullException } from '../../lib/background-tasks-queue-full.exception.js';
 import { HOOK_NAMES, type HookName } from '../../lib/background-tasks.options.js';
 import type { BackgroundTasks } from '../../lib/background-tasks.service.js';
-import type {
-  BackgroundTaskEvent,
-  BackgroundTaskHook,
-  BackgroundTaskOptions,
-  BackgroundTaskStats,
-} from '../../lib/interfaces/index.js';
+import type { BackgroundTaskEvent, BackgroundTaskHook, BackgroundTaskOptions } from '../../lib/interfaces/index.js';
 import { BackgroundTaskRunner } from '../../lib/task-runner.js';
 import { closeResponse, failHandler, requestTasks, respond } from '../utils/request-tasks.js';
 import { flush } from '../utils/process-watch.js';
+import { stats } from '../utils/task-record.js';
 import { watchEachTest } from '../utils/unit-watch.js';
 import { deferred, track, waitFor } from '../utils/wait-for.js';
 
@@ -26,11 +22,6 @@ import { deferred, track, waitFor } from '../utils/wait-for.js';
 /** Resolves when the signal is aborted. */
 function aborted(signal: AbortSignal): Promise<void> {
   return new Promise((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
-}
-
-/** Stats with every counter at 0 except those given. */
-function stats(counts: Partial<BackgroundTaskStats> = {}): BackgroundTaskStats {
-  return { queued: 0, running: 0, succeeded: 0, failed: 0, timedOut: 0, dropped: 0, cancelled: 0, ...counts };
 }
 
 /**

@@ -33,7 +33,7 @@ export function tasksModule(options: BackgroundTasksModuleOptions = {}) {
 }
 
 /** stats() with every counter not given at zero, to compare exactly. */
-export function stats(counts: Partial<BackgroundTaskStats>): BackgroundTaskStats {
+export function stats(counts: Partial<BackgroundTaskStats> = {}): BackgroundTaskStats {
   return { queued: 0, running: 0, succeeded: 0, failed: 0, timedOut: 0, dropped: 0, cancelled: 0, ...counts };
 }
 

@@ -50,7 +50,7 @@ export function resolveOptions(options: BackgroundTasksModuleOptions = {}): Reso
     maxQueued: checkCount(maxQueued, 'maxQueued'),
     overflow: checkOneOf(overflow, OVERFLOW_POLICIES, 'overflow'),
     taskTimeout: checkTimeout(taskTimeout, optionName('taskTimeout')),
-    shutdownTimeout: checkShutdownTimeout(shutdownTimeout),
+    shutdownTimeout: checkTimeout(shutdownTimeout, optionName('shutdownTimeout'), true),
     mode: checkOneOf(mode, MODES, 'mode'),
   };
   for (const name of HOOK_NAMES) {
@@ -65,20 +65,14 @@ export function resolveOptions(options: BackgroundTasksModuleOptions = {}): Reso
 }
 
 /**
- * A task timeout: a positive number of milliseconds that timers can wait
- * (larger ones would fire at once), or `Infinity` for none.
+ * A timeout: a number of milliseconds that timers can wait (larger ones
+ * would fire at once), or `Infinity` for none. Only shutdown may wait 0 ms.
  */
-export function checkTimeout(value: unknown, what: string): number {
-  if (value === Infinity || (typeof value === 'number' && value > 0 && value <= MAX_TIMEOUT)) return value;
+export function checkTimeout(value: unknown, what: string, allowZero = false): number {
+  const min = allowZero ? 0 : Number.MIN_VALUE;
+  if (value === Infinity || (typeof value === 'number' && value >= min && value <= MAX_TIMEOUT)) return value;
   throw new TypeError(
-    `${what} must be a positive number of milliseconds, at most ${MAX_TIMEOUT}, or Infinity; got ${describe(value)}.`,
-  );
-}
-
-function checkShutdownTimeout(value: unknown): number {
-  if (value === Infinity || (typeof value === 'number' && value >= 0 && value <= MAX_TIMEOUT)) return value;
-  throw new TypeError(
-    `${optionName('shutdownTimeout')} must be a non-negative number of milliseconds, at most ${MAX_TIMEOUT}, or Infinity; got ${describe(value)}.`,
+    `${what} must be a ${allowZero ? 'non-negative' : 'positive'} number of milliseconds, at most ${MAX_TIMEOUT}, or Infinity; got ${describe(value)}.`,
   );
 }
 

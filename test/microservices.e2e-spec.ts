@@ -18,7 +18,7 @@ import {
 import { CapturingLogger } from './utils/capture-logs.js';
 import { expectStats, idle, resetTaskRecord, type Seen, taskRecord, tasksModule } from './utils/task-record.js';
 import { flush } from './utils/process-watch.js';
-import { track, waitFor } from './utils/wait-for.js';
+import { letWrongOutcomeShow, track, waitFor } from './utils/wait-for.js';
 
 // Nest's logger override is process-wide, so every app of this file shares one.
 const logger = new CapturingLogger();
@@ -322,8 +322,7 @@ describe.each<[string, Starter]>([
 
     const closing = track(handle.close().then(() => void journal.push('closed')));
     await waitFor('close() to start', () => journal.includes('closing'));
-    // Gives a wrongly early close() the event-loop turns it would need to resolve.
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    await letWrongOutcomeShow();
     expect(closing.settled).toBe(false);
 
     gates.open('task:s-1');

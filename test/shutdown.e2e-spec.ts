@@ -15,7 +15,7 @@ import {
 } from '../lib/index.js';
 import { CapturingLogger } from './utils/capture-logs.js';
 import { post } from './utils/http.js';
-import { deferred, waitFor } from './utils/wait-for.js';
+import { deferred, letWrongOutcomeShow, waitFor } from './utils/wait-for.js';
 
 const log: string[] = [];
 const gates = new Map<string, ReturnType<typeof deferred<void>>>();
@@ -82,11 +82,6 @@ class TasksController implements OnModuleDestroy {
   }
 }
 
-/** Gives a wrongly early close() the event-loop turns it would need to resolve. */
-function letCloseProgress(): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, 50));
-}
-
 describe('shutdown', () => {
   let app: INestApplication;
   let port: number;
@@ -132,12 +127,12 @@ describe('shutdown', () => {
 
     const closing = close();
     await waitFor('close() to start', () => log.includes('closing'));
-    await letCloseProgress();
+    await letWrongOutcomeShow();
     expect(closing.done).toBe(false);
 
     release('a1');
     await waitFor('the queued tasks of /a', () => log.includes('a3'));
-    await letCloseProgress();
+    await letWrongOutcomeShow();
     expect(closing.done).toBe(false);
 
     release('b1');
@@ -157,7 +152,7 @@ describe('shutdown', () => {
     release('handler');
     expect((await response).status).toBe(201);
     await waitFor('the in-flight request’s slow task', () => log.includes('h2 start'));
-    await letCloseProgress();
+    await letWrongOutcomeShow();
     expect(closing.done).toBe(false);
 
     release('h2');

@@ -32,3 +32,12 @@ export function track(promise: Promise<unknown>): { readonly settled: boolean } 
   );
   return state;
 }
+
+/**
+ * For checks that something has NOT happened yet, where no side effect can be
+ * awaited: gives a wrongly early promise (a close() that does not wait) the
+ * event-loop turns it would need to settle. It cannot make a test flaky.
+ */
+export function letWrongOutcomeShow(): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, 50));
+}

@@ -4,10 +4,13 @@ export const REQUEST_TASKS = Symbol('nestjs-background-tasks:request-tasks');
 /** Where a watched response finds the tasks its end releases. */
 export const RESPONSE_TASKS = Symbol('nestjs-background-tasks:response-tasks');
 
+/** Where an HTTP adapter's instance keeps the runner, for `@Background()` to find without dependency injection. */
+export const HTTP_RUNNER = Symbol('nestjs-background-tasks:runner');
+
 /** Where a Fastify request's raw Node request keeps its raw response, which Fastify does not link. */
 export const RAW_RESPONSE = Symbol('nestjs-background-tasks:raw-response');
 
-/** Marks route handlers that take a `@Background()` parameter. */
+/** Marks handlers that take a `@Background()` parameter. */
 export const BACKGROUND_PARAM_METADATA = 'nestjs-background-tasks:background-param';
 
 /** Default of the `shutdownTimeout` option, in milliseconds. */

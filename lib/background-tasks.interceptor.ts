@@ -5,26 +5,30 @@ import { BACKGROUND_PARAM_METADATA } from './background-tasks.constants.js';
 import { BackgroundTasks } from './background-tasks.service.js';
 import { getTasks, markWithoutTasks, peekTasks } from './request-tasks.js';
 import { BackgroundTaskRunner } from './task-runner.js';
-import { carrierOf, originOf, rawResponse, wsMessageTasks } from './transports.js';
+import { carrierOf, originOf, wsMessageTasks } from './transports.js';
 
 /**
- * Global singleton interceptor. It tells a request's (or message's) tasks how
- * the handler ended: they run once the response is done if it succeeded, and
- * only the `always` ones if it failed. HTTP requests that a guard rejects
- * never get here; their tasks learn it when the response closes.
+ * Global singleton interceptor, for what the HTTP status cannot tell: when a
+ * message's (or WebSocket message's) handler has finished, and how; and, in
+ * `mode: 'inline'`, holding every handler's result until its tasks have run.
+ * An HTTP app in the default mode has none: see the interceptor provider.
  */
 @Injectable()
 export class BackgroundTasksInterceptor implements NestInterceptor {
   private readonly takesParam = new WeakMap<object, boolean>();
+  private readonly inline: boolean;
 
   constructor(
     private readonly runner: BackgroundTaskRunner,
     private readonly reflector: Reflector,
-  ) {}
+  ) {
+    this.inline = runner.options.mode === 'inline';
+  }
 
   intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
     const type = context.getType();
     if (type === 'ws') return this.interceptWsMessage(context, next);
+    if (type === 'http') return this.inline ? this.interceptInlineRequest(context, next) : next.handle();
     const carrier = carrierOf(context, type);
     if (carrier === undefined) return next.handle();
     let tasks = peekTasks(carrier);
@@ -36,10 +40,9 @@ export class BackgroundTasksInterceptor implements NestInterceptor {
       }
       tasks = getTasks(carrier, this.runner, originOf(context));
     }
-    // Another import of the module already watches this request.
+    // Another import of the module already watches this message.
     if (tasks === null || tasks.claimed) return next.handle();
     tasks.claimed = true;
-    if (type === 'http') tasks.attachResponse(rawResponse(context.getArgByIndex<object>(1)));
     return this.watch(next.handle(), tasks);
   }
 
@@ -55,7 +58,21 @@ export class BackgroundTasksInterceptor implements NestInterceptor {
     );
   }
 
-  /** Read once per handler: this runs on every request. */
+  /**
+   * Inline mode over HTTP: the request's tasks may be created at any point
+   * up to the handler's end, so they are looked up then.
+   */
+  private interceptInlineRequest(context: ExecutionContext, next: CallHandler): Observable<unknown> {
+    const request = context.getArgByIndex<object>(0);
+    return runInline(next.handle(), () => {
+      const tasks = peekTasks(request);
+      if (!tasks || tasks.claimed) return undefined;
+      tasks.claimed = true;
+      return tasks;
+    });
+  }
+
+  /** Read once per handler: this runs on every message. */
   private takesBackgroundParam(context: ExecutionContext): boolean {
     const handler = context.getHandler();
     let takes = this.takesParam.get(handler);
@@ -67,18 +84,19 @@ export class BackgroundTasksInterceptor implements NestInterceptor {
   }
 
   private watch(handled: Observable<unknown>, tasks: BackgroundTasks): Observable<unknown> {
-    if (this.runner.options.mode === 'inline') return runInline(handled, tasks);
+    if (this.inline) return runInline(handled, () => tasks);
     return handled.pipe(tap({ complete: () => tasks.handlerFinished(true), error: () => tasks.handlerFinished(false) }));
   }
 }
 
-/** Holds the handler's completion, or its error, until the tasks have run. */
-function runInline(source: Observable<unknown>, tasks: BackgroundTasks): Observable<unknown> {
+/** Holds the handler's completion, or its error, until the tasks (if any) have run. */
+function runInline(source: Observable<unknown>, claim: () => BackgroundTasks | undefined): Observable<unknown> {
+  const runClaimed = (succeeded: boolean) => claim()?.runNow(succeeded) ?? Promise.resolve();
   return new Observable((subscriber) =>
     source.subscribe({
       next: (value) => subscriber.next(value),
-      error: (error: unknown) => void tasks.runNow(false).then(() => subscriber.error(error)),
-      complete: () => void tasks.runNow(true).then(() => subscriber.complete()),
+      error: (error: unknown) => void runClaimed(false).then(() => subscriber.error(error)),
+      complete: () => void runClaimed(true).then(() => subscriber.complete()),
     }),
   );
 }

@@ -1,11 +1,11 @@
-import { Global, type MiddlewareConsumer, Module, type NestModule } from '@nestjs/common';
-import { APP_INTERCEPTOR, HttpAdapterHost } from '@nestjs/core';
+import { Global, type MiddlewareConsumer, Module, type NestModule, type OnModuleInit } from '@nestjs/common';
+import { DiscoveryModule, HttpAdapterHost } from '@nestjs/core';
+import { backgroundTasksInterceptorProvider } from './background-tasks-interceptor.provider.js';
 import { BACKGROUND_TASKS_MODULE_OPTIONS, ConfigurableModuleClass } from './background-tasks.module-definition.js';
 import { backgroundTasksProvider } from './background-tasks.provider.js';
 import { BackgroundTasks } from './background-tasks.service.js';
-import { BackgroundTasksInterceptor } from './background-tasks.interceptor.js';
 import { BackgroundTaskRunner } from './task-runner.js';
-import { linkRawResponse } from './transports.js';
+import { linkRawResponse, registerRunner } from './transports.js';
 
 /**
  * Makes {@link BackgroundTasks} injectable everywhere and runs each
@@ -14,18 +14,28 @@ import { linkRawResponse } from './transports.js';
  */
 @Global()
 @Module({
+  imports: [DiscoveryModule],
   providers: [
     // The defaults of a plain import, which tests can override by this token; forRoot() replaces it.
     { provide: BACKGROUND_TASKS_MODULE_OPTIONS, useValue: {} },
     BackgroundTaskRunner,
     backgroundTasksProvider,
-    { provide: APP_INTERCEPTOR, useClass: BackgroundTasksInterceptor },
+    backgroundTasksInterceptorProvider,
   ],
   exports: [BackgroundTasks, BackgroundTaskRunner],
 })
-export class BackgroundTasksModule extends ConfigurableModuleClass implements NestModule {
-  constructor(private readonly adapterHost: HttpAdapterHost) {
+export class BackgroundTasksModule extends ConfigurableModuleClass implements NestModule, OnModuleInit {
+  constructor(
+    private readonly adapterHost: HttpAdapterHost,
+    private readonly runner: BackgroundTaskRunner,
+  ) {
     super();
+  }
+
+  onModuleInit(): void {
+    // @Background() reaches the runner through the request, at no cost to routes that do not use it.
+    const instance = this.adapterHost.httpAdapter?.getInstance<object | undefined>();
+    if (instance) registerRunner(instance, this.runner);
   }
 
   configure(consumer: MiddlewareConsumer): void {

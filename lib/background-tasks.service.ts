@@ -30,18 +30,17 @@ export class BackgroundTasks {
   queue: BackgroundTask[] = [];
   /** @internal How the handler ended: decides which tasks run. */
   outcome: 'pending' | 'succeeded' | 'failed' = 'pending';
-  /** @internal Set by the interceptor that decides the outcome. */
+  /** @internal Set by an interceptor that reports the outcome (messages, inline mode); else the HTTP status decides. */
   claimed = false;
   /** @internal True while the runner works through the queue. */
   draining = false;
   /** @internal Tasks accepted and not ended, for inline mode. */
   pending = 0;
-  /** @internal The HTTP response whose end lets the tasks run; messages have none. */
+  /** @internal The HTTP response whose end lets the tasks run, and whose status decides the outcome; messages have none. */
   response?: ServerResponse;
   /** @internal Set once the outcome is known and the response is done. */
   settled = false;
   private watched = false;
-  private closed = false;
   private named?: Map<string, BackgroundTask>;
   /** Read for the method and path until the tasks settle, then let go. */
   private request?: object;
@@ -55,7 +54,11 @@ export class BackgroundTasks {
     private origin?: TaskOrigin,
   ) {
     this.request = request;
-    if (origin === undefined) this.response = responseOf(request);
+    if (origin !== undefined) return;
+    this.response = responseOf(request);
+    if (this.response === undefined) {
+      throw new Error('BackgroundTasks found no response for this HTTP request, so its tasks could never run.');
+    }
   }
 
   /**
@@ -133,19 +136,11 @@ export class BackgroundTasks {
     return url.split('?', 1)[0];
   }
 
-  /** @internal The interceptor knows the response for sure; tasks added before may not have found it. */
-  attachResponse(response: ServerResponse): void {
-    if (this.response !== undefined || this.settled) return;
-    this.response = response;
-    if (!this.watched && this.queue.length > 0) this.watch();
-  }
-
-  /** @internal Called by the interceptor when the handler has finished. */
+  /** @internal Called by the interceptor when a message handler has finished. */
   handlerFinished(succeeded: boolean): void {
     this.outcome = succeeded ? 'succeeded' : 'failed';
-    if (this.closed) this.settle();
-    // A message's reply goes out on the next ticks; there is no response to wait for.
-    else if (this.transport !== 'http') setImmediate(() => this.responseClosed());
+    // The reply goes out on the next ticks; there is no response to wait for.
+    setImmediate(() => this.settle());
   }
 
   /** @internal Inline mode: runs the tasks now, and resolves when they have ended. */
@@ -191,27 +186,30 @@ export class BackgroundTasks {
     const response = this.response;
     if (response === undefined) return;
     this.watched = true;
+    (response as ResponseWithTasks)[RESPONSE_TASKS] = this;
     // 'close' follows 'finish', and is the only event when the client aborted.
-    if (response.closed) {
-      this.responseClosed();
-    } else {
-      (response as ResponseWithTasks)[RESPONSE_TASKS] = this;
-      response.on('close', onResponseClose);
-    }
+    if (response.closed) this.responseClosed();
+    else response.on('close', onResponseClose);
   }
 
-  /** @internal */
+  /** @internal The HTTP response has closed: finished, or cut off. */
   responseClosed(): void {
-    this.closed = true;
-    // Unless an interceptor waits for the handler, nothing else is coming:
-    // a guard, or the client, ended the request before the handler ran.
-    if (this.outcome !== 'pending' || !this.claimed) this.settle();
+    if (this.outcome === 'pending' && !this.claimed) {
+      // No interceptor reports the outcome: the answer Nest writes decides it.
+      const response = this.response!;
+      if (!response.headersSent && !response.writableEnded) {
+        // The client left before Nest answered; Nest still answers, into the closed connection.
+        response.once('prefinish', onResponseClose);
+        return;
+      }
+      this.outcome = response.statusCode < 400 ? 'succeeded' : 'failed';
+    }
+    if (this.outcome !== 'pending') this.settle();
   }
 
   private settle(): void {
     if (this.settled) return;
     this.settled = true;
-    if (this.outcome === 'pending') this.outcome = 'failed';
     // Tasks may outlive their request by far: keep what events need, not the request and response.
     this.origin ??= { transport: 'http', method: this.method, path: this.path };
     this.request = this.response = undefined;
@@ -223,7 +221,7 @@ interface ResponseWithTasks {
   [RESPONSE_TASKS]?: BackgroundTasks;
 }
 
-/** One listener for every response, rather than a closure per request. */
+/** One listener for every response, rather than a closure per request: on 'close', and on a late 'prefinish'. */
 function onResponseClose(this: ServerResponse): void {
   (this as ResponseWithTasks)[RESPONSE_TASKS]!.responseClosed();
 }

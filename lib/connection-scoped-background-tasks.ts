@@ -1,4 +1,5 @@
 import { BackgroundTasks } from './background-tasks.service.js';
+import type { BackgroundTaskRunner } from './task-runner.js';
 
 /**
  * What a WebSocket gateway (or a provider it uses) gets when it injects
@@ -8,6 +9,10 @@ import { BackgroundTasks } from './background-tasks.service.js';
  * connects; so the gateway is built, and each use explains instead.
  */
 export class ConnectionScopedBackgroundTasks extends BackgroundTasks {
+  constructor(runner: BackgroundTaskRunner, connection: object) {
+    super(runner, connection, { transport: 'ws', method: 'WS', path: '' });
+  }
+
   override addTask(): never {
     throw connectionScoped();
   }

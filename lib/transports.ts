@@ -1,9 +1,10 @@
 import type { ExecutionContext } from '@nestjs/common';
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { RAW_RESPONSE } from './background-tasks.constants.js';
+import { HTTP_RUNNER, RAW_RESPONSE } from './background-tasks.constants.js';
 import type { BackgroundTasks } from './background-tasks.service.js';
 import type { BackgroundTaskTransport } from './interfaces/background-task-event.interface.js';
+import type { BackgroundTaskRunner } from './task-runner.js';
 
 /** Where a request's, or a message's, tasks come from, as events report it. */
 export interface TaskOrigin {
@@ -13,7 +14,8 @@ export interface TaskOrigin {
 }
 
 // Read from handler metadata, so that the optional transport packages need not be loaded.
-const MESSAGE_PATTERN_METADATA = 'microservices:pattern';
+export const MESSAGE_PATTERN_METADATA = 'microservices:pattern';
+export const GATEWAY_METADATA = 'websockets:is_gateway';
 const WS_MESSAGE_METADATA = 'message';
 
 /**
@@ -85,7 +87,21 @@ export function linkRawResponse(request: IncomingMessage, response: ServerRespon
   next();
 }
 
-/** Express's response is Node's; Fastify's reply wraps it. */
-export function rawResponse(response: object): ServerResponse {
-  return (response as { raw?: ServerResponse }).raw ?? (response as ServerResponse);
+interface RunnerHolder {
+  [HTTP_RUNNER]?: BackgroundTaskRunner;
+}
+
+/** Lets `@Background()` reach the runner from a request of this HTTP adapter instance (Express app, Fastify instance). */
+export function registerRunner(adapterInstance: object, runner: BackgroundTaskRunner): void {
+  (adapterInstance as RunnerHolder)[HTTP_RUNNER] = runner;
+}
+
+/**
+ * The runner of the app that serves this request: Express requests know
+ * their app, Fastify requests their instance (whose plugin contexts inherit
+ * from it).
+ */
+export function runnerOf(request: object): BackgroundTaskRunner | undefined {
+  const { app, server } = request as { app?: RunnerHolder; server?: RunnerHolder };
+  return (app ?? server)?.[HTTP_RUNNER];
 }

@@ -239,12 +239,31 @@ describe.each(HTTP_ADAPTERS)('Background task execution over %s', (adapter, crea
       expectStats(handle.runner, { succeeded: ids.length * 3 });
     });
 
-    it('is the store of its own request in an always task of a client that left while a guard was running', async () => {
+    /** Leaves while the slow guard holds the request; once the server has seen it, lets the guard decide. */
+    async function leaveDuringSlowGuard(requestId: string, headers: Record<string, string> = {}): Promise<void> {
       gates.open('context');
-      await leaveDuring(handle.server, '/context/leaves', 'slow-guard:entered', { 'x-request-id': 'gone-1' });
+      await leaveDuring(handle.server, '/context/leaves', 'slow-guard:entered', { 'x-request-id': requestId, ...headers });
+      await waitFor('the server to see the client go', () => journal.includes('slow-guard:response-closed'));
+      gates.open('slow-guard');
       await idle(handle.runner);
+    }
+
+    it("is the store of its own request in the tasks of a client that left while a guard was running, which run once it lets the request through", async () => {
+      await leaveDuringSlowGuard('gone-1');
 
       expect(contextReads).toEqual([{ expected: 'gone-1', point: 'slow-guard', atStart: 'gone-1', afterAwait: 'gone-1' }]);
+      // The answer Nest writes to the closed connection decides: the handler's 201.
+      expect(journal).toEqual(['slow-guard:response-closed', 'leaves:handler', 'slow-guard:plain']);
+      expect(taskRecord.dropped).toEqual([]);
+      expectStats(handle.runner, { succeeded: 2 });
+    });
+
+    it('runs only the always task of a client that left while a guard was running, which then denies the request', async () => {
+      await leaveDuringSlowGuard('gone-2', { 'x-deny': '1' });
+
+      expect(contextReads).toEqual([{ expected: 'gone-2', point: 'slow-guard', atStart: 'gone-2', afterAwait: 'gone-2' }]);
+      // The guard's 403, written to the closed connection, decides.
+      expect(journal).toEqual(['slow-guard:response-closed']);
       expect(taskRecord.dropped.map(({ args, reason }) => ({ args, reason }))).toEqual([
         { args: ['slow-guard:plain'], reason: 'request-failed' },
       ]);

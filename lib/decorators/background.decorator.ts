@@ -1,25 +1,29 @@
 import { createParamDecorator, type ExecutionContext } from '@nestjs/common';
 import { BACKGROUND_PARAM_METADATA } from '../background-tasks.constants.js';
-import { peekTasks } from '../request-tasks.js';
-import { carrierOf, wsMessageTasks } from '../transports.js';
+import { getTasks, peekTasks } from '../request-tasks.js';
+import { carrierOf, runnerOf, wsMessageTasks } from '../transports.js';
 
 const SUPPORTED_TYPES = new Set(['http', 'rpc', 'ws']);
 
 const BackgroundParam = createParamDecorator((_data: unknown, context: ExecutionContext) => {
-  // The module's interceptor prepares them before the handler's parameters are resolved.
   const type = context.getType<string>();
+  if (type === 'http') {
+    // No interceptor is involved: the request leads to its app's runner.
+    const request = context.getArgByIndex<object>(0);
+    const runner = runnerOf(request);
+    return runner === undefined ? missingModule('request') : getTasks(request, runner);
+  }
   if (!SUPPORTED_TYPES.has(type)) {
     throw new Error(`@Background() is not supported in ${type} handlers, only in HTTP, microservice and WebSocket ones.`);
   }
+  // The module's interceptor prepares them before the handler's parameters are resolved.
   const carrier = carrierOf(context);
-  const tasks = type === 'ws' ? wsMessageTasks.getStore() : carrier && peekTasks(carrier);
-  if (!tasks) {
-    throw new Error(
-      `@Background() found no BackgroundTasks for this ${type === 'http' ? 'request' : 'message'}: import BackgroundTasksModule in the root module.`,
-    );
-  }
-  return tasks;
+  return (type === 'ws' ? wsMessageTasks.getStore() : carrier && peekTasks(carrier)) || missingModule('message');
 });
+
+function missingModule(what: string): never {
+  throw new Error(`@Background() found no BackgroundTasks for this ${what}: import BackgroundTasksModule in the root module.`);
+}
 
 /**
  * Handler parameter decorator that gives the request's (or message's)

@@ -6,7 +6,7 @@ import { HOOK_NAMES, type HookName } from '../../lib/background-tasks.options.js
 import type { BackgroundTasks } from '../../lib/background-tasks.service.js';
 import type { BackgroundTaskEvent, BackgroundTaskHook, BackgroundTaskOptions } from '../../lib/interfaces/index.js';
 import { BackgroundTaskRunner } from '../../lib/task-runner.js';
-import { closeResponse, failHandler, requestTasks, respond } from '../utils/request-tasks.js';
+import { deny, failHandler, requestTasks, respond } from '../utils/request-tasks.js';
 import { flush } from '../utils/process-watch.js';
 import { stats } from '../utils/task-record.js';
 import { watchEachTest } from '../utils/unit-watch.js';
@@ -627,7 +627,7 @@ describe('hooks and stats', () => {
     expect(order.cancel('reminder')).toBe(true);
     const denied = requestTasks(runner, 'GET', '/admin');
     denied.addTask(function audit(user: string) {}, 'eve');
-    closeResponse(denied);
+    deny(denied);
     respond(order);
     await runner.whenIdle();
     return { failure };
@@ -714,7 +714,7 @@ describe('hooks and stats', () => {
 describe('always tasks of failed requests', () => {
   it.each([
     ['whose handler failed', failHandler],
-    ['that a guard denied (never claimed; the response just closes)', closeResponse],
+    ['that a guard denied (a 403)', deny],
   ])('for a request %s, runs only the always tasks and drops the others, also those added afterwards', async (_, fail) => {
     const { hooks, of } = recordHooks();
     const runner = new BackgroundTaskRunner(hooks);
@@ -763,7 +763,7 @@ describe("mode 'disabled'", () => {
     const failed = requestTasks(runner, 'POST', '/denied');
     failed.addTaskWithOptions({ name: 'auditDenied', always: true }, record);
     respond(succeeded);
-    closeResponse(failed);
+    deny(failed);
     succeeded.addTaskWithOptions({ name: 'afterwards' }, record);
     await runner.whenIdle();
     await flush();

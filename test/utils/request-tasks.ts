@@ -7,37 +7,38 @@ import type { BackgroundTaskRunner } from '../../lib/task-runner.js';
  * the runner a request's BackgroundTasks without an app or HTTP.
  */
 
-type FakeResponse = EventEmitter & { closed: boolean };
+type FakeResponse = EventEmitter & { closed: boolean; headersSent: boolean; writableEnded: boolean; statusCode: number };
 
 /** The fake response of each request's tasks (which let go of it once they settle). */
 const responses = new WeakMap<BackgroundTasks, FakeResponse>();
 
 /** A request's tasks, for a fake request whose response has not closed yet. */
 export function requestTasks(runner: BackgroundTaskRunner, method = 'POST', path = '/orders/42'): BackgroundTasks {
-  const res = Object.assign(new EventEmitter(), { closed: false });
+  const res = Object.assign(new EventEmitter(), { closed: false, headersSent: false, writableEnded: false, statusCode: 200 });
   const tasks = new BackgroundTasks(runner, { method, url: path, res });
   responses.set(tasks, res);
   return tasks;
 }
 
-/** What the interceptor and the response do for a request that succeeded. */
+/** What Node does for a request that succeeded: the response is sent with a 200, then closes. */
 export function respond(tasks: BackgroundTasks): void {
-  tasks.claimed = true;
-  tasks.handlerFinished(true);
-  closeResponse(tasks);
+  closeResponse(tasks, 200);
 }
 
-/** What the response does once it is done: emits 'close', once. */
-export function closeResponse(tasks: BackgroundTasks): void {
+/** What a request that a guard denied does: the response is sent with a 403, then closes. */
+export function deny(tasks: BackgroundTasks): void {
+  closeResponse(tasks, 403);
+}
+
+/** What the response does once it is done: emits 'close', once, after a response with this status. */
+function closeResponse(tasks: BackgroundTasks, status: number): void {
   const res = responses.get(tasks)!;
   if (res.closed) return;
-  res.closed = true;
+  Object.assign(res, { statusCode: status, headersSent: true, writableEnded: true, closed: true });
   res.emit('close');
 }
 
-/** A request whose handler threw: the interceptor reports the failure, then the error response closes. */
+/** A request whose handler threw: the exception filter answers with a 500, then the response closes. */
 export function failHandler(tasks: BackgroundTasks): void {
-  tasks.claimed = true;
-  tasks.handlerFinished(false);
-  closeResponse(tasks);
+  closeResponse(tasks, 500);
 }

@@ -1,0 +1,33 @@
+import type { FactoryProvider } from '@nestjs/common';
+import { APP_INTERCEPTOR, DiscoveryService, MetadataScanner, Reflector } from '@nestjs/core';
+import { BackgroundTasksInterceptor } from './background-tasks.interceptor.js';
+import { BackgroundTaskRunner } from './task-runner.js';
+import { GATEWAY_METADATA, MESSAGE_PATTERN_METADATA } from './transports.js';
+
+/**
+ * The global interceptor, only in apps that need one: apps with message
+ * handlers or WebSocket gateways, and `mode: 'inline'`. An HTTP request's
+ * outcome is its status, so plain HTTP apps go without, as any global
+ * interceptor costs Nest a fifth of a trivial route's CPU time. Nest skips
+ * an `APP_INTERCEPTOR` factory that returns nothing.
+ */
+export const backgroundTasksInterceptorProvider: FactoryProvider<BackgroundTasksInterceptor | undefined> = {
+  provide: APP_INTERCEPTOR,
+  inject: [BackgroundTaskRunner, Reflector, DiscoveryService, MetadataScanner],
+  useFactory: (runner: BackgroundTaskRunner, reflector: Reflector, discovery: DiscoveryService, scanner: MetadataScanner) =>
+    runner.options.mode === 'inline' || handlesMessages(discovery, scanner)
+      ? new BackgroundTasksInterceptor(runner, reflector)
+      : undefined,
+};
+
+/** Whether any controller has a message handler, or any provider is a WebSocket gateway. */
+function handlesMessages(discovery: DiscoveryService, scanner: MetadataScanner): boolean {
+  const hasMessageHandler = discovery.getControllers().some(({ metatype }) => {
+    const prototype = (metatype as { prototype?: Record<string, object> } | null)?.prototype;
+    return (
+      prototype !== undefined &&
+      scanner.getAllMethodNames(prototype).some((name) => Reflect.hasMetadata(MESSAGE_PATTERN_METADATA, prototype[name]))
+    );
+  });
+  return hasMessageHandler || discovery.getProviders().some(({ metatype }) => !!metatype && Reflect.hasMetadata(GATEWAY_METADATA, metatype));
+}

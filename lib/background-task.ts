@@ -9,9 +9,11 @@ export type TaskState = 'queued' | 'running' | 'succeeded' | 'failed' | 'timed-o
  */
 export class BackgroundTask {
   state: TaskState = 'queued';
-  /** Neighbours in the runner's list of queued tasks, oldest first. */
-  older?: BackgroundTask;
-  newer?: BackgroundTask;
+  /** Neighbours in the runner's list of queued, or of running, tasks. */
+  previous?: BackgroundTask;
+  next?: BackgroundTask;
+  /** The request's next task, while both wait for the request to be done. */
+  nextOfRequest?: BackgroundTask;
   /** Only tasks that receive a context get one, when they start. */
   controller?: AbortController;
   startedAt = 0;

@@ -1,9 +1,6 @@
 /** Where a request keeps its {@link BackgroundTasks}. */
 export const REQUEST_TASKS = Symbol('nestjs-background-tasks:request-tasks');
 
-/** Where a watched response finds the tasks its end releases. */
-export const RESPONSE_TASKS = Symbol('nestjs-background-tasks:response-tasks');
-
 /** Where an HTTP adapter's instance keeps the runner, for `@Background()` to find without dependency injection. */
 export const HTTP_RUNNER = Symbol('nestjs-background-tasks:runner');
 

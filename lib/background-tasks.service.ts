@@ -1,12 +1,11 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
-import { RESPONSE_TASKS } from './background-tasks.constants.js';
+import type { ServerResponse } from 'node:http';
 import { checkTimeout } from './background-tasks.options.js';
 import { BackgroundTask } from './background-task.js';
 import type { BackgroundTaskContext } from './interfaces/background-task-context.interface.js';
 import type { BackgroundTaskTransport } from './interfaces/background-task-event.interface.js';
 import type { BackgroundTaskOptions } from './interfaces/background-task-options.interface.js';
 import type { BackgroundTaskRunner } from './task-runner.js';
-import { responseOf, type TaskOrigin } from './transports.js';
+import { httpOrigin, responseOf, type TaskOrigin } from './transports.js';
 import { describe } from './utils/describe.js';
 
 /**
@@ -26,8 +25,9 @@ export class BackgroundTasks {
    */
   concurrent = false;
 
-  /** @internal Tasks not handed to the runner yet, in order; some may have ended meanwhile. */
-  queue: BackgroundTask[] = [];
+  /** Tasks not handed to the runner yet, in order; some may have ended meanwhile. */
+  private head?: BackgroundTask;
+  private tail?: BackgroundTask;
   /** @internal How the handler ended: decides which tasks run. */
   outcome: 'pending' | 'succeeded' | 'failed' = 'pending';
   /** @internal Set by an interceptor that reports the outcome (messages, inline mode); else the HTTP status decides. */
@@ -121,19 +121,22 @@ export class BackgroundTasks {
 
   /** @internal */
   get transport(): BackgroundTaskTransport {
-    return this.origin?.transport ?? 'http';
+    return this.where.transport;
   }
 
   /** @internal HTTP method of the request. */
   get method(): string {
-    return this.origin?.method ?? (this.request as IncomingMessage).method ?? '';
+    return this.where.method;
   }
 
   /** @internal Path of the request, without its query string. */
   get path(): string {
-    if (this.origin !== undefined) return this.origin.path;
-    const url = (this.request as { originalUrl?: string }).originalUrl ?? (this.request as IncomingMessage).url ?? '';
-    return url.split('?', 1)[0];
+    return this.where.path;
+  }
+
+  /** Messages say where they come from; an HTTP request is read when an event asks, or when it is let go. */
+  private get where(): TaskOrigin {
+    return this.origin ?? httpOrigin(this.request!);
   }
 
   /** @internal Called by the interceptor when a message handler has finished. */
@@ -153,16 +156,24 @@ export class BackgroundTasks {
 
   /** @internal The next task to run, if any. */
   takeNext(): BackgroundTask | undefined {
-    let task = this.queue.shift();
-    while (task !== undefined && task.state !== 'queued') task = this.queue.shift();
+    let task = this.head;
+    while (task !== undefined && task.state !== 'queued') task = task.nextOfRequest;
+    this.head = task?.nextOfRequest;
+    if (this.head === undefined) this.tail = undefined;
+    if (task !== undefined) task.nextOfRequest = undefined;
     return task;
   }
 
   /** @internal All tasks still to run. */
   takeAll(): BackgroundTask[] {
-    const tasks = this.queue.filter((task) => task.state === 'queued');
-    this.queue = [];
+    const tasks: BackgroundTask[] = [];
+    for (let task = this.takeNext(); task !== undefined; task = this.takeNext()) tasks.push(task);
     return tasks;
+  }
+
+  /** @internal The tasks still to run, left in place. */
+  *queued(): Iterable<BackgroundTask> {
+    for (let task = this.head; task !== undefined; task = task.nextOfRequest) if (task.state === 'queued') yield task;
   }
 
   /** @internal Called by the runner whenever one of this request's tasks ends. */
@@ -176,7 +187,9 @@ export class BackgroundTasks {
   /** Returns whether the task was accepted. */
   private add(task: BackgroundTask): boolean {
     if (!this.runner.accept(task)) return false;
-    this.queue.push(task);
+    if (this.tail === undefined) this.head = task;
+    else this.tail.nextOfRequest = task;
+    this.tail = task;
     if (this.settled) this.runner.release(this);
     else if (!this.watched) this.watch();
     return true;
@@ -186,10 +199,9 @@ export class BackgroundTasks {
     const response = this.response;
     if (response === undefined) return;
     this.watched = true;
-    (response as ResponseWithTasks)[RESPONSE_TASKS] = this;
     // 'close' follows 'finish', and is the only event when the client aborted.
     if (response.closed) this.responseClosed();
-    else response.on('close', onResponseClose);
+    else response.on('close', () => this.responseClosed());
   }
 
   /** @internal The HTTP response has closed: finished, or cut off. */
@@ -199,7 +211,7 @@ export class BackgroundTasks {
       const response = this.response!;
       if (!response.headersSent && !response.writableEnded) {
         // The client left before Nest answered; Nest still answers, into the closed connection.
-        response.once('prefinish', onResponseClose);
+        response.once('prefinish', () => this.responseClosed());
         return;
       }
       this.outcome = response.statusCode < 400 ? 'succeeded' : 'failed';
@@ -211,19 +223,10 @@ export class BackgroundTasks {
     if (this.settled) return;
     this.settled = true;
     // Tasks may outlive their request by far: keep what events need, not the request and response.
-    this.origin ??= { transport: 'http', method: this.method, path: this.path };
+    this.origin ??= httpOrigin(this.request!);
     this.request = this.response = undefined;
     this.runner.settle(this);
   }
-}
-
-interface ResponseWithTasks {
-  [RESPONSE_TASKS]?: BackgroundTasks;
-}
-
-/** One listener for every response, rather than a closure per request: on 'close', and on a late 'prefinish'. */
-function onResponseClose(this: ServerResponse): void {
-  (this as ResponseWithTasks)[RESPONSE_TASKS]!.responseClosed();
 }
 
 function notAFunction(method: string, position: string, value: unknown): TypeError {

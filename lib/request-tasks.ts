@@ -14,8 +14,8 @@ export function peekTasks(carrier: object): BackgroundTasks | null | undefined {
 }
 
 /**
- * Records that the handler started without anything having asked for
- * tasks, so that no interceptor is watching this request.
+ * Records that a message's handler started without anything having asked
+ * for tasks, so that no interceptor is watching it.
  */
 export function markWithoutTasks(carrier: object): void {
   (carrier as TaskCarrier)[REQUEST_TASKS] = null;
@@ -24,15 +24,16 @@ export function markWithoutTasks(carrier: object): void {
 /**
  * The one {@link BackgroundTasks} of a request or message, created on first
  * use. This is what the REQUEST-scoped provider and `@Background()` return.
+ * An HTTP request can get them at any time before its response is done.
  */
 export function getTasks(carrier: object, runner: BackgroundTaskRunner, origin?: TaskOrigin): BackgroundTasks {
   const tasks = (carrier as TaskCarrier)[REQUEST_TASKS];
   if (tasks) return tasks;
   if (tasks === null) {
     throw new Error(
-      'BackgroundTasks was requested after the handler had started, for a route or message that does not use it ' +
-        '(for example through ModuleRef.resolve() inside a handler). Inject BackgroundTasks into a constructor, ' +
-        'or take it as a @Background() handler parameter, so that the request is prepared to run tasks.',
+      'BackgroundTasks was requested after the handler had started, for a message that does not use it ' +
+        '(for example through ModuleRef.resolve() inside a message handler). Inject BackgroundTasks into a constructor, ' +
+        'or take it as a @Background() handler parameter, so that the message is prepared to run tasks.',
     );
   }
   return ((carrier as TaskCarrier)[REQUEST_TASKS] = new BackgroundTasks(runner, carrier, origin));

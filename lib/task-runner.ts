@@ -8,6 +8,7 @@ import type { BackgroundTask } from './background-task.js';
 import type { BackgroundTaskCancelReason, BackgroundTaskDropReason } from './interfaces/background-task-event.interface.js';
 import type { BackgroundTaskStats } from './interfaces/background-task-stats.interface.js';
 import type { BackgroundTasksModuleOptions } from './interfaces/background-tasks-module-options.interface.js';
+import { TaskList } from './task-list.js';
 import { TaskReporter } from './task-reporter.js';
 import { isThenable } from './utils/is-thenable.js';
 
@@ -38,9 +39,9 @@ export class BackgroundTaskRunner implements BeforeApplicationShutdown, OnApplic
     cancelled: 0,
   };
   /** Queued tasks of every request, oldest first, for `'drop-oldest'` and shutdown. */
-  private oldest?: BackgroundTask;
-  private newest?: BackgroundTask;
-  private readonly runningTasks = new Set<BackgroundTask>();
+  private readonly queued = new TaskList();
+  /** For shutdown, which aborts them. */
+  private readonly running = new TaskList();
   /** Slots taken by running tasks, and by tasks about to start. */
   private slotsInUse = 0;
   private slotWaiters: Array<() => void> = [];
@@ -86,7 +87,7 @@ export class BackgroundTaskRunner implements BeforeApplicationShutdown, OnApplic
     if (this.counters.queued >= maxQueued) {
       if (overflow === 'reject') throw new BackgroundTasksQueueFullException(task.name, maxQueued);
       if (overflow === 'drop-oldest') {
-        this.drop(this.oldest!, 'overflow');
+        this.drop(this.queued.first!, 'overflow');
       } else {
         this.enqueue(task);
         this.drop(task, 'overflow');
@@ -108,12 +109,12 @@ export class BackgroundTaskRunner implements BeforeApplicationShutdown, OnApplic
     const { mode } = this.options;
     if (mode === 'disabled' || tasks.outcome === 'failed') {
       const reason = mode === 'disabled' ? 'disabled' : 'request-failed';
-      for (const task of tasks.queue) {
-        if (task.state === 'queued' && (reason === 'disabled' || !task.always)) this.drop(task, reason);
+      for (const task of tasks.queued()) {
+        if (reason === 'disabled' || !task.always) this.drop(task, reason);
       }
     }
     if (tasks.concurrent) {
-      for (const task of tasks.takeAll()) void this.runWhenSlotFree(task);
+      for (const task of tasks.takeAll()) this.runWhenSlotFree(task);
     } else if (!tasks.draining) {
       tasks.draining = true;
       this.drain(tasks);
@@ -130,30 +131,31 @@ export class BackgroundTaskRunner implements BeforeApplicationShutdown, OnApplic
 
   /**
    * Runs a request's tasks one after another: synchronously as long as they
-   * are, and on from the first that is async (or waits for a slot) once it
-   * has ended. The promises it waits for never reject.
+   * are, and on from the end of the first that is async (or waits for a slot).
    */
   private drain(tasks: BackgroundTasks): void {
     for (let task = tasks.takeNext(); task !== undefined; task = tasks.takeNext()) {
-      const running = this.runWhenSlotFree(task);
-      if (running !== undefined) {
-        void running.then(() => this.drain(tasks));
-        return;
-      }
+      if (this.runWhenSlotFree(task, tasks)) return;
     }
     tasks.draining = false;
   }
 
-  /** Returns a promise only if the task has to wait for a slot, or is async. */
-  private runWhenSlotFree(task: BackgroundTask): Promise<void> | undefined {
+  /**
+   * Starts the task now, or once a slot is free. Returns whether it ends
+   * later (it is async, or waits), in which case `sequence` drains on then.
+   */
+  private runWhenSlotFree(task: BackgroundTask, sequence?: BackgroundTasks): boolean {
     if (this.slotsInUse < this.options.concurrency) {
       this.slotsInUse++;
-      return this.start(task);
+      return this.start(task, sequence);
     }
-    return new Promise<void>((resolve) => this.slotWaiters.push(resolve)).then(() =>
+    void new Promise<void>((resolve) => this.slotWaiters.push(resolve)).then(() => {
       // It may have been cancelled or dropped while it waited.
-      task.state === 'queued' ? this.start(task) : this.releaseSlot(),
-    );
+      if (task.state !== 'queued') this.releaseSlot();
+      else if (this.start(task, sequence)) return;
+      if (sequence !== undefined) this.drain(sequence);
+    });
+    return true;
   }
 
   private releaseSlot(): void {
@@ -163,11 +165,11 @@ export class BackgroundTaskRunner implements BeforeApplicationShutdown, OnApplic
     else this.slotsInUse--;
   }
 
-  /** Runs the task; returns a promise that settles when it ends, if it is async. */
-  private start(task: BackgroundTask): Promise<void> | undefined {
+  /** Runs the task. Returns whether it is async: then it ends, and `sequence` drains on, when it settles. */
+  private start(task: BackgroundTask, sequence?: BackgroundTasks): boolean {
     this.unlink(task, 'running');
     this.counters.running++;
-    this.runningTasks.add(task);
+    this.running.push(task);
     if (this.timesTasks) task.startedAt = performance.now();
     this.reporter.emit('onTaskStarted', task);
     let result: unknown;
@@ -175,40 +177,37 @@ export class BackgroundTaskRunner implements BeforeApplicationShutdown, OnApplic
       result = task.invoke();
     } catch (error) {
       this.finish(task, 'failed', error);
-      return undefined;
+      return false;
     }
     if (!isThenable(result)) {
       this.finish(task, 'succeeded');
-      return undefined;
+      return false;
     }
-    return new Promise<void>((resolve) => {
-      let timer: NodeJS.Timeout | undefined;
-      const end = (outcome: Outcome, error?: unknown) => {
-        // A task that timed out may still settle later: it has been reported already.
-        if (task.state !== 'running') return;
-        clearTimeout(timer);
-        this.finish(task, outcome, error);
-        resolve();
-      };
-      if (task.timeout !== Infinity) {
-        timer = setTimeout(() => end('timed-out', timeoutError(task)), task.timeout);
-      }
-      try {
-        result.then(
-          () => end('succeeded'),
-          (error: unknown) => end('failed', error),
-        );
-      } catch (error) {
-        // A thenable whose then() throws.
-        end('failed', error);
-      }
-    });
+    let timer: NodeJS.Timeout | undefined;
+    const end = (outcome: Outcome, error?: unknown) => {
+      // A task that timed out may still settle later: it has been reported already.
+      if (task.state !== 'running') return;
+      clearTimeout(timer);
+      this.finish(task, outcome, error);
+      if (sequence !== undefined) this.drain(sequence);
+    };
+    if (task.timeout !== Infinity) timer = setTimeout(() => end('timed-out', timeoutError(task)), task.timeout);
+    try {
+      result.then(
+        () => end('succeeded'),
+        (error: unknown) => end('failed', error),
+      );
+    } catch (error) {
+      // A thenable whose then() throws.
+      end('failed', error);
+    }
+    return true;
   }
 
   private finish(task: BackgroundTask, outcome: Outcome, error?: unknown): void {
     task.state = outcome;
     this.counters.running--;
-    this.runningTasks.delete(task);
+    this.running.remove(task);
     this.releaseSlot();
     const duration = this.timesTasks ? performance.now() - task.startedAt : 0;
     if (outcome === 'succeeded') {
@@ -233,10 +232,7 @@ export class BackgroundTaskRunner implements BeforeApplicationShutdown, OnApplic
   }
 
   private enqueue(task: BackgroundTask): void {
-    task.older = this.newest;
-    if (this.newest === undefined) this.oldest = task;
-    else this.newest.newer = task;
-    this.newest = task;
+    this.queued.push(task);
     this.counters.queued++;
     task.owner.pending++;
     if (task.owner.settled) this.released++;
@@ -245,12 +241,7 @@ export class BackgroundTaskRunner implements BeforeApplicationShutdown, OnApplic
 
   /** Takes a task out of the queued list, into its next state. */
   private unlink(task: BackgroundTask, state: BackgroundTask['state']): void {
-    const { older, newer } = task;
-    if (older === undefined) this.oldest = newer;
-    else older.newer = newer;
-    if (newer === undefined) this.newest = older;
-    else newer.older = older;
-    task.older = task.newer = undefined;
+    this.queued.remove(task);
     task.state = state;
     this.counters.queued--;
   }
@@ -307,17 +298,15 @@ export class BackgroundTaskRunner implements BeforeApplicationShutdown, OnApplic
   /** The app is going away: abort what runs, drop what waits, and name them all. */
   private abandonUnfinished(): void {
     const entries: string[] = [];
-    for (const task of this.runningTasks) entries.push(`"${task.name}" (running, ${task.owner.method} ${task.owner.path})`);
-    for (let task = this.oldest; task !== undefined; task = task.newer) {
-      entries.push(`"${task.name}" (queued, ${task.owner.method} ${task.owner.path})`);
-    }
+    for (const task of this.running) entries.push(`"${task.name}" (running, ${task.owner.method} ${task.owner.path})`);
+    for (const task of this.queued) entries.push(`"${task.name}" (queued, ${task.owner.method} ${task.owner.path})`);
     this.reporter.warn(
       `Shutdown timeout of ${this.options.shutdownTimeout} ms expired; running tasks have their signal aborted, queued ones are dropped: ${entries.join(', ')}`,
     );
-    for (const task of this.runningTasks) {
+    for (const task of this.running) {
       task.controller?.abort(new DOMException('The application is shutting down.', 'AbortError'));
     }
-    while (this.oldest !== undefined) this.drop(this.oldest, 'shutdown');
+    while (this.queued.first !== undefined) this.drop(this.queued.first, 'shutdown');
   }
 }
 

@@ -50,6 +50,25 @@ export function originOf(context: ExecutionContext): TaskOrigin | undefined {
   return undefined;
 }
 
+/** An HTTP request's origin: the path is cut from the URL only when an event or a log line asks for it. */
+class HttpOrigin implements TaskOrigin {
+  readonly transport = 'http';
+
+  constructor(
+    readonly method: string,
+    private readonly url: string,
+  ) {}
+
+  get path(): string {
+    return this.url.split('?', 1)[0];
+  }
+}
+
+export function httpOrigin(request: object): TaskOrigin {
+  const { method = '', url = '' } = request as Partial<IncomingMessage>;
+  return new HttpOrigin(method, (request as { originalUrl?: string }).originalUrl ?? url);
+}
+
 export function messageOrigin(pattern: unknown): TaskOrigin {
   return { transport: 'rpc', method: 'RPC', path: typeof pattern === 'string' ? pattern : JSON.stringify(pattern) };
 }
@@ -102,6 +121,6 @@ export function registerRunner(adapterInstance: object, runner: BackgroundTaskRu
  * from it).
  */
 export function runnerOf(request: object): BackgroundTaskRunner | undefined {
-  const { app, server } = request as { app?: RunnerHolder; server?: RunnerHolder };
-  return (app ?? server)?.[HTTP_RUNNER];
+  const holder = (request as { app?: RunnerHolder }).app ?? (request as { server?: RunnerHolder }).server;
+  return holder?.[HTTP_RUNNER];
 }

@@ -297,6 +297,18 @@ describe.each<[string, Starter]>([
     expectStats(handle.runner, { succeeded: 150 + 200, dropped: 50 });
   });
 
+  it('refuses BackgroundTasks resolved inside a handler that nothing prepared for tasks, with the clear error', async () => {
+    await expect(send('late', { id: 'l-1' })).rejects.toEqual({ status: 'error', message: 'Internal server error' });
+
+    const line = await waitFor('the error to be logged', () =>
+      logger.errors.find((entry) => entry.includes('BackgroundTasks was requested')),
+    );
+    expect(line).toContain(
+      'BackgroundTasks was requested after the handler had started, for a message that does not use it',
+    );
+    expectStats(handle.runner, {});
+  });
+
   it('logs a failing task, and still runs the task after it and the tasks of other messages', async () => {
     await Promise.all([
       send('notify', { id: 'f-1', failTask: true }),

@@ -1,7 +1,8 @@
 import { type DynamicModule, type INestApplication, type Type } from '@nestjs/common';
+import type { ApplicationConfig } from '@nestjs/core';
 import { Test } from '@nestjs/testing';
 import request from 'supertest';
-import { BackgroundTasksModule } from '../lib/index.js';
+import { BackgroundTasksModule, type BackgroundTasksModuleOptions } from '../lib/index.js';
 import { BackgroundTaskRunner } from '../lib/task-runner.js';
 import {
   BackgroundTasksConfig,
@@ -12,6 +13,8 @@ import {
   InjectedController,
   NoImportFeatureModule,
   OPTIONS_FROM_CONFIG,
+  PingGateway,
+  PingMessageController,
   PlainController,
   runs,
 } from './fixtures/registration.app.js';
@@ -108,6 +111,26 @@ describe('BackgroundTasksModule registration', () => {
     }
     await app.close();
     expect(constructed).toEqual({ singleton: 1, injected: 3 });
+  });
+
+  it.each<[string, number, BackgroundTasksModuleOptions, Array<Type>, Array<Type>]>([
+    ['an HTTP app', 0, {}, [PlainController, InjectedController], []],
+    ["an HTTP app in mode 'inline'", 1, { mode: 'inline' }, [PlainController], []],
+    ["an HTTP app in mode 'disabled'", 0, { mode: 'disabled' }, [PlainController], []],
+    ['an app with a message handler', 1, {}, [PlainController, PingMessageController], []],
+    ['an app with a WebSocket gateway', 1, {}, [PlainController], [PingGateway]],
+  ])('gives %s %d global interceptor(s)', async (_app, count, options, controllers, providers) => {
+    const moduleRef = await Test.createTestingModule({
+      imports: [BackgroundTasksModule.forRoot(options)],
+      controllers,
+      providers,
+    }).compile();
+    const app = moduleRef.createNestApplication({ logger: false });
+    // Where APP_INTERCEPTOR providers end up. Nest keeps what a factory returned, undefined included, and leaves
+    // the undefined ones out of each route's interceptors; with none left, it skips its interceptor machinery.
+    const config = (app as unknown as { config: ApplicationConfig }).config;
+    expect(config.getGlobalInterceptors().filter(Boolean)).toHaveLength(count);
+    await app.close();
   });
 
   const shutdownTimeoutRule = 'must be a non-negative number of milliseconds, at most 2147483647, or Infinity; got';

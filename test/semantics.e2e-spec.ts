@@ -87,6 +87,7 @@ describe.each(HTTP_ADAPTERS)('Background task semantics (%s)', (_adapter, create
       ['a pipe throws', '/pipe-throws?q=x', 500],
       ['the handler throws', '/handler-throws', 500],
       ['the handler rejects', '/handler-rejects', 500],
+      ['the handler returns normally with a 4xx status', '/answers-404', 404],
     ])('when %s', async (_case, path, status) => {
       // A fresh app, so that closing it proves nothing is still pending.
       const own = await startApp(createAdapter);
@@ -97,10 +98,15 @@ describe.each(HTTP_ADAPTERS)('Background task semantics (%s)', (_adapter, create
     });
   });
 
-  describe('4. an interceptor that recovers from an error', () => {
-    it('makes the request succeed, so its tasks run', async () => {
+  describe('4. a request that recovers from an error', () => {
+    it('succeeds when an interceptor turns the error into a result, so its tasks run', async () => {
       await request(app.getHttpServer()).post('/recovered').expect(201, { recovered: true });
       await waitFor('the task', () => events.includes('recovered-task'));
+    });
+
+    it('succeeds when an exception filter answers with a 2xx status, so its tasks run', async () => {
+      await request(app.getHttpServer()).post('/filtered').expect(200, { answered: true });
+      await waitFor('the task', () => events.includes('filtered-task'));
     });
   });
 

@@ -595,7 +595,7 @@ describe('BackgroundTaskRunner running BackgroundTasks', () => {
       await flush();
 
       expect(ran).toEqual(['after']);
-      expect(tasks.queue).toHaveLength(0);
+      expect(runner.stats().queued).toBe(0);
       expect(watched.error).toHaveBeenCalledTimes(1);
       expect(watched.errorMessages()[0]).toEqual(expect.stringContaining('"throwsBareObject" of POST /dictionary'));
       expect(failures(onTaskFailed)).toEqual([
@@ -855,12 +855,12 @@ describe('BackgroundTasks.addTask', () => {
     const call = () => tasks.addTask(value as never);
     expect(call).toThrow(TypeError);
     expect(call).toThrow(named);
-    expect(tasks.queue).toHaveLength(0);
+    expect(runner.stats().queued).toBe(0);
 
     // Also once a runner is attached, where addTask would start a run.
     respond(tasks);
     expect(call).toThrow(TypeError);
-    expect(tasks.queue).toHaveLength(0);
+    expect(runner.stats().queued).toBe(0);
     expect(tasks.draining).toBe(false);
     await flush();
     expect(watched.error).not.toHaveBeenCalled();
@@ -873,7 +873,7 @@ describe('BackgroundTasks.addTask', () => {
     tasks.addTask((n: number) => void ran.push(n), 1);
     expect(() => tasks.addTask(42 as never)).toThrow(TypeError);
     tasks.addTask((n: number) => void ran.push(n), 2);
-    expect(tasks.queue).toHaveLength(2);
+    expect(runner.stats().queued).toBe(2);
     respond(tasks);
     await idle(tasks);
     await flush();

@@ -4,7 +4,8 @@
 // prints self time per request: the module variant's top functions, and the
 // functions whose cost grew most against the baseline.
 // Usage: node bench/profile.mjs [--requests=N] [--out=DIR] [--top=N] [pair ...]
-//   pairs: info, 1, 2, 2b, 3, 3b, 4 (default 1 2 3); 2b and 3b compare with hand-written + no-op interceptor
+//   pairs: info, 1, 1b, 2, 2b, 3, 3b, 4 (default 1 2 3); 1b compares with the bare app, 2b and 3b with
+//   hand-written + no-op interceptor
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -22,6 +23,7 @@ const out = flags.out ?? mkdtempSync(path.join(os.tmpdir(), 'bench-profiles-'));
 const pairs = {
   info: ['bare', 'noop'],
   1: ['noop', 'module-unused'],
+  '1b': ['bare', 'module-unused'],
   2: ['hand-param', 'module-param'],
   '2b': ['hand-param+noop', 'module-param'],
   3: ['hand-ctor', 'module-ctor'],

@@ -6,6 +6,8 @@
 //   npm run bench -- --smoke      ~25 s: every variant runs and every task is counted; no timing judged,
 //                                 nothing rewritten
 //   --rounds=N --requests=N       override rounds, and requests per measured window (results not written)
+//   --pairs=2,3b                  only these pairs (info, 1, 1b, 2, 2b, 3, 3b, 4; "b": the info row after a pair),
+//                                 and only their table: for iterating on one cost (results not written)
 //
 // Pairs of real Nest apps (bench/variants.mjs), each in its own process,
 // loaded over loopback by autocannon; the main figure is the server's CPU time
@@ -40,6 +42,7 @@ const { values: flags } = parseArgs({
     'no-fail': { type: 'boolean', default: false },
     rounds: { type: 'string' },
     requests: { type: 'string' },
+    pairs: { type: 'string' },
   },
 });
 
@@ -57,7 +60,7 @@ for (const flag of ['rounds', 'requests']) {
   }
 }
 const judge = !flags.smoke;
-const custom = Boolean(flags.rounds || flags.requests);
+const custom = Boolean(flags.rounds || flags.requests || flags.pairs);
 
 const labels = {
   bare: 'Nest app, no interceptor',
@@ -76,12 +79,24 @@ const labels = {
 const pairs = [
   { label: 'info', title: "Nest's interceptor machinery", baseline: 'bare', subject: 'noop' },
   { label: 'pair 1', title: 'module imported, route without tasks', baseline: 'noop', subject: 'module-unused', budget: 3 },
+  { label: 'info 1', title: 'pair 1 against the bare app, as the module adds no interceptor to it', baseline: 'bare', subject: 'module-unused' },
   { label: 'pair 2', title: '@Background(), one trivial task', baseline: 'hand-param', subject: 'module-param', budget: 5 },
   { label: 'info 2', title: 'pair 2 against a baseline that has the no-op interceptor too', baseline: 'hand-param+noop', subject: 'module-param' },
   { label: 'pair 3', title: 'constructor injection, one trivial task', baseline: 'hand-ctor', subject: 'module-ctor', budget: 5 },
   { label: 'info 3', title: 'pair 3 against a baseline that has the no-op interceptor too', baseline: 'hand-ctor+noop', subject: 'module-ctor' },
   { label: 'pair 4', title: 'one 100 ms async task', baseline: 'hand-slow', subject: 'module-slow', budget: 5 },
 ];
+
+/** `--pairs` names them as bench/profile.mjs does: info, 1, 2, 2b (the info row after pair 2), … */
+function selectedPairs() {
+  if (flags.pairs === undefined) return pairs;
+  const byName = (name) => (name === 'info' ? 'info' : name.endsWith('b') ? `info ${name.slice(0, -1)}` : `pair ${name}`);
+  return flags.pairs.split(',').map((name) => {
+    const pair = pairs.find((p) => p.label === byName(name.trim()));
+    if (pair === undefined) throw new Error(`--pairs: no pair "${name}" (info, 1, 1b, 2, 2b, 3, 3b, 4)`);
+    return pair;
+  });
+}
 
 const log = (...args) => console.error(...args);
 const problems = [];
@@ -224,9 +239,10 @@ async function main() {
 
   // ---- pairs, back to back, alternating which goes first ----
   // A variant in two pairs (noop) is run for each; its table row uses all its runs.
-  for (const pair of pairs) pair.runs = { [pair.baseline]: [], [pair.subject]: [] };
+  const measured = selectedPairs();
+  for (const pair of measured) pair.runs = { [pair.baseline]: [], [pair.subject]: [] };
   for (let round = 0; round < plan.rounds; round++) {
-    for (const pair of pairs) {
+    for (const pair of measured) {
       const results = await measurePair(pair, round, pinning);
       for (const [variant, result] of Object.entries(results)) {
         pair.runs[variant][round] = result;
@@ -237,6 +253,10 @@ async function main() {
         );
       }
     }
+  }
+  if (measured !== pairs) {
+    console.log(`\n${pairTable(measured, judge)}`);
+    return { missed: false };
   }
   const variantRuns = {};
   for (const pair of pairs) for (const [variant, runs] of Object.entries(pair.runs)) (variantRuns[variant] ??= []).push(...runs);

@@ -148,7 +148,9 @@ export class BackgroundTasks {
 
   /** @internal Inline mode: runs the tasks now, and resolves when they have ended. */
   runNow(succeeded: boolean): Promise<void> {
-    this.outcome = succeeded ? 'succeeded' : 'failed';
+    // The handler's status (@HttpCode(), res.status()) is set by now, and counts as in the default mode.
+    const failedStatus = this.response !== undefined && this.response.statusCode >= 400;
+    this.outcome = succeeded && !failedStatus ? 'succeeded' : 'failed';
     this.settle();
     if (this.pending === 0) return Promise.resolve();
     return new Promise((resolve) => (this.drainedWaiters ??= []).push(resolve));

@@ -103,6 +103,7 @@ describe.each(HTTP_ADAPTERS)('Background task execution over %s', (adapter, crea
     it.each([
       ['a route guard denies', '/login/wrong-password', {}, 403, 'route-guard'],
       ['the handler throws', '/login/throws', {}, 500, 'handler-throws'],
+      ['the handler returns with a 4xx status', '/login/locked', {}, 423, 'handler-answers-423'],
       ['a REQUEST-scoped global APP_GUARD denies', '/login/ok', { 'x-banned': 'yes' }, 403, 'global-guard'],
     ])(
       'when %s, runs the always task once and drops the plain one with reason request-failed',
@@ -142,12 +143,15 @@ describe.each(HTTP_ADAPTERS)('Background task execution over %s', (adapter, crea
       expectStats(handle.runner, { succeeded: 2 });
     });
 
-    it('has run the (async) always task of a failing handler, and dropped the other, when the 500 arrives', async () => {
-      await request(handle.server).post('/login/throws').expect(500);
+    it.each([
+      ['a handler that throws', '/login/throws', 500, 'handler-throws'],
+      ['a handler that returns with a 4xx status, as in the default mode', '/login/locked', 423, 'handler-answers-423'],
+    ])('has run the (async) always task of %s, and dropped the other, when the error arrives', async (_case, path, status, attempt) => {
+      await request(handle.server).post(path).expect(status);
 
-      expect(journal).toEqual(['audit:handler-throws']);
+      expect(journal).toEqual([`audit:${attempt}`]);
       expect(taskRecord.dropped).toEqual([
-        { name: 'sendLoginAlert', args: ['handler-throws'], transport: 'http', method: 'POST', path: '/login/throws', reason: 'request-failed' },
+        { name: 'sendLoginAlert', args: [attempt], transport: 'http', method: 'POST', path, reason: 'request-failed' },
       ]);
       expectStats(handle.runner, { succeeded: 1, dropped: 1 });
     });

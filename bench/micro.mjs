@@ -6,7 +6,9 @@
 // Run as a child pinned to one CPU; prints one JSON line.
 // Usage: node bench/micro.mjs <seconds per sample> <samples>
 import { EventEmitter } from 'node:events';
-import { BackgroundTaskRunner, BackgroundTasks } from '../dist/index.js';
+import { BackgroundTaskRunner } from '../dist/index.js';
+// What the REQUEST-scoped provider and @Background() call: not public, but built.
+import { getTasks } from '../dist/request-tasks.js';
 
 const [secondsPerSample = 0.5, samples = 5] = process.argv.slice(2).map(Number);
 
@@ -16,12 +18,11 @@ function task(n) {
 }
 
 const runner = new BackgroundTaskRunner({});
-const request = { method: 'POST', url: '/bench' };
-
 function flush(k) {
   const res = new EventEmitter();
   res.closed = false;
-  const tasks = new BackgroundTasks(runner, { ...request, res });
+  res.req = { method: 'POST', url: '/bench', res };
+  const tasks = getTasks(res.req, runner);
   for (let i = 0; i < k; i++) tasks.addTask(task, 1);
   res.statusCode = 200;
   res.headersSent = res.closed = true;
@@ -32,10 +33,11 @@ function flush(k) {
 function harnessOnly() {
   const res = new EventEmitter();
   res.closed = false;
+  res.req = { method: 'POST', url: '/bench', res };
   res.once('close', () => {});
   res.closed = true;
   res.emit('close');
-  return { ...request, res };
+  return res.req;
 }
 
 /** Tasks (or harness calls) per second: the median of `samples` timed batches. */

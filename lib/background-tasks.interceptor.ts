@@ -63,7 +63,7 @@ export class BackgroundTasksInterceptor implements NestInterceptor {
    * up to the handler's end, so they are looked up then.
    */
   private interceptInlineRequest(context: ExecutionContext, next: CallHandler): Observable<unknown> {
-    const request = context.getArgByIndex<object>(0);
+    const request = carrierOf(context, 'http')!;
     return runInline(next.handle(), () => {
       const tasks = peekTasks(request);
       if (!tasks || tasks.claimed) return undefined;

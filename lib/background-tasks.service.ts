@@ -1,4 +1,5 @@
-import type { ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { REQUEST_TASKS } from './background-tasks.constants.js';
 import { checkTimeout } from './background-tasks.options.js';
 import { BackgroundTask } from './background-task.js';
 import type { BackgroundTaskContext } from './interfaces/background-task-context.interface.js';
@@ -55,7 +56,7 @@ export class BackgroundTasks {
   ) {
     this.request = request;
     if (origin !== undefined) return;
-    this.response = responseOf(request);
+    this.response = responseOf(request as IncomingMessage);
     if (this.response === undefined) {
       throw new Error('BackgroundTasks found no response for this HTTP request, so its tasks could never run.');
     }
@@ -203,7 +204,7 @@ export class BackgroundTasks {
     this.watched = true;
     // 'close' follows 'finish', and is the only event when the client aborted.
     if (response.closed) this.responseClosed();
-    else response.on('close', () => this.responseClosed());
+    else response.on('close', onResponseClose);
   }
 
   /** @internal The HTTP response has closed: finished, or cut off. */
@@ -213,7 +214,7 @@ export class BackgroundTasks {
       const response = this.response!;
       if (!response.headersSent && !response.writableEnded) {
         // The client left before Nest answered; Nest still answers, into the closed connection.
-        response.once('prefinish', () => this.responseClosed());
+        response.once('prefinish', onResponseClose);
         return;
       }
       this.outcome = response.statusCode < 400 ? 'succeeded' : 'failed';
@@ -229,6 +230,15 @@ export class BackgroundTasks {
     this.request = this.response = undefined;
     this.runner.settle(this);
   }
+}
+
+/** One listener for every response, rather than a closure per request: on 'close', and on a late 'prefinish'. */
+function onResponseClose(this: ServerResponse): void {
+  (this.req as TaskCarrier)[REQUEST_TASKS]!.responseClosed();
+}
+
+interface TaskCarrier {
+  [REQUEST_TASKS]?: BackgroundTasks;
 }
 
 function notAFunction(method: string, position: string, value: unknown): TypeError {

@@ -2,7 +2,7 @@ import { REQUEST_TASKS } from './background-tasks.constants.js';
 import { BackgroundTasks } from './background-tasks.service.js';
 import { ConnectionScopedBackgroundTasks } from './connection-scoped-background-tasks.js';
 import type { BackgroundTaskRunner } from './task-runner.js';
-import { isHttpRequest, isMessageRequest, messageOrigin, type TaskOrigin } from './transports.js';
+import { isHttpRequest, isMessageRequest, messageOrigin, nodeRequestOf, type TaskOrigin } from './transports.js';
 
 interface TaskCarrier {
   [REQUEST_TASKS]?: BackgroundTasks | null;
@@ -41,7 +41,7 @@ export function getTasks(carrier: object, runner: BackgroundTaskRunner, origin?:
 
 /** The REQUEST-scoped provider's factory: REQUEST is an HTTP request, or a message's request context. */
 export function getRequestTasks(request: object, runner: BackgroundTaskRunner): BackgroundTasks {
-  if (isHttpRequest(request)) return getTasks(request, runner);
+  if (isHttpRequest(request)) return getTasks(nodeRequestOf(request), runner);
   if (isMessageRequest(request)) {
     const messageContext = request.getContext();
     if (typeof messageContext === 'object' && messageContext !== null) {

@@ -26,12 +26,12 @@ const WS_MESSAGE_METADATA = 'message';
 export const wsMessageTasks = new AsyncLocalStorage<BackgroundTasks>();
 
 /**
- * The object that keeps the tasks of what a context handles: the HTTP
+ * The object that keeps the tasks of what a context handles: the Node HTTP
  * request, or the message's transport context (one per message).
  */
 export function carrierOf(context: ExecutionContext, type = context.getType()): object | undefined {
   // getArgByIndex() rather than switchToHttp(), which builds closures on every call.
-  if (type === 'http') return context.getArgByIndex<object>(0);
+  if (type === 'http') return nodeRequestOf(context.getArgByIndex<object>(0));
   if (type !== 'rpc') return undefined;
   const messageContext: unknown = context.getArgByIndex(1);
   return typeof messageContext === 'object' && messageContext !== null ? messageContext : undefined;
@@ -91,13 +91,19 @@ export function isHttpRequest(request: object): boolean {
 }
 
 /**
- * The Node response of an HTTP request, for tasks added before a handler
+ * The Node request under an HTTP request: Express's is one, Fastify's
+ * request wraps it. Tasks live on it, where its response finds them.
+ */
+export function nodeRequestOf(request: object): IncomingMessage {
+  return (request as { raw?: IncomingMessage }).raw ?? (request as IncomingMessage);
+}
+
+/**
+ * The Node response of a Node request, for tasks added before a handler
  * runs. Express links it; on Fastify, the module's middleware does.
  */
-export function responseOf(request: object): ServerResponse | undefined {
-  const express = (request as { res?: ServerResponse }).res;
-  if (express !== undefined) return express;
-  return (request as { raw?: { [RAW_RESPONSE]?: ServerResponse } }).raw?.[RAW_RESPONSE];
+export function responseOf(request: IncomingMessage): ServerResponse | undefined {
+  return (request as { res?: ServerResponse }).res ?? (request as { [RAW_RESPONSE]?: ServerResponse })[RAW_RESPONSE];
 }
 
 /** Fastify middleware: links the raw request to its raw response, as Express does. */

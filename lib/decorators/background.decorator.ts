@@ -1,7 +1,7 @@
 import { createParamDecorator, type ExecutionContext } from '@nestjs/common';
 import { BACKGROUND_PARAM_METADATA } from '../background-tasks.constants.js';
 import { getTasks, peekTasks } from '../request-tasks.js';
-import { carrierOf, runnerOf, wsMessageTasks } from '../transports.js';
+import { carrierOf, nodeRequestOf, runnerOf, wsMessageTasks } from '../transports.js';
 
 const SUPPORTED_TYPES = new Set(['http', 'rpc', 'ws']);
 
@@ -11,7 +11,7 @@ const BackgroundParam = createParamDecorator((_data: unknown, context: Execution
     // No interceptor is involved: the request leads to its app's runner.
     const request = context.getArgByIndex<object>(0);
     const runner = runnerOf(request);
-    return runner === undefined ? missingModule('request') : getTasks(request, runner);
+    return runner === undefined ? missingModule('request') : getTasks(nodeRequestOf(request), runner);
   }
   if (!SUPPORTED_TYPES.has(type)) {
     throw new Error(`@Background() is not supported in ${type} handlers, only in HTTP, microservice and WebSocket ones.`);

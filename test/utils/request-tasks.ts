@@ -1,5 +1,6 @@
 import { EventEmitter } from 'node:events';
-import { BackgroundTasks } from '../../lib/background-tasks.service.js';
+import type { BackgroundTasks } from '../../lib/background-tasks.service.js';
+import { getTasks } from '../../lib/request-tasks.js';
 import type { BackgroundTaskRunner } from '../../lib/task-runner.js';
 
 /**
@@ -7,15 +8,17 @@ import type { BackgroundTaskRunner } from '../../lib/task-runner.js';
  * the runner a request's BackgroundTasks without an app or HTTP.
  */
 
-type FakeResponse = EventEmitter & { closed: boolean; headersSent: boolean; writableEnded: boolean; statusCode: number };
+type FakeResponse = EventEmitter & { req?: object; closed: boolean; headersSent: boolean; writableEnded: boolean; statusCode: number };
 
 /** The fake response of each request's tasks (which let go of it once they settle). */
 const responses = new WeakMap<BackgroundTasks, FakeResponse>();
 
 /** A request's tasks, for a fake request whose response has not closed yet. */
 export function requestTasks(runner: BackgroundTaskRunner, method = 'POST', path = '/orders/42'): BackgroundTasks {
-  const res = Object.assign(new EventEmitter(), { closed: false, headersSent: false, writableEnded: false, statusCode: 200 });
-  const tasks = new BackgroundTasks(runner, { method, url: path, res });
+  const res: FakeResponse = Object.assign(new EventEmitter(), { closed: false, headersSent: false, writableEnded: false, statusCode: 200 });
+  const request = { method, url: path, res };
+  res.req = request;
+  const tasks = getTasks(request, runner);
   responses.set(tasks, res);
   return tasks;
 }

@@ -5,6 +5,7 @@ import { BackgroundTask } from './background-task.js';
 import type { BackgroundTaskContext } from './interfaces/background-task-context.interface.js';
 import type { BackgroundTaskTransport } from './interfaces/background-task-event.interface.js';
 import type { BackgroundTaskOptions } from './interfaces/background-task-options.interface.js';
+import type { TaskCarrier } from './request-tasks.js';
 import type { BackgroundTaskRunner } from './task-runner.js';
 import { httpOrigin, responseOf, type TaskOrigin } from './transports.js';
 import { describe } from './utils/describe.js';
@@ -235,10 +236,6 @@ export class BackgroundTasks {
 /** One listener for every response, rather than a closure per request: on 'close', and on a late 'prefinish'. */
 function onResponseClose(this: ServerResponse): void {
   (this.req as TaskCarrier)[REQUEST_TASKS]!.responseClosed();
-}
-
-interface TaskCarrier {
-  [REQUEST_TASKS]?: BackgroundTasks;
 }
 
 function notAFunction(method: string, position: string, value: unknown): TypeError {

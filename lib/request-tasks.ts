@@ -4,7 +4,8 @@ import { ConnectionScopedBackgroundTasks } from './connection-scoped-background-
 import type { BackgroundTaskRunner } from './task-runner.js';
 import { isHttpRequest, isMessageRequest, messageOrigin, nodeRequestOf, type TaskOrigin } from './transports.js';
 
-interface TaskCarrier {
+/** A Node HTTP request, or a message's transport context, once something asked for its tasks. */
+export interface TaskCarrier {
   [REQUEST_TASKS]?: BackgroundTasks | null;
 }
 

@@ -30,7 +30,7 @@ export class BackgroundTasks {
   /** Tasks not handed to the runner yet, in order; some may have ended meanwhile. */
   private head?: BackgroundTask;
   private tail?: BackgroundTask;
-  /** @internal How the handler ended: decides which tasks run. */
+  /** @internal How the request or message ended: decides which tasks run. */
   outcome: 'pending' | 'succeeded' | 'failed' = 'pending';
   /** @internal Set by an interceptor that reports the outcome (messages, inline mode); else the HTTP status decides. */
   claimed = false;

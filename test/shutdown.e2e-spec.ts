@@ -1,7 +1,8 @@
-import { Controller, type INestApplication, Injectable, Module, type OnModuleDestroy, Post } from '@nestjs/common';
+import { Controller, type INestApplication, Injectable, Module, type OnModuleDestroy, Post, Res } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { request, type ServerResponse } from 'node:http';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -74,6 +75,16 @@ class TasksController implements OnModuleDestroy {
     tasks.addTask(function queuedTask() {
       log.push('queued ran');
     });
+  }
+
+  /** Takes the response, and never answers: a client that leaves gets nothing, and Nest writes nothing. */
+  @Post('gives-up')
+  givesUp(@Background() tasks: BackgroundTasks, @Res() res: ServerResponse) {
+    tasks.addTask(function unanswered() {
+      log.push('unanswered ran');
+    });
+    res.once('close', () => log.push('client gone'));
+    log.push('gives-up entered');
   }
 
   // Runs first in close(): marks that shutdown has started.
@@ -178,6 +189,25 @@ describe('shutdown', () => {
     await waitFor('the hanging task to end', () => log.includes('hang end'));
     await new Promise((resolve) => setImmediate(resolve));
     expect(log).toEqual(['closing', 'closed', 'hang end']);
+  });
+
+  it('close() drops, with the warning, the tasks of a @Res() handler that never answered a client that left', async () => {
+    await start(200);
+    const client = request({ host: '127.0.0.1', port, path: '/gives-up', method: 'POST', agent: false });
+    client.on('error', () => undefined); // destroyed on purpose
+    client.end();
+    await waitFor('the handler', () => log.includes('gives-up entered'));
+    client.destroy();
+    await waitFor('the server to see the client go', () => log.includes('client gone'));
+    // No answer will come to decide the outcome: the task waits.
+    await letWrongOutcomeShow();
+    expect(app.get(BackgroundTaskRunner).stats()).toMatchObject({ queued: 1, dropped: 0 });
+
+    await close().closing;
+    expect(log).toEqual(['gives-up entered', 'client gone', 'closing', 'closed']);
+    expect(logger.warnings).toHaveLength(1);
+    expect(logger.warnings[0]).toContain('"unanswered" (queued, POST /gives-up)');
+    expect(app.get(BackgroundTaskRunner).stats()).toMatchObject({ queued: 0, dropped: 1 });
   });
 
   it('close() does not warn when every task has finished', async () => {

@@ -29,5 +29,6 @@ function handlesMessages(discovery: DiscoveryService, scanner: MetadataScanner):
       scanner.getAllMethodNames(prototype).some((name) => Reflect.hasMetadata(MESSAGE_PATTERN_METADATA, prototype[name]))
     );
   });
-  return hasMessageHandler || discovery.getProviders().some(({ metatype }) => !!metatype && Reflect.hasMetadata(GATEWAY_METADATA, metatype));
+  const hasGateway = discovery.getProviders().some(({ metatype }) => !!metatype && Reflect.hasMetadata(GATEWAY_METADATA, metatype));
+  return hasMessageHandler || hasGateway;
 }

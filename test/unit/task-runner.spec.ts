@@ -4,6 +4,7 @@ import { DEFAULT_SHUTDOWN_TIMEOUT } from '../../lib/background-tasks.constants.j
 import { resolveOptions } from '../../lib/background-tasks.options.js';
 import { BackgroundTasks } from '../../lib/background-tasks.service.js';
 import type { BackgroundTasksModuleOptions } from '../../lib/interfaces/index.js';
+import { getRequestTasks } from '../../lib/request-tasks.js';
 import { BackgroundTaskRunner } from '../../lib/task-runner.js';
 import { requestTasks, respond } from '../utils/request-tasks.js';
 import { flush, watchProcess } from '../utils/process-watch.js';
@@ -12,7 +13,7 @@ import { deferred, track, waitFor } from '../utils/wait-for.js';
 
 /**
  * Unit tests of the runner used directly, without Nest or HTTP: the runner is
- * handed a request's BackgroundTasks the way the interceptor does once the
+ * handed a request's BackgroundTasks the way the module does once the
  * response is done.
  */
 
@@ -839,6 +840,15 @@ describe('options', () => {
     for (const options of [null, 'fast', 5]) {
       expect(() => resolveOptions(options as unknown as BackgroundTasksModuleOptions)).toThrow(TypeError);
     }
+  });
+});
+
+describe('BackgroundTasks of an HTTP request', () => {
+  it('refuses a request that leads to no response, with the clear error, as its tasks could never run', () => {
+    const request = { method: 'GET', url: '/orphan', headers: {} };
+    expect(() => getRequestTasks(request, new BackgroundTaskRunner())).toThrow(
+      'BackgroundTasks found no response for this HTTP request, so its tasks could never run.',
+    );
   });
 });
 

@@ -152,9 +152,9 @@ export const variants = {
         imports: [BackgroundTasksModule],
       }),
   },
-  // For information: the hand-written variants behind the same no-op global
-  // interceptor, which splits the module's overhead into "any global
-  // interceptor" and "the module's own work".
+  // For information: the hand-written variants behind a no-op global
+  // interceptor, as any design that learns the outcome from one would be.
+  // The module has none in an HTTP app.
   'hand-param+noop': {
     tasksPerRequest: 1,
     build: () => appModule({ controllers: [controller(withReq(countTask), { params: [Req()] })], providers: [noopInterceptor] }),

@@ -1,7 +1,7 @@
 import type { INestApplication, ModuleMetadata } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
 import { Test } from '@nestjs/testing';
-import http, { type Server } from 'node:http';
+import type { Server } from 'node:http';
 import net, { type AddressInfo } from 'node:net';
 import request from 'supertest';
 import { BackgroundTaskRunner } from '../lib/index.js';
@@ -20,6 +20,7 @@ import {
   WorkController,
 } from './fixtures/execution.app.js';
 import { type CreateHttpAdapter, HTTP_ADAPTERS, listenOn } from './utils/adapters.js';
+import { postThenLeave } from './utils/http.js';
 import { CapturingLogger } from './utils/capture-logs.js';
 import { expectStats, idle, resetTaskRecord, stats, taskRecord, tasksModule } from './utils/task-record.js';
 import { waitFor } from './utils/wait-for.js';
@@ -28,14 +29,9 @@ import { waitFor } from './utils/wait-for.js';
 const logger = new CapturingLogger();
 
 
-/** POSTs, then goes away (destroys the connection) once the handler side opens the gate `entered`. */
-async function leaveDuring(server: Server, path: string, entered: string, headers: Record<string, string> = {}) {
-  const { port } = server.address() as AddressInfo;
-  const client = http.request({ host: '127.0.0.1', port, method: 'POST', path, headers });
-  client.on('error', () => undefined); // destroyed on purpose
-  client.end();
-  await gates.wait(entered);
-  client.destroy();
+/** POSTs, then goes away once the handler side opens the gate `entered`. */
+function leaveDuring(server: Server, path: string, entered: string, headers: Record<string, string> = {}) {
+  return postThenLeave((server.address() as AddressInfo).port, path, gates.wait(entered), headers);
 }
 
 /**

@@ -5,6 +5,7 @@ import type { AddressInfo } from 'node:net';
 import request from 'supertest';
 import { events, gates, resetSemantics, SemanticsAppModule, taskErrors, weak } from './fixtures/semantics.app.js';
 import { type CreateHttpAdapter, HTTP_ADAPTERS, listenOn } from './utils/adapters.js';
+import { postThenLeave } from './utils/http.js';
 import { CapturingLogger } from './utils/capture-logs.js';
 import { collectedWithin } from './utils/gc.js';
 import { waitFor } from './utils/wait-for.js';
@@ -113,11 +114,7 @@ describe.each(HTTP_ADAPTERS)('Background task semantics (%s)', (_adapter, create
   describe('5. client disconnects', () => {
     it('still runs the tasks when the handler succeeds after the client has gone', async () => {
       const { port } = app.getHttpServer().address() as AddressInfo;
-      const client = http.request({ host: '127.0.0.1', port, method: 'POST', path: '/abort' });
-      client.on('error', () => undefined);
-      client.end();
-      await gates.handlerEntered.promise;
-      client.destroy();
+      await postThenLeave(port, '/abort', gates.handlerEntered.promise);
       await waitFor('the server to see the client go', () => events.includes('abort:client-gone'));
       gates.handler.resolve();
       await waitFor('the task', () => events.includes('abort-task'));

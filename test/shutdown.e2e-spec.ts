@@ -2,7 +2,7 @@ import { Controller, type INestApplication, Injectable, Module, type OnModuleDes
 import { Test } from '@nestjs/testing';
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { request, type ServerResponse } from 'node:http';
+import type { ServerResponse } from 'node:http';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -15,7 +15,7 @@ import {
   type BackgroundTaskStats,
 } from '../lib/index.js';
 import { CapturingLogger } from './utils/capture-logs.js';
-import { post } from './utils/http.js';
+import { post, postThenLeave } from './utils/http.js';
 import { deferred, letWrongOutcomeShow, waitFor } from './utils/wait-for.js';
 
 const log: string[] = [];
@@ -193,11 +193,7 @@ describe('shutdown', () => {
 
   it('close() drops, with the warning, the tasks of a @Res() handler that never answered a client that left', async () => {
     await start(200);
-    const client = request({ host: '127.0.0.1', port, path: '/gives-up', method: 'POST', agent: false });
-    client.on('error', () => undefined); // destroyed on purpose
-    client.end();
-    await waitFor('the handler', () => log.includes('gives-up entered'));
-    client.destroy();
+    await postThenLeave(port, '/gives-up', waitFor('the handler', () => log.includes('gives-up entered')));
     await waitFor('the server to see the client go', () => log.includes('client gone'));
     // No answer will come to decide the outcome: the task waits.
     await letWrongOutcomeShow();

@@ -17,3 +17,20 @@ export function post(port: number, path: string): Promise<{ status: number; body
     req.end();
   });
 }
+
+/**
+ * POSTs, then goes away (destroys the connection) once `entered` resolves:
+ * the server side's signal that the request is being handled.
+ */
+export async function postThenLeave(
+  port: number,
+  path: string,
+  entered: Promise<unknown>,
+  headers: Record<string, string> = {},
+): Promise<void> {
+  const client = request({ host: '127.0.0.1', port, method: 'POST', path, headers, agent: false });
+  client.on('error', () => undefined); // destroyed on purpose
+  client.end();
+  await entered;
+  client.destroy();
+}

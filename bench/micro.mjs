@@ -1,14 +1,14 @@
 // Runner throughput, in-process and without HTTP: how many trivial sync tasks
-// per second go through the real BackgroundTasks and BackgroundTaskRunner.
+// per second go through the real BackgroundTasks of a request and the runner.
 // A "flush" is one request's life as the runner sees it (test/utils/
 // request-tasks.ts does the same): add k tasks, the response is sent with a
 // 200 and emits 'close', the tasks run.
 // Run as a child pinned to one CPU; prints one JSON line.
 // Usage: node bench/micro.mjs <seconds per sample> <samples>
 import { EventEmitter } from 'node:events';
-import { BackgroundTaskRunner } from '../dist/index.js';
-// What the REQUEST-scoped provider and @Background() call: not public, but built.
-import { getTasks } from '../dist/request-tasks.js';
+// What the REQUEST-scoped provider and @Background() use: not public, but built.
+import { TaskRunner } from '../dist/core/task-runner.js';
+import { httpTasksOf } from '../dist/http/http-background-tasks.js';
 
 const [secondsPerSample = 0.5, samples = 5] = process.argv.slice(2).map(Number);
 
@@ -17,12 +17,12 @@ function task(n) {
   tasksRun += n;
 }
 
-const runner = new BackgroundTaskRunner({});
+const runner = new TaskRunner({});
 function flush(k) {
   const res = new EventEmitter();
   res.closed = false;
   res.req = { method: 'POST', url: '/bench', res };
-  const tasks = getTasks(res.req, runner);
+  const tasks = httpTasksOf(res.req, runner);
   for (let i = 0; i < k; i++) tasks.addTask(task, 1);
   res.statusCode = 200;
   res.headersSent = res.closed = true;

@@ -1,11 +1,14 @@
 import { Global, type MiddlewareConsumer, Module, type NestModule, type OnModuleInit } from '@nestjs/common';
 import { DiscoveryModule, HttpAdapterHost } from '@nestjs/core';
-import { backgroundTasksInterceptorProvider } from './background-tasks-interceptor.provider.js';
 import { BACKGROUND_TASKS_MODULE_OPTIONS, ConfigurableModuleClass } from './background-tasks.module-definition.js';
-import { backgroundTasksProvider } from './background-tasks.provider.js';
-import { BackgroundTasks } from './background-tasks.service.js';
-import { BackgroundTaskRunner } from './task-runner.js';
-import { linkRawResponse, registerRunner } from './transports.js';
+import { BackgroundTaskRunner } from './core/background-task-runner.js';
+import { BackgroundTasks } from './core/background-tasks.js';
+import { TaskRunner } from './core/task-runner.js';
+import { registerRunner } from './http/http-runner.js';
+import { linkRawResponse } from './http/node-request.js';
+import type { BackgroundTasksModuleOptions } from './interfaces/background-tasks-module-options.interface.js';
+import { backgroundTasksInterceptorProvider } from './interceptor/background-tasks-interceptor.provider.js';
+import { backgroundTasksProvider } from './request-scope/background-tasks.provider.js';
 
 /**
  * Makes {@link BackgroundTasks} injectable everywhere and runs each
@@ -18,6 +21,11 @@ import { linkRawResponse, registerRunner } from './transports.js';
   providers: [
     // The defaults of a plain import, which tests can override by this token; forRoot() replaces it.
     { provide: BACKGROUND_TASKS_MODULE_OPTIONS, useValue: {} },
+    {
+      provide: TaskRunner,
+      inject: [BACKGROUND_TASKS_MODULE_OPTIONS],
+      useFactory: (options: BackgroundTasksModuleOptions) => new TaskRunner(options),
+    },
     BackgroundTaskRunner,
     backgroundTasksProvider,
     backgroundTasksInterceptorProvider,
@@ -27,7 +35,7 @@ import { linkRawResponse, registerRunner } from './transports.js';
 export class BackgroundTasksModule extends ConfigurableModuleClass implements NestModule, OnModuleInit {
   constructor(
     private readonly adapterHost: HttpAdapterHost,
-    private readonly runner: BackgroundTaskRunner,
+    private readonly runner: TaskRunner,
   ) {
     super();
   }

@@ -1,7 +1,7 @@
-export { BackgroundTasksQueueFullException } from './background-tasks-queue-full.exception.js';
 export { BACKGROUND_TASKS_MODULE_OPTIONS } from './background-tasks.module-definition.js';
 export { BackgroundTasksModule } from './background-tasks.module.js';
-export { BackgroundTasks } from './background-tasks.service.js';
+export { BackgroundTaskRunner } from './core/background-task-runner.js';
+export { BackgroundTasks } from './core/background-tasks.js';
 export { Background } from './decorators/background.decorator.js';
-export { BackgroundTaskRunner } from './task-runner.js';
+export { BackgroundTasksQueueFullException } from './exceptions/background-tasks-queue-full.exception.js';
 export type * from './interfaces/index.js';

@@ -3,7 +3,7 @@ import type { ApplicationConfig } from '@nestjs/core';
 import { Test } from '@nestjs/testing';
 import request from 'supertest';
 import { BackgroundTasksModule, type BackgroundTasksModuleOptions } from '../lib/index.js';
-import { BackgroundTaskRunner } from '../lib/task-runner.js';
+import { TaskRunner } from '../lib/core/task-runner.js';
 import {
   BackgroundTasksConfig,
   ConfigModule,
@@ -39,7 +39,7 @@ async function runEach(app: INestApplication, path: string, labels: string[]): P
 }
 
 const shutdownTimeoutOf = (app: INestApplication) =>
-  (app.get(BackgroundTaskRunner) as unknown as { options: { shutdownTimeout: number } }).options.shutdownTimeout;
+  app.get(TaskRunner).options.shutdownTimeout;
 
 describe('BackgroundTasksModule registration', () => {
   beforeEach(() => {

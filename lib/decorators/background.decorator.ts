@@ -1,29 +1,39 @@
 import { createParamDecorator, type ExecutionContext } from '@nestjs/common';
 import { BACKGROUND_PARAM_METADATA } from '../background-tasks.constants.js';
-import { getTasks, peekTasks } from '../request-tasks.js';
-import { carrierOf, nodeRequestOf, runnerOf, wsMessageTasks } from '../transports.js';
+import {
+  BACKGROUND_ON_CONSTRUCTOR,
+  BACKGROUND_UNSUPPORTED,
+  BACKGROUND_WITHOUT_MODULE,
+} from '../background-tasks.messages.js';
+import type { BackgroundTasks } from '../core/background-tasks.js';
+import { httpTasksOf } from '../http/http-background-tasks.js';
+import { runnerOf } from '../http/http-runner.js';
+import { messageContextOf } from '../microservices/message-context.js';
+import { peekMessageTasks } from '../microservices/message-tasks.js';
+import { wsMessageTasks } from '../websockets/ws-message.js';
 
-const SUPPORTED_TYPES = new Set(['http', 'rpc', 'ws']);
-
-const BackgroundParam = createParamDecorator((_data: unknown, context: ExecutionContext) => {
+const BackgroundParam = createParamDecorator((_data: unknown, context: ExecutionContext): BackgroundTasks => {
   const type = context.getType<string>();
   if (type === 'http') {
     // No interceptor is involved: the request leads to its app's runner.
     const request = context.getArgByIndex<object>(0);
     const runner = runnerOf(request);
-    return runner === undefined ? missingModule('request') : getTasks(nodeRequestOf(request), runner);
+    if (runner === undefined) throw new Error(BACKGROUND_WITHOUT_MODULE('request'));
+    return httpTasksOf(request, runner);
   }
-  if (!SUPPORTED_TYPES.has(type)) {
-    throw new Error(`@Background() is not supported in ${type} handlers, only in HTTP, microservice and WebSocket ones.`);
+  // For messages, the module's interceptor prepares them before the handler's parameters are resolved.
+  let tasks: BackgroundTasks | null | undefined;
+  if (type === 'rpc') {
+    const messageContext = messageContextOf(context);
+    tasks = messageContext && peekMessageTasks(messageContext);
+  } else if (type === 'ws') {
+    tasks = wsMessageTasks.getStore();
+  } else {
+    throw new Error(BACKGROUND_UNSUPPORTED(type));
   }
-  // The module's interceptor prepares them before the handler's parameters are resolved.
-  const carrier = carrierOf(context);
-  return (type === 'ws' ? wsMessageTasks.getStore() : carrier && peekTasks(carrier)) || missingModule('message');
+  if (!tasks) throw new Error(BACKGROUND_WITHOUT_MODULE('message'));
+  return tasks;
 });
-
-function missingModule(what: string): never {
-  throw new Error(`@Background() found no BackgroundTasks for this ${what}: import BackgroundTasksModule in the root module.`);
-}
 
 /**
  * Handler parameter decorator that gives the request's (or message's)
@@ -43,13 +53,9 @@ function missingModule(what: string): never {
  */
 export function Background(): ParameterDecorator {
   return (target, propertyKey, parameterIndex) => {
-    if (propertyKey === undefined) {
-      throw new TypeError(
-        '@Background() decorates handler parameters; to get BackgroundTasks in a constructor, inject it.',
-      );
-    }
+    if (propertyKey === undefined) throw new TypeError(BACKGROUND_ON_CONSTRUCTOR);
     BackgroundParam()(target, propertyKey, parameterIndex);
-    // The interceptor reads this to prepare the request before the handler runs.
+    // The interceptor reads this to prepare a message before the handler runs.
     Reflect.defineMetadata(BACKGROUND_PARAM_METADATA, true, (target as Record<string | symbol, object>)[propertyKey]);
   };
 }

@@ -1,11 +1,11 @@
 import { jest } from '@jest/globals';
 import { HttpStatus, Logger } from '@nestjs/common';
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { BackgroundTasksQueueFullException } from '../../lib/background-tasks-queue-full.exception.js';
-import { HOOK_NAMES, type HookName } from '../../lib/background-tasks.options.js';
-import type { BackgroundTasks } from '../../lib/background-tasks.service.js';
+import { BackgroundTasksQueueFullException } from '../../lib/exceptions/background-tasks-queue-full.exception.js';
+import { HOOK_NAMES, type HookName } from '../../lib/core/runner-options.js';
+import type { HttpBackgroundTasks as BackgroundTasks } from '../../lib/http/http-background-tasks.js';
 import type { BackgroundTaskEvent, BackgroundTaskHook, BackgroundTaskOptions } from '../../lib/interfaces/index.js';
-import { BackgroundTaskRunner } from '../../lib/task-runner.js';
+import { TaskRunner as BackgroundTaskRunner } from '../../lib/core/task-runner.js';
 import { deny, failHandler, requestTasks, respond } from '../utils/request-tasks.js';
 import { flush } from '../utils/process-watch.js';
 import { stats } from '../utils/task-record.js';
@@ -554,7 +554,7 @@ describe('names', () => {
     const ran: string[] = [];
     const requests = [requestTasks(runner, 'POST', '/one'), requestTasks(runner, 'POST', '/two')];
     for (const tasks of requests) {
-      tasks.addTaskWithOptions({ name: 'sync' }, (_context, path: string) => void ran.push(path), tasks.path);
+      tasks.addTaskWithOptions({ name: 'sync' }, (_context, path: string) => void ran.push(path), tasks.origin.path);
     }
     expect(requests[0].cancel('sync')).toBe(true);
     requests[0].addTaskWithOptions({ name: 'sync' }, (_context, path: string) => void ran.push(path), '/one again');

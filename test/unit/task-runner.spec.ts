@@ -1,11 +1,11 @@
 import { jest } from '@jest/globals';
 import { Logger } from '@nestjs/common';
 import { DEFAULT_SHUTDOWN_TIMEOUT } from '../../lib/background-tasks.constants.js';
-import { resolveOptions } from '../../lib/background-tasks.options.js';
-import { BackgroundTasks } from '../../lib/background-tasks.service.js';
+import { resolveOptions } from '../../lib/core/runner-options.js';
+import type { HttpBackgroundTasks as BackgroundTasks } from '../../lib/http/http-background-tasks.js';
 import type { BackgroundTasksModuleOptions } from '../../lib/interfaces/index.js';
-import { getRequestTasks } from '../../lib/request-tasks.js';
-import { BackgroundTaskRunner } from '../../lib/task-runner.js';
+import { requestTasksOf as getRequestTasks } from '../../lib/request-scope/background-tasks.provider.js';
+import { TaskRunner as BackgroundTaskRunner } from '../../lib/core/task-runner.js';
 import { requestTasks, respond } from '../utils/request-tasks.js';
 import { flush, watchProcess } from '../utils/process-watch.js';
 import { watchEachTest } from '../utils/unit-watch.js';
@@ -29,7 +29,7 @@ function failures(hook: jest.Mock<OnTaskFailed>): unknown[][] {
 
 /** Waits until `tasks` has nothing running and nothing queued. */
 function idle(tasks: BackgroundTasks, what = 'the tasks to finish'): Promise<true> {
-  return waitFor(what, () => !tasks.draining && tasks.pending === 0);
+  return waitFor(what, () => !tasks.batch.draining && tasks.batch.unfinished === 0);
 }
 
 const watched = watchEachTest();
@@ -99,7 +99,7 @@ describe('BackgroundTaskRunner running BackgroundTasks', () => {
       await waitFor('the first task to start', () => events.includes('first:start'));
       await flush(); // every chance to move on too early
       expect(events).toEqual(['first:start']);
-      expect(tasks.draining).toBe(true);
+      expect(tasks.batch.draining).toBe(true);
 
       first.resolve();
       await waitFor('the second task to start', () => events.includes('second:start'));
@@ -203,7 +203,7 @@ describe('BackgroundTaskRunner running BackgroundTasks', () => {
       const tasks = requestTasks(runner);
       const events: string[] = [];
       respond(tasks);
-      expect(tasks.draining).toBe(false);
+      expect(tasks.batch.draining).toBe(false);
       tasks.addTask((what: string) => void events.push(what), 'late');
       await waitFor('the late task to run', () => events.length === 1);
       await idle(tasks);
@@ -236,7 +236,7 @@ describe('BackgroundTaskRunner running BackgroundTasks', () => {
       await idle(fastRequest);
       await flush();
       expect(events).toEqual(['slow:start', 'fast:1', 'fast:2']);
-      expect(slowRequest.draining).toBe(true);
+      expect(slowRequest.batch.draining).toBe(true);
 
       gate.resolve();
       await idle(slowRequest);
@@ -689,7 +689,7 @@ describe('BackgroundTaskRunner running BackgroundTasks', () => {
       gateTwo.resolve();
       await shutdown;
       expect(events).toEqual(['one:slow', 'one:next', 'one:added', 'two:slow']);
-      expect(one.draining || two.draining).toBe(false);
+      expect(one.batch.draining || two.batch.draining).toBe(false);
       expect(watched.warn).not.toHaveBeenCalled();
 
       const on = track(runner.onApplicationShutdown());
@@ -871,7 +871,7 @@ describe('BackgroundTasks.addTask', () => {
     respond(tasks);
     expect(call).toThrow(TypeError);
     expect(runner.stats().queued).toBe(0);
-    expect(tasks.draining).toBe(false);
+    expect(tasks.batch.draining).toBe(false);
     await flush();
     expect(watched.error).not.toHaveBeenCalled();
   });

@@ -1,10 +1,11 @@
 import { Logger } from '@nestjs/common';
-import { LOGGER_CONTEXT } from './background-tasks.constants.js';
-import type { HookName, ResolvedBackgroundTasksOptions } from './background-tasks.options.js';
+import { LOGGER_CONTEXT } from '../background-tasks.constants.js';
+import { HOOK_THREW, TASK_DROPPED_OVERFLOW, TASK_FAILED, TASK_TIMED_OUT } from '../background-tasks.messages.js';
+import type { BackgroundTaskDropReason, BackgroundTaskEvent } from '../interfaces/background-task-event.interface.js';
+import { errorMessage } from '../utils/describe.js';
+import { isThenable } from '../utils/is-thenable.js';
 import type { BackgroundTask } from './background-task.js';
-import type { BackgroundTaskDropReason, BackgroundTaskEvent } from './interfaces/background-task-event.interface.js';
-import { errorMessage } from './utils/describe.js';
-import { isThenable } from './utils/is-thenable.js';
+import type { HookName, ResolvedBackgroundTasksOptions } from './runner-options.js';
 
 type EventDetails = Pick<BackgroundTaskEvent, 'duration' | 'error' | 'reason'>;
 
@@ -24,20 +25,14 @@ export class TaskReporter {
 
   failed(task: BackgroundTask, error: unknown, duration: number): void {
     const event = describeTask(task, { duration, error });
-    this.safely(() =>
-      this.logger.error(
-        `Background task "${event.name}" of ${event.method} ${event.path} failed: ${errorMessage(error)}`,
-        error instanceof Error ? error.stack : undefined,
-      ),
-    );
+    const stack = error instanceof Error ? error.stack : undefined;
+    this.safely(() => this.logger.error(TASK_FAILED(event.name, event.method, event.path, errorMessage(error)), stack));
     this.call('onTaskFailed', event);
   }
 
   timedOut(task: BackgroundTask, error: DOMException, duration: number): void {
     const event = describeTask(task, { duration, error });
-    this.safely(() =>
-      this.logger.error(`Background task "${event.name}" of ${event.method} ${event.path} timed out after ${task.timeout} ms.`),
-    );
+    this.safely(() => this.logger.error(TASK_TIMED_OUT(event.name, event.method, event.path, task.timeout)));
     this.call('onTaskTimedOut', event);
   }
 
@@ -45,11 +40,8 @@ export class TaskReporter {
   dropped(task: BackgroundTask, reason: BackgroundTaskDropReason): void {
     const event = describeTask(task, { reason });
     if (reason === 'overflow') {
-      this.safely(() =>
-        this.logger.warn(
-          `Background task "${event.name}" of ${event.method} ${event.path} was dropped: the queue is full (maxQueued: ${this.options.maxQueued}).`,
-        ),
-      );
+      const { maxQueued } = this.options;
+      this.safely(() => this.logger.warn(TASK_DROPPED_OVERFLOW(event.name, event.method, event.path, maxQueued)));
     }
     this.call('onTaskDropped', event);
   }
@@ -70,9 +62,8 @@ export class TaskReporter {
   }
 
   private hookFailed(hook: HookName, error: unknown): void {
-    this.safely(() =>
-      this.logger.error(`${hook} threw: ${errorMessage(error)}`, error instanceof Error ? error.stack : undefined),
-    );
+    const stack = error instanceof Error ? error.stack : undefined;
+    this.safely(() => this.logger.error(HOOK_THREW(hook, errorMessage(error)), stack));
   }
 
   private safely(log: () => void): void {
@@ -85,6 +76,6 @@ export class TaskReporter {
 }
 
 function describeTask(task: BackgroundTask, details?: EventDetails): BackgroundTaskEvent {
-  const { owner } = task;
-  return { name: task.name, args: task.args, transport: owner.transport, method: owner.method, path: owner.path, ...details };
+  const { transport, method, path } = task.batch.owner.origin;
+  return { name: task.name, args: task.args, transport, method, path, ...details };
 }

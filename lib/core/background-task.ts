@@ -1,19 +1,16 @@
 import { AsyncResource } from 'node:async_hooks';
-import type { BackgroundTasks } from './background-tasks.service.js';
+import type { TaskBatch } from './task-batch.js';
 
 export type TaskState = 'queued' | 'running' | 'succeeded' | 'failed' | 'timed-out' | 'dropped' | 'cancelled';
 
-/**
- * One task of a request, from `addTask()` to its end. Internal: the public
- * side is {@link BackgroundTasks}, the events and the stats.
- */
+/** One task, from `addTask()` to its end: what the runner runs and counts. */
 export class BackgroundTask {
   state: TaskState = 'queued';
   /** Neighbours in the runner's list of queued, or of running, tasks. */
   previous?: BackgroundTask;
   next?: BackgroundTask;
-  /** The request's next task, while both wait for the request to be done. */
-  nextOfRequest?: BackgroundTask;
+  /** The next task of its batch, while both wait for their request to be done. */
+  nextInBatch?: BackgroundTask;
   /** Only tasks that receive a context get one, when they start. */
   controller?: AbortController;
   startedAt = 0;
@@ -23,7 +20,7 @@ export class BackgroundTask {
   constructor(
     readonly fn: (...args: never[]) => unknown,
     readonly args: readonly unknown[],
-    readonly owner: BackgroundTasks,
+    readonly batch: TaskBatch,
     /** The `name` option, which replacement and `cancel()` go by. */
     readonly givenName: string | undefined,
     readonly always: boolean,

@@ -1,16 +1,16 @@
-import { BeforeApplicationShutdown, Inject, Injectable, OnApplicationShutdown } from '@nestjs/common';
+import type { BeforeApplicationShutdown, OnApplicationShutdown } from '@nestjs/common';
 import { performance } from 'node:perf_hooks';
-import { BackgroundTasksQueueFullException } from './background-tasks-queue-full.exception.js';
-import { BACKGROUND_TASKS_MODULE_OPTIONS } from './background-tasks.module-definition.js';
-import { resolveOptions, type ResolvedBackgroundTasksOptions } from './background-tasks.options.js';
-import type { BackgroundTasks } from './background-tasks.service.js';
+import { SHUTDOWN_EXPIRED, SHUTTING_DOWN, TASK_TIMEOUT_ERROR } from '../background-tasks.messages.js';
+import { BackgroundTasksQueueFullException } from '../exceptions/background-tasks-queue-full.exception.js';
+import type { BackgroundTaskCancelReason, BackgroundTaskDropReason } from '../interfaces/background-task-event.interface.js';
+import type { BackgroundTaskStats } from '../interfaces/background-task-stats.interface.js';
+import type { BackgroundTasksModuleOptions } from '../interfaces/background-tasks-module-options.interface.js';
+import { isThenable } from '../utils/is-thenable.js';
 import type { BackgroundTask } from './background-task.js';
-import type { BackgroundTaskCancelReason, BackgroundTaskDropReason } from './interfaces/background-task-event.interface.js';
-import type { BackgroundTaskStats } from './interfaces/background-task-stats.interface.js';
-import type { BackgroundTasksModuleOptions } from './interfaces/background-tasks-module-options.interface.js';
+import { resolveOptions, type ResolvedBackgroundTasksOptions } from './runner-options.js';
+import type { TaskBatch } from './task-batch.js';
 import { TaskList } from './task-list.js';
 import { TaskReporter } from './task-reporter.js';
-import { isThenable } from './utils/is-thenable.js';
 
 type Outcome = 'succeeded' | 'failed' | 'timed-out';
 type Counters = { -readonly [K in keyof BackgroundTaskStats]: BackgroundTaskStats[K] };
@@ -22,9 +22,7 @@ type Counters = { -readonly [K in keyof BackgroundTaskStats]: BackgroundTaskStat
  * from the moment it is added, so that {@link stats}, {@link whenIdle} and
  * shutdown see it.
  */
-@Injectable()
-export class BackgroundTaskRunner implements BeforeApplicationShutdown, OnApplicationShutdown {
-  /** @internal */
+export class TaskRunner implements BeforeApplicationShutdown, OnApplicationShutdown {
   readonly options: ResolvedBackgroundTasksOptions;
   private readonly reporter: TaskReporter;
   /** Durations are for the hooks that report them; nothing else needs the clock. */
@@ -45,12 +43,12 @@ export class BackgroundTaskRunner implements BeforeApplicationShutdown, OnApplic
   /** Slots taken by running tasks, and by tasks about to start. */
   private slotsInUse = 0;
   private slotWaiters: Array<() => void> = [];
-  /** Tasks of requests that are done, not ended yet: what shutdown waits for before the server closes. */
+  /** Tasks of batches that are settled, not ended yet: what shutdown waits for before the server closes. */
   private released = 0;
   private idleWaiters: Array<{ readonly idle: () => boolean; readonly resolve: () => void }> = [];
   private shutdownDeadline?: number;
 
-  constructor(@Inject(BACKGROUND_TASKS_MODULE_OPTIONS) options: BackgroundTasksModuleOptions = {}) {
+  constructor(options: BackgroundTasksModuleOptions = {}) {
     this.options = resolveOptions(options);
     this.reporter = new TaskReporter(this.options);
     const { onTaskSucceeded, onTaskFailed, onTaskTimedOut } = this.options;
@@ -62,25 +60,14 @@ export class BackgroundTaskRunner implements BeforeApplicationShutdown, OnApplic
     return { ...this.counters };
   }
 
-  /**
-   * Resolves once no task is queued or running: every task added so far,
-   * including those of requests whose responses are still being sent, has
-   * ended. In e2e tests, await it after the requests.
-   *
-   * @example
-   * ```ts
-   * await request(app.getHttpServer()).post('/signup').expect(201);
-   * await app.get(BackgroundTaskRunner).whenIdle();
-   * expect(mailer.sent).toHaveLength(1);
-   * ```
-   */
+  /** Resolves once no task is queued or running. */
   whenIdle(): Promise<void> {
     return this.waitUntil(this.isIdle);
   }
 
   /**
-   * @internal Counts a task the moment it is added, applying `maxQueued`.
-   * Returns false when the task was dropped instead.
+   * Counts a task the moment it is added, applying `maxQueued`, and queues it
+   * in its batch. Returns false when the task was dropped instead.
    */
   accept(task: BackgroundTask): boolean {
     const { maxQueued, overflow } = this.options;
@@ -98,30 +85,32 @@ export class BackgroundTaskRunner implements BeforeApplicationShutdown, OnApplic
     return true;
   }
 
-  /** @internal Takes over the tasks of a request that is done. */
-  settle(tasks: BackgroundTasks): void {
-    this.released += tasks.pending;
-    this.release(tasks);
+  /** Takes over the tasks of a request or message that is done; the outcome decides which run. Once only. */
+  settle(batch: TaskBatch, outcome: 'succeeded' | 'failed'): void {
+    if (batch.settled) return;
+    batch.outcome = outcome;
+    this.released += batch.unfinished;
+    this.release(batch);
   }
 
-  /** @internal Starts, or drops, the queued tasks of a request that is done. */
-  release(tasks: BackgroundTasks): void {
+  /** Starts, or drops, the queued tasks of a settled batch: at settling, and for each task added later. */
+  release(batch: TaskBatch): void {
     const { mode } = this.options;
-    if (mode === 'disabled' || tasks.outcome === 'failed') {
+    if (mode === 'disabled' || batch.outcome === 'failed') {
       const reason = mode === 'disabled' ? 'disabled' : 'request-failed';
-      for (const task of tasks.queued()) {
+      for (const task of batch.queued()) {
         if (reason === 'disabled' || !task.always) this.drop(task, reason);
       }
     }
-    if (tasks.concurrent) {
-      for (const task of tasks.takeAll()) this.runWhenSlotFree(task);
-    } else if (!tasks.draining) {
-      tasks.draining = true;
-      this.drain(tasks);
+    if (batch.owner.concurrent) {
+      for (let task = batch.takeNext(); task !== undefined; task = batch.takeNext()) this.runWhenSlotFree(task);
+    } else if (!batch.draining) {
+      batch.draining = true;
+      this.drain(batch);
     }
   }
 
-  /** @internal Ends a task that has not started. */
+  /** Ends a task that has not started. */
   cancel(task: BackgroundTask, reason: BackgroundTaskCancelReason): void {
     this.unlink(task, 'cancelled');
     this.counters.cancelled++;
@@ -133,18 +122,18 @@ export class BackgroundTaskRunner implements BeforeApplicationShutdown, OnApplic
    * Runs a request's tasks one after another: synchronously as long as they
    * are, and on from the end of the first that is async (or waits for a slot).
    */
-  private drain(tasks: BackgroundTasks): void {
-    for (let task = tasks.takeNext(); task !== undefined; task = tasks.takeNext()) {
-      if (this.runWhenSlotFree(task, tasks)) return;
+  private drain(batch: TaskBatch): void {
+    for (let task = batch.takeNext(); task !== undefined; task = batch.takeNext()) {
+      if (this.runWhenSlotFree(task, batch)) return;
     }
-    tasks.draining = false;
+    batch.draining = false;
   }
 
   /**
    * Starts the task now, or once a slot is free. Returns whether it ends
    * later (it is async, or waits), in which case `sequence` drains on then.
    */
-  private runWhenSlotFree(task: BackgroundTask, sequence?: BackgroundTasks): boolean {
+  private runWhenSlotFree(task: BackgroundTask, sequence?: TaskBatch): boolean {
     if (this.slotsInUse < this.options.concurrency) {
       this.slotsInUse++;
       return this.start(task, sequence);
@@ -166,7 +155,7 @@ export class BackgroundTaskRunner implements BeforeApplicationShutdown, OnApplic
   }
 
   /** Runs the task. Returns whether it is async: then it ends, and `sequence` drains on, when it settles. */
-  private start(task: BackgroundTask, sequence?: BackgroundTasks): boolean {
+  private start(task: BackgroundTask, sequence?: TaskBatch): boolean {
     this.unlink(task, 'running');
     this.counters.running++;
     this.running.push(task);
@@ -174,7 +163,7 @@ export class BackgroundTaskRunner implements BeforeApplicationShutdown, OnApplic
     this.reporter.emit('onTaskStarted', task);
     let result: unknown;
     try {
-      result = task.invoke();
+      result = this.execute(task);
     } catch (error) {
       this.finish(task, 'failed', error);
       return false;
@@ -202,6 +191,14 @@ export class BackgroundTaskRunner implements BeforeApplicationShutdown, OnApplic
       end('failed', error);
     }
     return true;
+  }
+
+  /**
+   * Hands the task over for execution: the one point where a task leaves the
+   * runner's bookkeeping. Returns what it returned; a thenable ends it later.
+   */
+  private execute(task: BackgroundTask): unknown {
+    return task.invoke();
   }
 
   private finish(task: BackgroundTask, outcome: Outcome, error?: unknown): void {
@@ -234,8 +231,8 @@ export class BackgroundTaskRunner implements BeforeApplicationShutdown, OnApplic
   private enqueue(task: BackgroundTask): void {
     this.queued.push(task);
     this.counters.queued++;
-    task.owner.pending++;
-    if (task.owner.settled) this.released++;
+    task.batch.push(task);
+    if (task.batch.settled) this.released++;
     this.reporter.emit('onTaskQueued', task);
   }
 
@@ -247,8 +244,8 @@ export class BackgroundTaskRunner implements BeforeApplicationShutdown, OnApplic
   }
 
   private ended(task: BackgroundTask): void {
-    if (task.owner.settled) this.released--;
-    task.owner.taskEnded();
+    if (task.batch.settled) this.released--;
+    task.batch.taskEnded();
     if (this.idleWaiters.length === 0) return;
     const waiters = this.idleWaiters;
     this.idleWaiters = waiters.filter((waiter) => !waiter.idle());
@@ -298,18 +295,19 @@ export class BackgroundTaskRunner implements BeforeApplicationShutdown, OnApplic
   /** The app is going away: abort what runs, drop what waits, and name them all. */
   private abandonUnfinished(): void {
     const entries: string[] = [];
-    for (const task of this.running) entries.push(`"${task.name}" (running, ${task.owner.method} ${task.owner.path})`);
-    for (const task of this.queued) entries.push(`"${task.name}" (queued, ${task.owner.method} ${task.owner.path})`);
-    this.reporter.warn(
-      `Shutdown timeout of ${this.options.shutdownTimeout} ms expired; running tasks have their signal aborted, queued ones are dropped: ${entries.join(', ')}`,
-    );
-    for (const task of this.running) {
-      task.controller?.abort(new DOMException('The application is shutting down.', 'AbortError'));
-    }
+    for (const task of this.running) entries.push(describeUnfinished(task));
+    for (const task of this.queued) entries.push(describeUnfinished(task));
+    this.reporter.warn(SHUTDOWN_EXPIRED(this.options.shutdownTimeout, entries));
+    for (const task of this.running) task.controller?.abort(new DOMException(SHUTTING_DOWN, 'AbortError'));
     while (this.queued.first !== undefined) this.drop(this.queued.first, 'shutdown');
   }
 }
 
 function timeoutError(task: BackgroundTask): DOMException {
-  return new DOMException(`Background task "${task.name}" timed out after ${task.timeout} ms.`, 'TimeoutError');
+  return new DOMException(TASK_TIMEOUT_ERROR(task.name, task.timeout), 'TimeoutError');
+}
+
+function describeUnfinished(task: BackgroundTask): string {
+  const { method, path } = task.batch.owner.origin;
+  return `"${task.name}" (${task.state}, ${method} ${path})`;
 }

@@ -1,8 +1,9 @@
 import type { FactoryProvider } from '@nestjs/common';
 import { APP_INTERCEPTOR, DiscoveryService, MetadataScanner, Reflector } from '@nestjs/core';
+import { TaskRunner } from '../core/task-runner.js';
+import { MESSAGE_PATTERN_METADATA } from '../microservices/message-context.js';
+import { GATEWAY_METADATA } from '../websockets/ws-message.js';
 import { BackgroundTasksInterceptor } from './background-tasks.interceptor.js';
-import { BackgroundTaskRunner } from './task-runner.js';
-import { GATEWAY_METADATA, MESSAGE_PATTERN_METADATA } from './transports.js';
 
 /**
  * The global interceptor, only in apps that need one: apps with message
@@ -13,8 +14,8 @@ import { GATEWAY_METADATA, MESSAGE_PATTERN_METADATA } from './transports.js';
  */
 export const backgroundTasksInterceptorProvider: FactoryProvider<BackgroundTasksInterceptor | undefined> = {
   provide: APP_INTERCEPTOR,
-  inject: [BackgroundTaskRunner, Reflector, DiscoveryService, MetadataScanner],
-  useFactory: (runner: BackgroundTaskRunner, reflector: Reflector, discovery: DiscoveryService, scanner: MetadataScanner) =>
+  inject: [TaskRunner, Reflector, DiscoveryService, MetadataScanner],
+  useFactory: (runner: TaskRunner, reflector: Reflector, discovery: DiscoveryService, scanner: MetadataScanner) =>
     runner.options.mode === 'inline' || handlesMessages(discovery, scanner)
       ? new BackgroundTasksInterceptor(runner, reflector)
       : undefined,

@@ -1,11 +1,18 @@
-import { DEFAULT_SHUTDOWN_TIMEOUT, MAX_TIMEOUT } from './background-tasks.constants.js';
-import type { BackgroundTaskHook } from './interfaces/background-task-event.interface.js';
+import { DEFAULT_SHUTDOWN_TIMEOUT, MAX_TIMEOUT } from '../background-tasks.constants.js';
+import {
+  MODULE_OPTION,
+  MODULE_OPTIONS_NOT_AN_OBJECT,
+  MUST_BE_COUNT,
+  MUST_BE_FUNCTION,
+  MUST_BE_ONE_OF,
+  MUST_BE_TIMEOUT,
+} from '../background-tasks.messages.js';
+import type { BackgroundTaskHook } from '../interfaces/background-task-event.interface.js';
 import type {
   BackgroundTasksMode,
   BackgroundTasksModuleOptions,
   BackgroundTasksOverflowPolicy,
-} from './interfaces/background-tasks-module-options.interface.js';
-import { describe } from './utils/describe.js';
+} from '../interfaces/background-tasks-module-options.interface.js';
 
 export const HOOK_NAMES = [
   'onTaskQueued',
@@ -33,9 +40,7 @@ const MODES: readonly BackgroundTasksMode[] = ['background', 'inline', 'disabled
 
 /** Applies defaults and rejects bad options at startup, naming the option. */
 export function resolveOptions(options: BackgroundTasksModuleOptions = {}): ResolvedBackgroundTasksOptions {
-  if (options === null || typeof options !== 'object') {
-    throw new TypeError(`BackgroundTasksModule: options must be an object, got ${describe(options)}.`);
-  }
+  if (options === null || typeof options !== 'object') throw new TypeError(MODULE_OPTIONS_NOT_AN_OBJECT(options));
   // Defaults apply to undefined only: null is a mistake worth reporting.
   const {
     concurrency = Infinity,
@@ -49,16 +54,14 @@ export function resolveOptions(options: BackgroundTasksModuleOptions = {}): Reso
     concurrency: checkCount(concurrency, 'concurrency'),
     maxQueued: checkCount(maxQueued, 'maxQueued'),
     overflow: checkOneOf(overflow, OVERFLOW_POLICIES, 'overflow'),
-    taskTimeout: checkTimeout(taskTimeout, optionName('taskTimeout')),
-    shutdownTimeout: checkTimeout(shutdownTimeout, optionName('shutdownTimeout'), true),
+    taskTimeout: checkTimeout(taskTimeout, moduleOption('taskTimeout')),
+    shutdownTimeout: checkTimeout(shutdownTimeout, moduleOption('shutdownTimeout'), true),
     mode: checkOneOf(mode, MODES, 'mode'),
   };
   for (const name of HOOK_NAMES) {
     const hook = options[name];
     if (hook === undefined) continue;
-    if (typeof hook !== 'function') {
-      throw new TypeError(`${optionName(name)} must be a function, got ${describe(hook)}.`);
-    }
+    if (typeof hook !== 'function') throw new TypeError(MODULE_OPTION(name, MUST_BE_FUNCTION(hook)));
     (resolved as Record<HookName, BackgroundTaskHook>)[name] = hook;
   }
   return resolved;
@@ -67,26 +70,24 @@ export function resolveOptions(options: BackgroundTasksModuleOptions = {}): Reso
 /**
  * A timeout: a number of milliseconds that timers can wait (larger ones
  * would fire at once), or `Infinity` for none. Only shutdown may wait 0 ms.
+ * `option` prefixes the problem with the option's name and owner.
  */
-export function checkTimeout(value: unknown, what: string, allowZero = false): number {
+export function checkTimeout(value: unknown, option: (problem: string) => string, allowZero = false): number {
   const min = allowZero ? 0 : Number.MIN_VALUE;
   if (value === Infinity || (typeof value === 'number' && value >= min && value <= MAX_TIMEOUT)) return value;
-  throw new TypeError(
-    `${what} must be a ${allowZero ? 'non-negative' : 'positive'} number of milliseconds, at most ${MAX_TIMEOUT}, or Infinity; got ${describe(value)}.`,
-  );
+  throw new TypeError(option(MUST_BE_TIMEOUT(allowZero, MAX_TIMEOUT, value)));
 }
 
 function checkCount(value: unknown, name: string): number {
   if (value === Infinity || (typeof value === 'number' && Number.isInteger(value) && value > 0)) return value;
-  throw new TypeError(`${optionName(name)} must be a positive integer or Infinity, got ${describe(value)}.`);
+  throw new TypeError(MODULE_OPTION(name, MUST_BE_COUNT(value)));
 }
 
 function checkOneOf<T extends string>(value: unknown, allowed: readonly T[], name: string): T {
   if (allowed.includes(value as T)) return value as T;
-  const choices = allowed.map((choice) => `'${choice}'`).join(', ');
-  throw new TypeError(`${optionName(name)} must be one of ${choices}; got ${describe(value)}.`);
+  throw new TypeError(MODULE_OPTION(name, MUST_BE_ONE_OF(allowed, value)));
 }
 
-function optionName(name: string): string {
-  return `BackgroundTasksModule: option "${name}"`;
+function moduleOption(name: string): (problem: string) => string {
+  return (problem) => MODULE_OPTION(name, problem);
 }

@@ -1,11 +1,13 @@
 import { type CallHandler, type ExecutionContext, Injectable, type NestInterceptor } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { Observable, tap } from 'rxjs';
-import { BACKGROUND_PARAM_METADATA } from './background-tasks.constants.js';
-import { BackgroundTasks } from './background-tasks.service.js';
-import { getTasks, markWithoutTasks, peekTasks } from './request-tasks.js';
-import { BackgroundTaskRunner } from './task-runner.js';
-import { carrierOf, originOf, wsMessageTasks } from './transports.js';
+import { BACKGROUND_PARAM_METADATA } from '../background-tasks.constants.js';
+import { ScopedBackgroundTasks } from '../core/scoped-background-tasks.js';
+import { TaskRunner } from '../core/task-runner.js';
+import { peekHttpTasks } from '../http/http-background-tasks.js';
+import { messageContextOf, messageOriginOf } from '../microservices/message-context.js';
+import { markWithoutTasks, messageTasksOf, peekMessageTasks } from '../microservices/message-tasks.js';
+import { wsMessageTasks, wsOriginOf } from '../websockets/ws-message.js';
 
 /**
  * Global singleton interceptor, for what the HTTP status cannot tell: when a
@@ -19,7 +21,7 @@ export class BackgroundTasksInterceptor implements NestInterceptor {
   private readonly inline: boolean;
 
   constructor(
-    private readonly runner: BackgroundTaskRunner,
+    private readonly runner: TaskRunner,
     private readonly reflector: Reflector,
   ) {
     this.inline = runner.options.mode === 'inline';
@@ -27,30 +29,31 @@ export class BackgroundTasksInterceptor implements NestInterceptor {
 
   intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
     const type = context.getType();
+    if (type === 'rpc') return this.interceptMessage(context, next);
     if (type === 'ws') return this.interceptWsMessage(context, next);
-    if (type === 'http') return this.inline ? this.interceptInlineRequest(context, next) : next.handle();
-    const carrier = carrierOf(context, type);
-    if (carrier === undefined) return next.handle();
-    let tasks = peekTasks(carrier);
+    if (type === 'http' && this.inline) return this.interceptInlineRequest(context, next);
+    return next.handle();
+  }
+
+  private interceptMessage(context: ExecutionContext, next: CallHandler): Observable<unknown> {
+    const messageContext = messageContextOf(context);
+    if (messageContext === undefined) return next.handle();
+    let tasks = peekMessageTasks(messageContext);
     if (tasks === undefined) {
       // Injection has already happened; only a @Background() parameter can still ask.
       if (!this.takesBackgroundParam(context)) {
-        markWithoutTasks(carrier);
+        markWithoutTasks(messageContext);
         return next.handle();
       }
-      tasks = getTasks(carrier, this.runner, originOf(context));
+      tasks = messageTasksOf(messageContext, this.runner, messageOriginOf(context));
     }
-    // Another import of the module already watches this message.
-    if (tasks === null || tasks.claimed) return next.handle();
-    tasks.claimed = true;
-    return this.watch(next.handle(), tasks);
+    return tasks === null ? next.handle() : this.watch(next.handle(), tasks);
   }
 
   /** Gateways are singletons: each message that takes `@Background()` gets its tasks here. */
   private interceptWsMessage(context: ExecutionContext, next: CallHandler): Observable<unknown> {
     if (!this.takesBackgroundParam(context)) return next.handle();
-    const tasks = new BackgroundTasks(this.runner, context.getArgs(), originOf(context));
-    tasks.claimed = true;
+    const tasks = new ScopedBackgroundTasks(this.runner, wsOriginOf(context));
     // Nest binds the rest of the pipeline, parameters included, to the context it is created in.
     return this.watch(
       wsMessageTasks.run(tasks, () => next.handle()),
@@ -63,13 +66,8 @@ export class BackgroundTasksInterceptor implements NestInterceptor {
    * up to the handler's end, so they are looked up then.
    */
   private interceptInlineRequest(context: ExecutionContext, next: CallHandler): Observable<unknown> {
-    const request = carrierOf(context, 'http')!;
-    return runInline(next.handle(), () => {
-      const tasks = peekTasks(request);
-      if (!tasks || tasks.claimed) return undefined;
-      tasks.claimed = true;
-      return tasks;
-    });
+    const request = context.getArgByIndex<object>(0);
+    return runInline(next.handle(), () => peekHttpTasks(request));
   }
 
   /** Read once per handler: this runs on every message. */
@@ -83,20 +81,22 @@ export class BackgroundTasksInterceptor implements NestInterceptor {
     return takes;
   }
 
-  private watch(handled: Observable<unknown>, tasks: BackgroundTasks): Observable<unknown> {
+  private watch(handled: Observable<unknown>, tasks: ScopedBackgroundTasks): Observable<unknown> {
     if (this.inline) return runInline(handled, () => tasks);
-    return handled.pipe(tap({ complete: () => tasks.handlerFinished(true), error: () => tasks.handlerFinished(false) }));
+    // The reply goes out on the next ticks; there is no response to wait for.
+    const finish = (succeeded: boolean) => setImmediate(() => tasks.finish(succeeded));
+    return handled.pipe(tap({ complete: () => finish(true), error: () => finish(false) }));
   }
 }
 
 /** Holds the handler's completion, or its error, until the tasks (if any) have run. */
-function runInline(source: Observable<unknown>, claim: () => BackgroundTasks | undefined): Observable<unknown> {
-  const runClaimed = (succeeded: boolean) => claim()?.runNow(succeeded) ?? Promise.resolve();
+function runInline(source: Observable<unknown>, tasksOf: () => ScopedBackgroundTasks | undefined): Observable<unknown> {
+  const run = (succeeded: boolean) => tasksOf()?.runInline(succeeded) ?? Promise.resolve();
   return new Observable((subscriber) =>
     source.subscribe({
       next: (value) => subscriber.next(value),
-      error: (error: unknown) => void runClaimed(false).then(() => subscriber.error(error)),
-      complete: () => void runClaimed(true).then(() => subscriber.complete()),
+      error: (error: unknown) => void run(false).then(() => subscriber.error(error)),
+      complete: () => void run(true).then(() => subscriber.complete()),
     }),
   );
 }

@@ -1,4 +1,5 @@
 import { ServiceUnavailableException } from '@nestjs/common';
+import { QUEUE_FULL } from '../background-tasks.messages.js';
 
 /**
  * Thrown by `addTask()` when the queue already holds `maxQueued` tasks and
@@ -7,6 +8,6 @@ import { ServiceUnavailableException } from '@nestjs/common';
  */
 export class BackgroundTasksQueueFullException extends ServiceUnavailableException {
   constructor(taskName: string, maxQueued: number) {
-    super(`Background task "${taskName}" was not accepted: the queue is full (maxQueued: ${maxQueued}).`);
+    super(QUEUE_FULL(taskName, maxQueued));
   }
 }

@@ -1,0 +1,106 @@
+import {
+  MUST_BE_BOOLEAN,
+  MUST_BE_NAME,
+  NOT_A_FUNCTION,
+  OPTIONS_NOT_AN_OBJECT,
+  TASK_OPTION,
+} from '../background-tasks.messages.js';
+import type { BackgroundTaskContext } from '../interfaces/background-task-context.interface.js';
+import type { BackgroundTaskOptions } from '../interfaces/background-task-options.interface.js';
+import { BackgroundTask } from './background-task.js';
+import { BackgroundTasks } from './background-tasks.js';
+import { checkTimeout } from './runner-options.js';
+import { TaskBatch } from './task-batch.js';
+import type { TaskOrigin, TaskOwner } from './task-owner.js';
+import type { TaskRunner } from './task-runner.js';
+
+/**
+ * The tasks of one request or message: the public API over a batch of the
+ * runner. Whoever knows when the handler is done calls {@link finish}; the
+ * HTTP path extends it to watch its response.
+ */
+export class ScopedBackgroundTasks extends BackgroundTasks implements TaskOwner {
+  concurrent = false;
+  readonly batch = new TaskBatch(this);
+  private named?: Map<string, BackgroundTask>;
+
+  constructor(
+    protected readonly runner: TaskRunner,
+    private readonly fixedOrigin?: TaskOrigin,
+  ) {
+    super();
+  }
+
+  get origin(): TaskOrigin {
+    return this.fixedOrigin!;
+  }
+
+  addTask<Args extends unknown[]>(fn: (...args: Args) => unknown, ...args: NoInfer<Args>): void {
+    if (typeof fn !== 'function') throw new TypeError(NOT_A_FUNCTION('addTask', 'first', fn));
+    this.add(new BackgroundTask(fn, args, this.batch, undefined, false, this.runner.options.taskTimeout, false));
+  }
+
+  addTaskWithOptions<Args extends unknown[]>(
+    options: BackgroundTaskOptions,
+    fn: (context: BackgroundTaskContext, ...args: Args) => unknown,
+    ...args: NoInfer<Args>
+  ): void {
+    const { name, always = false, timeout = this.runner.options.taskTimeout } = checkTaskOptions(options);
+    if (typeof fn !== 'function') throw new TypeError(NOT_A_FUNCTION('addTaskWithOptions', 'second', fn));
+    const task = new BackgroundTask(fn, args, this.batch, name, always, timeout, true);
+    if (name !== undefined) {
+      const replaced = this.named?.get(name);
+      if (replaced?.state === 'queued') this.runner.cancel(replaced, 'replaced');
+    }
+    if (this.add(task) && name !== undefined) (this.named ??= new Map()).set(name, task);
+  }
+
+  cancel(name: string): boolean {
+    const task = this.named?.get(name);
+    if (task?.state !== 'queued') return false;
+    this.runner.cancel(task, 'cancelled');
+    return true;
+  }
+
+  /** The handler is done, and so is its answer: the tasks are the runner's. Once only. */
+  finish(succeeded: boolean): void {
+    if (this.batch.settled) return;
+    this.letGo();
+    this.runner.settle(this.batch, succeeded ? 'succeeded' : 'failed');
+  }
+
+  /** Inline mode: finishes, and resolves once the tasks have run. */
+  runInline(succeeded: boolean): Promise<void> {
+    this.finish(succeeded);
+    return this.batch.whenEnded();
+  }
+
+  /** Called for each task accepted before the batch is settled. */
+  protected taskAdded(): void {}
+
+  /** Called once, when the batch is settled: tasks may outlive their request by far. */
+  protected letGo(): void {}
+
+  /** Returns whether the task was accepted. */
+  private add(task: BackgroundTask): boolean {
+    if (!this.runner.accept(task)) return false;
+    if (this.batch.settled) this.runner.release(this.batch);
+    else this.taskAdded();
+    return true;
+  }
+}
+
+function checkTaskOptions(options: BackgroundTaskOptions): BackgroundTaskOptions {
+  if (options === null || typeof options !== 'object' || Array.isArray(options)) {
+    throw new TypeError(OPTIONS_NOT_AN_OBJECT(options));
+  }
+  const { name, always, timeout } = options;
+  if (name !== undefined && (typeof name !== 'string' || name === '')) {
+    throw new TypeError(TASK_OPTION('name', MUST_BE_NAME(name)));
+  }
+  if (always !== undefined && typeof always !== 'boolean') {
+    throw new TypeError(TASK_OPTION('always', MUST_BE_BOOLEAN(always)));
+  }
+  if (timeout !== undefined) checkTimeout(timeout, (problem) => TASK_OPTION('timeout', problem));
+  return options;
+}

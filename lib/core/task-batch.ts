@@ -1,0 +1,69 @@
+import type { BackgroundTask } from './background-task.js';
+import type { TaskOwner } from './task-owner.js';
+
+export type BatchOutcome = 'pending' | 'succeeded' | 'failed';
+
+/**
+ * The tasks of one owner (a request, a message) as the runner sees them:
+ * queued in the order added, and counted until they end. Only the runner
+ * changes it; owners read `settled`.
+ */
+export class TaskBatch {
+  /** How the request or message ended, which decides what runs; `'pending'` until then. */
+  outcome: BatchOutcome = 'pending';
+  /** True while the runner works through the queue, one task after another. */
+  draining = false;
+  /** Tasks accepted and not ended. */
+  private pending = 0;
+  /** Tasks not handed to the runner yet, linked through the tasks; some may have ended meanwhile. */
+  private head?: BackgroundTask;
+  private tail?: BackgroundTask;
+  private endedWaiters?: Array<() => void>;
+
+  constructor(readonly owner: TaskOwner) {}
+
+  /** The request or message is done: its tasks are the runner's. */
+  get settled(): boolean {
+    return this.outcome !== 'pending';
+  }
+
+  /** Tasks accepted and not ended. */
+  get unfinished(): number {
+    return this.pending;
+  }
+
+  push(task: BackgroundTask): void {
+    if (this.tail === undefined) this.head = task;
+    else this.tail.nextInBatch = task;
+    this.tail = task;
+    this.pending++;
+  }
+
+  /** The next task still queued, taken out of the batch. */
+  takeNext(): BackgroundTask | undefined {
+    let task = this.head;
+    while (task !== undefined && task.state !== 'queued') task = task.nextInBatch;
+    this.head = task?.nextInBatch;
+    if (this.head === undefined) this.tail = undefined;
+    if (task !== undefined) task.nextInBatch = undefined;
+    return task;
+  }
+
+  /** The tasks still queued, left in place. */
+  *queued(): Iterable<BackgroundTask> {
+    for (let task = this.head; task !== undefined; task = task.nextInBatch) if (task.state === 'queued') yield task;
+  }
+
+  taskEnded(): void {
+    if (--this.pending > 0 || this.endedWaiters === undefined) return;
+    const waiters = this.endedWaiters;
+    this.endedWaiters = undefined;
+    for (const resolve of waiters) resolve();
+  }
+
+  /** Resolves once every task accepted so far has ended. */
+  whenEnded(): Promise<void> {
+    if (this.pending === 0) return Promise.resolve();
+    return new Promise((resolve) => (this.endedWaiters ??= []).push(resolve));
+  }
+}

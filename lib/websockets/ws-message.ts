@@ -1,0 +1,24 @@
+import type { ExecutionContext } from '@nestjs/common';
+import { AsyncLocalStorage } from 'node:async_hooks';
+import type { ScopedBackgroundTasks } from '../core/scoped-background-tasks.js';
+import type { TaskOrigin } from '../core/task-owner.js';
+
+/**
+ * Gateway and `@SubscribeMessage()` metadata, read without loading the
+ * optional `@nestjs/websockets` (its `GATEWAY_METADATA` and
+ * `MESSAGE_METADATA`; a test pins them).
+ */
+export const GATEWAY_METADATA = 'websockets:is_gateway';
+const MESSAGE_METADATA = 'message';
+
+/**
+ * A WebSocket message has no object of its own to keep its tasks on (the
+ * client is shared by all its messages), so the interceptor hands them to
+ * `@Background()` through the async context of the handler's pipeline.
+ */
+export const wsMessageTasks = new AsyncLocalStorage<ScopedBackgroundTasks>();
+
+/** Events name a WebSocket message by its name. */
+export function wsOriginOf(context: ExecutionContext): TaskOrigin {
+  return { transport: 'ws', method: 'WS', path: String(Reflect.getMetadata(MESSAGE_METADATA, context.getHandler())) };
+}

@@ -1,12 +1,23 @@
 import { describe } from './utils/describe.js';
+import { isThenable } from './utils/is-thenable.js';
 
 // Every error and log line of the module, each saying what to do. docs/errors.md lists them.
 
-export const NOT_A_FUNCTION = (method: string, position: string, value: unknown): string =>
-  `BackgroundTasks.${method}() expects a function as its ${position} argument, got ${describe(value)}.`;
+export const NOT_A_FUNCTION = (method: 'addTask' | 'addTaskWithOptions', value: unknown): string => {
+  const [position, call] = method === 'addTask' ? ['first', 'addTask(fn, ...args)'] : ['second', 'addTaskWithOptions(options, fn, ...args)'];
+  const hint =
+    value === undefined || isThenable(value)
+      ? ` Did you call the function instead of passing it? Write ${call}, with fn not called.`
+      : '';
+  return `BackgroundTasks.${method}() expects a function as its ${position} argument, got ${describe(value)}.${hint}`;
+};
 
 export const OPTIONS_NOT_AN_OBJECT = (value: unknown): string =>
   `BackgroundTasks.addTaskWithOptions() expects an options object first, got ${describe(value)}.`;
+
+export const UNKNOWN_OPTION = (owner: string, key: string, suggestion: string | undefined, known: readonly string[]): string =>
+  `${owner}: unknown option "${key}"` +
+  (suggestion === undefined ? `; the options are ${known.join(', ')}.` : `. Did you mean "${suggestion}"?`);
 
 /** Prefixes what is wrong with one option of `addTaskWithOptions()`. */
 export const TASK_OPTION = (name: string, problem: string): string =>
@@ -20,6 +31,11 @@ export const MODULE_OPTIONS_NOT_AN_OBJECT = (value: unknown): string =>
 
 /** Prefixes what is wrong with one option of the module. */
 export const MODULE_OPTION = (name: string, problem: string): string => `BackgroundTasksModule: option "${name}" ${problem}`;
+
+export const CONFIGURED_TWICE = (differences: readonly string[]): string =>
+  `BackgroundTasksModule is configured twice, with different options (${differences.join('; ')}). ` +
+  'An app has one runner: configure it once, in the root module (forRoot() or forRootAsync()), ' +
+  'and import BackgroundTasksModule plainly anywhere else.';
 
 export const MUST_BE_COUNT = (value: unknown): string => `must be a positive integer or Infinity, got ${describe(value)}.`;
 
@@ -43,6 +59,27 @@ export const REQUESTED_TOO_LATE =
   'BackgroundTasks was requested after the handler had started, for a message that does not use it ' +
   '(for example through ModuleRef.resolve() inside a message handler). Inject BackgroundTasks into a constructor, ' +
   'or take it as a @Background() handler parameter, so that the message is prepared to run tasks.';
+
+export const NO_REQUEST =
+  'BackgroundTasks was resolved without a request: Nest has none registered for this context id ' +
+  '(moduleRef.resolve() with no context id, or with one whose request was not registered). ' +
+  'Resolve it for the current request: const contextId = ContextIdFactory.getByRequest(request); ' +
+  'moduleRef.registerRequestByContextId(request, contextId); await moduleRef.resolve(Provider, contextId).';
+
+export const DURABLE_PROVIDER = (name: string): string =>
+  `${name} is a durable provider and depends on BackgroundTasks, which is per request: ` +
+  'a durable provider is shared by every request of its tenant, and Nest gives it the tenant payload as REQUEST. ' +
+  'Take BackgroundTasks as a @Background() handler parameter and pass it on, ' +
+  'or make the class that uses it request-scoped without durable: true.';
+
+export const GRAPHQL_CONTEXT =
+  'BackgroundTasks is not supported in GraphQL resolvers yet: REQUEST is the GraphQL context there, not an HTTP request. ' +
+  'Add the tasks from an HTTP controller or a message handler.';
+
+export const UNKNOWN_REQUEST = (request: unknown): string =>
+  `BackgroundTasks got a REQUEST that is neither an HTTP request, a microservice message nor a WebSocket client: ${describe(request)}. ` +
+  'A ContextIdStrategy that gives durable providers a payload replaces the request with it; ' +
+  'take BackgroundTasks as a @Background() handler parameter there.';
 
 export const CONNECTION_SCOPED =
   'BackgroundTasks cannot be injected here: Nest creates request-scoped providers once per WebSocket connection, ' +
@@ -73,5 +110,13 @@ export const HOOK_THREW = (hook: string, error: string): string => `${hook} thre
 
 export const SHUTDOWN_EXPIRED = (timeout: number, entries: readonly string[]): string =>
   `Shutdown timeout of ${timeout} ms expired; running tasks have their signal aborted, queued ones are dropped: ${entries.join(', ')}`;
+
+export const SHUTDOWN_WAITING = (tasks: number, running: number, timeout: number): string =>
+  `Waiting for ${tasks} background task${tasks === 1 ? '' : 's'} (${running} running), up to ${timeout} ms.`;
+
+export const SHUTDOWN_DRAINED = (ms: number): string => `Background tasks drained in ${ms} ms.`;
+
+export const OVERFLOW_SUMMARY = (count: number, maxQueued: number): string =>
+  `${count} more background task${count === 1 ? ' was' : 's were'} dropped in the last second: the queue is full (maxQueued: ${maxQueued}).`;
 
 export const SHUTTING_DOWN = 'The application is shutting down.';

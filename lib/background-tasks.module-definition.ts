@@ -6,3 +6,16 @@ export const { ConfigurableModuleClass, MODULE_OPTIONS_TOKEN: BACKGROUND_TASKS_M
     .setClassMethodName('forRoot')
     .setFactoryMethodName('createBackgroundTasksOptions')
     .build();
+
+/**
+ * Overrides the `mode` option, and only it: for tests, which keep the app's
+ * other options (its hooks, say) this way.
+ *
+ * @example
+ * ```ts
+ * Test.createTestingModule({ imports: [AppModule] })
+ *   .overrideProvider(BACKGROUND_TASKS_MODE)
+ *   .useValue('inline');
+ * ```
+ */
+export const BACKGROUND_TASKS_MODE = Symbol('BACKGROUND_TASKS_MODE');

@@ -1,31 +1,36 @@
 import { Global, type MiddlewareConsumer, Module, type NestModule, type OnModuleInit } from '@nestjs/common';
-import { DiscoveryModule, HttpAdapterHost } from '@nestjs/core';
-import { BACKGROUND_TASKS_MODULE_OPTIONS, ConfigurableModuleClass } from './background-tasks.module-definition.js';
+import { DiscoveryModule, DiscoveryService, HttpAdapterHost } from '@nestjs/core';
+import {
+  BACKGROUND_TASKS_MODE,
+  BACKGROUND_TASKS_MODULE_OPTIONS,
+  ConfigurableModuleClass,
+} from './background-tasks.module-definition.js';
 import { BackgroundTaskRunner } from './core/background-task-runner.js';
 import { BackgroundTasks } from './core/background-tasks.js';
 import { TaskRunner } from './core/task-runner.js';
 import { registerRunner } from './http/http-runner.js';
 import { linkRawResponse } from './http/node-request.js';
-import type { BackgroundTasksModuleOptions } from './interfaces/background-tasks-module-options.interface.js';
 import { backgroundTasksInterceptorProvider } from './interceptor/background-tasks-interceptor.provider.js';
+import { PLAIN_IMPORT_OPTIONS, taskRunnerProvider } from './providers/task-runner.provider.js';
 import { backgroundTasksProvider } from './request-scope/background-tasks.provider.js';
+import { assertNoDurableDependents } from './request-scope/durable-dependents.js';
 
 /**
  * Makes {@link BackgroundTasks} injectable everywhere and runs each
- * request's tasks after its response. Import it once, in the root module:
- * plainly for the defaults, or through `forRoot()` / `forRootAsync()`.
+ * request's tasks after its response. Configure it once, in the root module,
+ * through `forRoot()` / `forRootAsync()`, or import it plainly for the
+ * defaults. An app has one runner: a plain import elsewhere uses the
+ * configured one, and two configured imports must agree.
  */
 @Global()
 @Module({
   imports: [DiscoveryModule],
   providers: [
     // The defaults of a plain import, which tests can override by this token; forRoot() replaces it.
-    { provide: BACKGROUND_TASKS_MODULE_OPTIONS, useValue: {} },
-    {
-      provide: TaskRunner,
-      inject: [BACKGROUND_TASKS_MODULE_OPTIONS],
-      useFactory: (options: BackgroundTasksModuleOptions) => new TaskRunner(options),
-    },
+    { provide: BACKGROUND_TASKS_MODULE_OPTIONS, useValue: PLAIN_IMPORT_OPTIONS },
+    // null: the options decide the mode; tests override it alone.
+    { provide: BACKGROUND_TASKS_MODE, useValue: null },
+    taskRunnerProvider,
     BackgroundTaskRunner,
     backgroundTasksProvider,
     backgroundTasksInterceptorProvider,
@@ -36,18 +41,25 @@ export class BackgroundTasksModule extends ConfigurableModuleClass implements Ne
   constructor(
     private readonly adapterHost: HttpAdapterHost,
     private readonly runner: TaskRunner,
+    private readonly discovery: DiscoveryService,
   ) {
     super();
   }
 
   onModuleInit(): void {
+    assertNoDurableDependents(this.discovery);
     // @Background() reaches the runner through the request, at no cost to routes that do not use it.
     const instance = this.adapterHost.httpAdapter?.getInstance<object | undefined>();
     if (instance) registerRunner(instance, this.runner);
   }
 
   configure(consumer: MiddlewareConsumer): void {
-    // A Fastify request does not lead to its reply, which tasks added by guards must watch.
-    if (this.adapterHost.httpAdapter?.getType() === 'fastify') consumer.apply(linkRawResponse).forRoutes('*');
+    // A Fastify request does not lead to its reply, which tasks added by guards must watch. Once per app.
+    if (this.adapterHost.httpAdapter?.getType() !== 'fastify' || linked.has(this.runner)) return;
+    linked.add(this.runner);
+    consumer.apply(linkRawResponse).forRoutes('*');
   }
 }
+
+/** The runners whose app links Fastify's raw requests to their responses already. */
+const linked = new WeakSet<TaskRunner>();

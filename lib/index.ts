@@ -1,4 +1,4 @@
-export { BACKGROUND_TASKS_MODULE_OPTIONS } from './background-tasks.module-definition.js';
+export { BACKGROUND_TASKS_MODE, BACKGROUND_TASKS_MODULE_OPTIONS } from './background-tasks.module-definition.js';
 export { BackgroundTasksModule } from './background-tasks.module.js';
 export { BackgroundTaskRunner } from './core/background-task-runner.js';
 export { BackgroundTasks } from './core/background-tasks.js';

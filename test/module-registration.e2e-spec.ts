@@ -2,13 +2,23 @@ import { type DynamicModule, type INestApplication, type Type } from '@nestjs/co
 import type { ApplicationConfig } from '@nestjs/core';
 import { Test } from '@nestjs/testing';
 import request from 'supertest';
-import { BackgroundTasksModule, type BackgroundTasksModuleOptions } from '../lib/index.js';
+import { jest } from '@jest/globals';
+import { setImmediate as setImmediatePromise } from 'node:timers/promises';
 import { TaskRunner } from '../lib/core/task-runner.js';
+import {
+  BACKGROUND_TASKS_MODE,
+  BackgroundTaskRunner,
+  BackgroundTasksModule,
+  type BackgroundTaskHook,
+  type BackgroundTasksModuleOptions,
+} from '../lib/index.js';
 import {
   BackgroundTasksConfig,
   ConfigModule,
   ConfigWithFactoryModule,
   constructed,
+  failing,
+  FailingController,
   FeatureModule,
   InjectedController,
   NoImportFeatureModule,
@@ -18,12 +28,12 @@ import {
   PlainController,
   runs,
 } from './fixtures/registration.app.js';
-import { waitFor } from './utils/wait-for.js';
+import { waitFor, within } from './utils/wait-for.js';
 
 async function start(imports: Array<Type | DynamicModule>): Promise<INestApplication> {
   const moduleRef = await Test.createTestingModule({
     imports,
-    controllers: [PlainController, InjectedController],
+    controllers: [PlainController, InjectedController, FailingController],
   }).compile();
   const app = moduleRef.createNestApplication({ logger: false });
   await app.listen(0, '127.0.0.1');
@@ -38,8 +48,7 @@ async function runEach(app: INestApplication, path: string, labels: string[]): P
   await app.close();
 }
 
-const shutdownTimeoutOf = (app: INestApplication) =>
-  app.get(TaskRunner).options.shutdownTimeout;
+const shutdownTimeoutOf = (app: INestApplication) => app.get(TaskRunner).options.shutdownTimeout;
 
 describe('BackgroundTasksModule registration', () => {
   beforeEach(() => {
@@ -82,7 +91,10 @@ describe('BackgroundTasksModule registration', () => {
   it.each<[string, () => Array<Type | DynamicModule>]>([
     ['in several modules', () => [BackgroundTasksModule, FeatureModule]],
     ['in both forms', () => [BackgroundTasksModule.forRoot({ shutdownTimeout: 50 }), FeatureModule]],
-    ['with forRoot twice', () => [BackgroundTasksModule.forRoot({}), BackgroundTasksModule.forRoot({ shutdownTimeout: 1 }), FeatureModule]],
+    [
+      'with forRoot twice, with the same options',
+      () => [BackgroundTasksModule.forRoot({ shutdownTimeout: 1 }), BackgroundTasksModule.forRoot({ shutdownTimeout: 1 }), FeatureModule],
+    ],
   ])('runs every task exactly once when imported %s', async (_how, imports) => {
     const app = await start(imports());
     const labels = Array.from({ length: 20 }, (_, i) => `t${i}`);
@@ -93,6 +105,72 @@ describe('BackgroundTasksModule registration', () => {
     const again = await start(imports());
     await runEach(again, '/injected', labels.slice(10));
     expect(runs.sort()).toEqual(labels.slice(10).sort());
+  });
+
+  describe('one runner and one set of options per app', () => {
+    const onTaskFailed = jest.fn<BackgroundTaskHook>();
+    const configured = { concurrency: 1, shutdownTimeout: 100, onTaskFailed };
+    const delayedOptions = {
+      useFactory: async () => {
+        await setImmediatePromise();
+        return configured;
+      },
+    };
+
+    it.each<[string, () => Array<Type | DynamicModule>]>([
+      ['forRoot() at the root, then a plain import in a feature module', () => [BackgroundTasksModule.forRoot(configured), FeatureModule]],
+      ['a plain import in a feature module, then forRoot() at the root', () => [FeatureModule, BackgroundTasksModule.forRoot(configured)]],
+      ['forRootAsync() at the root, then a plain import', () => [BackgroundTasksModule.forRootAsync(delayedOptions), FeatureModule]],
+      ['a plain import, then forRootAsync() at the root', () => [FeatureModule, BackgroundTasksModule.forRootAsync(delayedOptions)]],
+    ])('a plain import never overrides the configured one: %s', async (_order, imports) => {
+      onTaskFailed.mockClear();
+      const app = await start(imports());
+      const runner = app.get(TaskRunner);
+      expect(runner.options).toMatchObject(configured);
+      // Every import's factory returns the one runner.
+      expect(new Set(app.get(TaskRunner, { each: true, strict: false }))).toEqual(new Set([runner]));
+
+      // concurrency 1: the failing tasks of two requests run one at a time, and the root's hook hears of each.
+      let running = 0;
+      let most = 0;
+      failing.mockImplementation(async () => {
+        most = Math.max(most, ++running);
+        await setImmediatePromise();
+        running--;
+        throw new Error('boom');
+      });
+      await Promise.all(['x', 'y', 'z'].map((label) => request(app.getHttpServer()).post(`/failing?label=${label}`).expect(201)));
+      await within('the failing tasks to end', app.get(BackgroundTaskRunner).whenIdle());
+      expect(most).toBe(1);
+      expect(onTaskFailed).toHaveBeenCalledTimes(3);
+      await app.close();
+    });
+
+    it('stops startup when two configured imports differ, naming both values', async () => {
+      const report = () => undefined;
+      const imports = [BackgroundTasksModule.forRoot({ concurrency: 1 }), BackgroundTasksModule.forRoot({ concurrency: 5, onTaskFailed: report })];
+      await expect(start(imports)).rejects.toThrow(
+        'BackgroundTasksModule is configured twice, with different options (concurrency: 1 and 5; onTaskFailed: none and function report).',
+      );
+    });
+
+    it('lets a test override only the mode, keeping the hooks', async () => {
+      const onTaskSucceeded = jest.fn<BackgroundTaskHook>();
+      const moduleRef = await Test.createTestingModule({
+        imports: [BackgroundTasksModule.forRoot({ shutdownTimeout: 100, onTaskSucceeded }), FeatureModule],
+      })
+        .overrideProvider(BACKGROUND_TASKS_MODE)
+        .useValue('inline')
+        .compile();
+      const app = moduleRef.createNestApplication({ logger: false });
+      await app.listen(0, '127.0.0.1');
+      expect(app.get(TaskRunner).options).toMatchObject({ mode: 'inline', shutdownTimeout: 100, onTaskSucceeded });
+      // Inline: the task has run when the response arrives.
+      await request(app.getHttpServer()).post('/param?label=inline').expect(201);
+      expect(runs).toEqual(['inline']);
+      expect(onTaskSucceeded).toHaveBeenCalledTimes(1);
+      await app.close();
+    });
   });
 
   it('is global: a module that does not import it can inject BackgroundTasks', async () => {

@@ -6,6 +6,7 @@ import {
   MUST_BE_FUNCTION,
   MUST_BE_ONE_OF,
   MUST_BE_TIMEOUT,
+  UNKNOWN_OPTION,
 } from '../background-tasks.messages.js';
 import type { BackgroundTaskHook } from '../interfaces/background-task-event.interface.js';
 import type {
@@ -13,6 +14,7 @@ import type {
   BackgroundTasksModuleOptions,
   BackgroundTasksOverflowPolicy,
 } from '../interfaces/background-tasks-module-options.interface.js';
+import { closest } from '../utils/closest.js';
 
 export const HOOK_NAMES = [
   'onTaskQueued',
@@ -35,12 +37,26 @@ export interface ResolvedBackgroundTasksOptions extends Partial<Record<HookName,
   readonly mode: BackgroundTasksMode;
 }
 
+const OPTION_NAMES: readonly string[] = [
+  'concurrency',
+  'maxQueued',
+  'overflow',
+  'taskTimeout',
+  'shutdownTimeout',
+  'mode',
+  ...HOOK_NAMES,
+];
 const OVERFLOW_POLICIES: readonly BackgroundTasksOverflowPolicy[] = ['reject', 'drop-newest', 'drop-oldest'];
 const MODES: readonly BackgroundTasksMode[] = ['background', 'inline', 'disabled'];
 
 /** Applies defaults and rejects bad options at startup, naming the option. */
 export function resolveOptions(options: BackgroundTasksModuleOptions = {}): ResolvedBackgroundTasksOptions {
   if (options === null || typeof options !== 'object') throw new TypeError(MODULE_OPTIONS_NOT_AN_OBJECT(options));
+  for (const key of Object.keys(options)) {
+    if (!OPTION_NAMES.includes(key)) {
+      throw new TypeError(UNKNOWN_OPTION('BackgroundTasksModule', key, closest(key, OPTION_NAMES), OPTION_NAMES));
+    }
+  }
   // Defaults apply to undefined only: null is a mistake worth reporting.
   const {
     concurrency = Infinity,

@@ -4,9 +4,11 @@ import {
   NOT_A_FUNCTION,
   OPTIONS_NOT_AN_OBJECT,
   TASK_OPTION,
+  UNKNOWN_OPTION,
 } from '../background-tasks.messages.js';
 import type { BackgroundTaskContext } from '../interfaces/background-task-context.interface.js';
 import type { BackgroundTaskOptions } from '../interfaces/background-task-options.interface.js';
+import { closest } from '../utils/closest.js';
 import { BackgroundTask } from './background-task.js';
 import { BackgroundTasks } from './background-tasks.js';
 import { checkTimeout } from './runner-options.js';
@@ -36,7 +38,7 @@ export class ScopedBackgroundTasks extends BackgroundTasks implements TaskOwner 
   }
 
   addTask<Args extends unknown[]>(fn: (...args: Args) => unknown, ...args: NoInfer<Args>): void {
-    if (typeof fn !== 'function') throw new TypeError(NOT_A_FUNCTION('addTask', 'first', fn));
+    if (typeof fn !== 'function') throw new TypeError(NOT_A_FUNCTION('addTask', fn));
     this.add(new BackgroundTask(fn, args, this.batch, undefined, false, this.runner.options.taskTimeout, false));
   }
 
@@ -46,7 +48,7 @@ export class ScopedBackgroundTasks extends BackgroundTasks implements TaskOwner 
     ...args: NoInfer<Args>
   ): void {
     const { name, always = false, timeout = this.runner.options.taskTimeout } = checkTaskOptions(options);
-    if (typeof fn !== 'function') throw new TypeError(NOT_A_FUNCTION('addTaskWithOptions', 'second', fn));
+    if (typeof fn !== 'function') throw new TypeError(NOT_A_FUNCTION('addTaskWithOptions', fn));
     const task = new BackgroundTask(fn, args, this.batch, name, always, timeout, true);
     if (name !== undefined) {
       const replaced = this.named?.get(name);
@@ -90,9 +92,17 @@ export class ScopedBackgroundTasks extends BackgroundTasks implements TaskOwner 
   }
 }
 
+const TASK_OPTIONS = ['name', 'always', 'timeout'];
+
 function checkTaskOptions(options: BackgroundTaskOptions): BackgroundTaskOptions {
   if (options === null || typeof options !== 'object' || Array.isArray(options)) {
     throw new TypeError(OPTIONS_NOT_AN_OBJECT(options));
+  }
+  for (const key in options) {
+    if (key !== 'name' && key !== 'always' && key !== 'timeout') {
+      const owner = 'BackgroundTasks.addTaskWithOptions()';
+      throw new TypeError(UNKNOWN_OPTION(owner, key, closest(key, TASK_OPTIONS), TASK_OPTIONS));
+    }
   }
   const { name, always, timeout } = options;
   if (name !== undefined && (typeof name !== 'string' || name === '')) {

@@ -1,6 +1,12 @@
 import { Logger } from '@nestjs/common';
 import { LOGGER_CONTEXT } from '../background-tasks.constants.js';
-import { HOOK_THREW, TASK_DROPPED_OVERFLOW, TASK_FAILED, TASK_TIMED_OUT } from '../background-tasks.messages.js';
+import {
+  HOOK_THREW,
+  OVERFLOW_SUMMARY,
+  TASK_DROPPED_OVERFLOW,
+  TASK_FAILED,
+  TASK_TIMED_OUT,
+} from '../background-tasks.messages.js';
 import type { BackgroundTaskDropReason, BackgroundTaskEvent } from '../interfaces/background-task-event.interface.js';
 import { errorMessage } from '../utils/describe.js';
 import { isThenable } from '../utils/is-thenable.js';
@@ -15,6 +21,9 @@ type EventDetails = Pick<BackgroundTaskEvent, 'duration' | 'error' | 'reason'>;
  */
 export class TaskReporter {
   private readonly logger = new Logger(LOGGER_CONTEXT);
+  /** Overflow drops not logged one by one: the first of a burst is, then one summary a second. */
+  private unloggedDrops = 0;
+  private dropWindow?: NodeJS.Timeout;
 
   constructor(private readonly options: ResolvedBackgroundTasksOptions) {}
 
@@ -39,15 +48,42 @@ export class TaskReporter {
   /** Overflow is worth a warning; the other reasons are the rules working as documented. */
   dropped(task: BackgroundTask, reason: BackgroundTaskDropReason): void {
     const event = describeTask(task, { reason });
-    if (reason === 'overflow') {
-      const { maxQueued } = this.options;
-      this.safely(() => this.logger.warn(TASK_DROPPED_OVERFLOW(event.name, event.method, event.path, maxQueued)));
-    }
+    if (reason === 'overflow') this.overflowed(event);
     this.call('onTaskDropped', event);
   }
 
   warn(message: string): void {
     this.safely(() => this.logger.warn(message));
+  }
+
+  log(message: string): void {
+    this.safely(() => this.logger.log(message));
+  }
+
+  /** Logs the summary of drops not logged yet, if any. */
+  flush(): void {
+    clearTimeout(this.dropWindow);
+    this.dropWindow = undefined;
+    if (this.unloggedDrops === 0) return;
+    this.warn(OVERFLOW_SUMMARY(this.unloggedDrops, this.options.maxQueued));
+    this.unloggedDrops = 0;
+    // Drops go on: the next second is summarised too.
+    this.openDropWindow();
+  }
+
+  /** Under overload, one line per drop would flood the log. */
+  private overflowed(event: BackgroundTaskEvent): void {
+    if (this.dropWindow !== undefined) {
+      this.unloggedDrops++;
+      return;
+    }
+    this.warn(TASK_DROPPED_OVERFLOW(event.name, event.method, event.path, this.options.maxQueued));
+    this.openDropWindow();
+  }
+
+  private openDropWindow(): void {
+    this.dropWindow = setTimeout(() => this.flush(), 1000);
+    this.dropWindow.unref();
   }
 
   private call(hook: HookName, event: BackgroundTaskEvent): void {

@@ -1,6 +1,12 @@
 import type { BeforeApplicationShutdown, OnApplicationShutdown } from '@nestjs/common';
 import { performance } from 'node:perf_hooks';
-import { SHUTDOWN_EXPIRED, SHUTTING_DOWN, TASK_TIMEOUT_ERROR } from '../background-tasks.messages.js';
+import {
+  SHUTDOWN_DRAINED,
+  SHUTDOWN_EXPIRED,
+  SHUTDOWN_WAITING,
+  SHUTTING_DOWN,
+  TASK_TIMEOUT_ERROR,
+} from '../background-tasks.messages.js';
 import { BackgroundTasksQueueFullException } from '../exceptions/background-tasks-queue-full.exception.js';
 import type { BackgroundTaskCancelReason, BackgroundTaskDropReason } from '../interfaces/background-task-event.interface.js';
 import type { BackgroundTaskStats } from '../interfaces/background-task-stats.interface.js';
@@ -47,6 +53,10 @@ export class TaskRunner implements BeforeApplicationShutdown, OnApplicationShutd
   private released = 0;
   private idleWaiters: Array<{ readonly idle: () => boolean; readonly resolve: () => void }> = [];
   private shutdownDeadline?: number;
+  /** When shutdown started waiting for tasks, if it had to. */
+  private shutdownWaitStart?: number;
+  private settledDrained?: Promise<void>;
+  private drained?: Promise<void>;
 
   constructor(options: BackgroundTasksModuleOptions = {}) {
     this.options = resolveOptions(options);
@@ -260,24 +270,40 @@ export class TaskRunner implements BeforeApplicationShutdown, OnApplicationShutd
     return new Promise((resolve) => this.idleWaiters.push({ idle, resolve }));
   }
 
-  async beforeApplicationShutdown(): Promise<void> {
-    // Nest runs this phase on global modules last, but still before any
-    // onApplicationShutdown hook: drain here, ahead of those. Requests in
-    // flight may take long; their tasks wait until the server has closed.
-    await this.waitForIdle(this.isReleasedIdle);
+  /**
+   * Nest runs this phase on global modules last, but still before any
+   * onApplicationShutdown hook: drain here, ahead of those. Requests in
+   * flight may take long; their tasks wait until the server has closed.
+   * Every import of the module shares this runner, so each phase runs once.
+   */
+  beforeApplicationShutdown(): Promise<void> {
+    return (this.settledDrained ??= this.waitForIdle(this.isReleasedIdle).then(() => undefined));
   }
 
-  async onApplicationShutdown(): Promise<void> {
-    // The HTTP server has closed: drain the tasks of requests that were still in flight.
+  /** The HTTP server has closed: drain the tasks of requests that were still in flight. */
+  onApplicationShutdown(): Promise<void> {
+    return (this.drained ??= this.drainAll());
+  }
+
+  private async drainAll(): Promise<void> {
     const idle = await this.waitForIdle(this.isIdle);
-    this.shutdownDeadline = undefined;
     if (!idle) this.abandonUnfinished();
+    else if (this.shutdownWaitStart !== undefined) {
+      this.reporter.log(SHUTDOWN_DRAINED(Math.round(performance.now() - this.shutdownWaitStart)));
+    }
+    this.reporter.flush();
   }
 
-  /** Resolves `true` once idle, or `false` at the shutdown deadline. */
+  /** Resolves `true` once idle, or `false` at the shutdown deadline, which both phases share. */
   private async waitForIdle(isIdle: () => boolean): Promise<boolean> {
-    this.shutdownDeadline ??= Date.now() + this.options.shutdownTimeout;
+    const { shutdownTimeout } = this.options;
+    this.shutdownDeadline ??= Date.now() + shutdownTimeout;
     if (isIdle()) return true;
+    if (this.shutdownWaitStart === undefined) {
+      this.shutdownWaitStart = performance.now();
+      const { queued, running } = this.counters;
+      this.reporter.log(SHUTDOWN_WAITING(queued + running, running, shutdownTimeout));
+    }
     const idle = this.waitUntil(isIdle).then(() => true as const);
     const remaining = this.shutdownDeadline - Date.now();
     if (remaining === Infinity) return idle;

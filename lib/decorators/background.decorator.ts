@@ -1,5 +1,5 @@
 import { createParamDecorator, type ExecutionContext } from '@nestjs/common';
-import { BACKGROUND_PARAM_METADATA } from '../background-tasks.constants.js';
+import { BACKGROUND_PARAM_METADATA, PARAMTYPES_METADATA } from '../background-tasks.constants.js';
 import {
   BACKGROUND_ON_CONSTRUCTOR,
   BACKGROUND_UNSUPPORTED,
@@ -57,5 +57,21 @@ export function Background(): ParameterDecorator {
     BackgroundParam()(target, propertyKey, parameterIndex);
     // The interceptor reads this to prepare a message before the handler runs.
     Reflect.defineMetadata(BACKGROUND_PARAM_METADATA, true, (target as Record<string | symbol, object>)[propertyKey]);
+    hideParamType(target, propertyKey, parameterIndex);
   };
+}
+
+/**
+ * Nest hands every custom parameter to the global pipes with its declared
+ * type. A ValidationPipe with `transform` (or `whitelist`) and
+ * `validateCustomDecorators` would then build a copy of BackgroundTasks with
+ * `new`, instead of the request's own object. Declared as `Object`, which
+ * pipes leave alone, the parameter keeps its identity.
+ */
+function hideParamType(target: object, propertyKey: string | symbol, parameterIndex: number): void {
+  const types = Reflect.getMetadata(PARAMTYPES_METADATA, target, propertyKey) as unknown[] | undefined;
+  if (types === undefined || types[parameterIndex] === Object) return;
+  const hidden = [...types];
+  hidden[parameterIndex] = Object;
+  Reflect.defineMetadata(PARAMTYPES_METADATA, hidden, target, propertyKey);
 }

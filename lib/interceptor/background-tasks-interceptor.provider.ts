@@ -10,16 +10,22 @@ import { BackgroundTasksInterceptor } from './background-tasks.interceptor.js';
  * handlers or WebSocket gateways, and `mode: 'inline'`. An HTTP request's
  * outcome is its status, so plain HTTP apps go without, as any global
  * interceptor costs Nest a fifth of a trivial route's CPU time. Nest skips
- * an `APP_INTERCEPTOR` factory that returns nothing.
+ * an `APP_INTERCEPTOR` factory that returns nothing. Each import of the
+ * module has this provider; only the first of an app's runner creates one.
  */
 export const backgroundTasksInterceptorProvider: FactoryProvider<BackgroundTasksInterceptor | undefined> = {
   provide: APP_INTERCEPTOR,
   inject: [TaskRunner, Reflector, DiscoveryService, MetadataScanner],
-  useFactory: (runner: TaskRunner, reflector: Reflector, discovery: DiscoveryService, scanner: MetadataScanner) =>
-    runner.options.mode === 'inline' || handlesMessages(discovery, scanner)
-      ? new BackgroundTasksInterceptor(runner, reflector)
-      : undefined,
+  useFactory: (runner: TaskRunner, reflector: Reflector, discovery: DiscoveryService, scanner: MetadataScanner) => {
+    if (intercepted.has(runner)) return undefined;
+    intercepted.add(runner);
+    const needed = runner.options.mode === 'inline' || handlesMessages(discovery, scanner);
+    return needed ? new BackgroundTasksInterceptor(runner, reflector) : undefined;
+  },
 };
+
+/** The runners that have their interceptor (or were found not to need one). */
+const intercepted = new WeakSet<TaskRunner>();
 
 /** Whether any controller has a message handler, or any provider is a WebSocket gateway. */
 function handlesMessages(discovery: DiscoveryService, scanner: MetadataScanner): boolean {

@@ -22,3 +22,12 @@ export const wsMessageTasks = new AsyncLocalStorage<ScopedBackgroundTasks>();
 export function wsOriginOf(context: ExecutionContext): TaskOrigin {
   return { transport: 'ws', method: 'WS', path: String(Reflect.getMetadata(MESSAGE_METADATA, context.getHandler())) };
 }
+
+/** What Nest injects as REQUEST in a gateway: the `ws` client (or a socket.io socket). */
+export function isWsClient(request: object): boolean {
+  const client = request as { send?: unknown; readyState?: unknown; emit?: unknown; handshake?: unknown };
+  return (
+    (typeof client.send === 'function' && typeof client.readyState === 'number') ||
+    (typeof client.emit === 'function' && typeof client.handshake === 'object')
+  );
+}

@@ -69,22 +69,3 @@ export async function pool<T>(count: number, concurrency: number, job: (i: numbe
   await Promise.all(Array.from({ length: Math.min(concurrency, count) }, worker));
   return results;
 }
-
-/**
- * Resolves like `promise`, or fails naming `what` once `timeout` ms have
- * passed (a function is called then, to describe the state at that moment).
- */
-export async function within<T>(what: string | (() => string), promise: Promise<T>, timeout: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const expired = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => {
-      const description = typeof what === 'function' ? what() : what;
-      reject(new Error(`Timed out after ${timeout} ms waiting for ${description}`));
-    }, timeout);
-  });
-  try {
-    return await Promise.race([promise, expired]);
-  } finally {
-    clearTimeout(timer);
-  }
-}

@@ -4,7 +4,7 @@ import { runInThisContext } from 'node:vm';
  * Jest gives each test file a copy of `process` whose listeners Node never
  * calls: unhandled rejections and uncaught exceptions are emitted on the host
  * process only. `runInThisContext` evaluates in the host context, so this is
- * the process that would crash. (Same technique as test/unit/task-runner.spec.ts,
+ * the process that would crash. (Same technique as test/unit/test-utils.spec.ts,
  * which proves that the watch sees a deliberate unhandled rejection.)
  */
 const hostProcess = runInThisContext('process') as NodeJS.Process;

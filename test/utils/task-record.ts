@@ -6,7 +6,7 @@ import {
   type BackgroundTasksModuleOptions,
   type BackgroundTaskStats,
 } from '../../lib/index.js';
-import { track, waitFor } from './wait-for.js';
+import { within } from './wait-for.js';
 
 /** An event without what varies from run to run. */
 export type Seen = Omit<BackgroundTaskEvent, 'duration' | 'error'>;
@@ -45,8 +45,10 @@ export function expectStats(runner: BackgroundTaskRunner, counts: Partial<Backgr
   expect(queued + running + succeeded + failed + timedOut + dropped + cancelled).toBe(taskRecord.queued);
 }
 
-/** Awaits `runner.whenIdle()`, failing after a deadline instead of at Jest's timeout. */
-export async function idle(runner: BackgroundTaskRunner): Promise<void> {
-  const state = track(runner.whenIdle());
-  await waitFor('whenIdle() to resolve', () => state.settled);
+/** Awaits `runner.whenIdle()` (of the public runner, or of the internal one), failing after a deadline instead of at Jest's timeout. */
+export function idle(
+  runner: Pick<BackgroundTaskRunner, 'whenIdle' | 'stats'>,
+  timeout?: number,
+): Promise<void> {
+  return within(() => `whenIdle() to resolve; stats: ${JSON.stringify(runner.stats())}`, runner.whenIdle(), timeout);
 }

@@ -5,7 +5,7 @@
 export async function waitFor<T>(
   what: string,
   probe: () => T | undefined | false | Promise<T | undefined | false>,
-  timeout = 5000,
+  timeout = SIDE_EFFECT_DEADLINE,
 ): Promise<T> {
   const deadline = Date.now() + timeout;
   for (;;) {
@@ -13,6 +13,34 @@ export async function waitFor<T>(
     if (value !== undefined && value !== false) return value;
     if (Date.now() > deadline) throw new Error(`Timed out after ${timeout} ms waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}
+
+/** How long a test waits for a side effect (a task to run, the runner to become idle) before failing. */
+export const SIDE_EFFECT_DEADLINE = 5000;
+
+/**
+ * Resolves like `promise`, or fails naming `what` once `timeout` ms have
+ * passed (a function is called then, to describe the state at that moment):
+ * a wait that a bug makes endless fails in seconds, with a message, rather
+ * than at Jest's timeout.
+ */
+export async function within<T>(
+  what: string | (() => string),
+  promise: Promise<T>,
+  timeout = SIDE_EFFECT_DEADLINE,
+): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const expired = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      const description = typeof what === 'function' ? what() : what;
+      reject(new Error(`Timed out after ${timeout} ms waiting for ${description}`));
+    }, timeout);
+  });
+  try {
+    return await Promise.race([promise, expired]);
+  } finally {
+    clearTimeout(timer);
   }
 }
 

@@ -1,6 +1,6 @@
 import type { ExecutionContext } from '@nestjs/common';
 import { ROUTE_ARGS_METADATA } from '@nestjs/common/constants.js';
-import { Background } from '../../lib/index.js';
+import { Background } from '../../../lib/index.js';
 
 /** The factory Nest calls for a `@Background()` parameter. */
 function backgroundFactory(): (data: unknown, context: ExecutionContext) => unknown {

@@ -1,0 +1,112 @@
+import { MAX_TIMEOUT, DEFAULT_SHUTDOWN_TIMEOUT } from '../../../lib/background-tasks.constants.js';
+import { checkTimeout, resolveOptions } from '../../../lib/core/runner-options.js';
+import { TaskRunner } from '../../../lib/core/task-runner.js';
+import type { BackgroundTasksModuleOptions } from '../../../lib/interfaces/index.js';
+
+/** Option resolution: the module's options, their defaults and their errors, and the timeouts check shared with the task options. */
+
+describe('options', () => {
+  it('defaults shutdownTimeout to 10000 ms', () => {
+    expect(DEFAULT_SHUTDOWN_TIMEOUT).toBe(10_000);
+    expect(resolveOptions().shutdownTimeout).toBe(10_000);
+    expect(resolveOptions({}).shutdownTimeout).toBe(10_000);
+    expect(resolveOptions({ shutdownTimeout: undefined }).shutdownTimeout).toBe(10_000);
+    expect(() => new TaskRunner()).not.toThrow();
+    expect(() => new TaskRunner(undefined)).not.toThrow();
+  });
+
+  it('accepts Infinity, 0 and a function onTaskFailed', () => {
+    const onTaskFailed = () => undefined;
+    expect(resolveOptions({ shutdownTimeout: Infinity }).shutdownTimeout).toBe(Infinity);
+    expect(resolveOptions({ shutdownTimeout: 0 }).shutdownTimeout).toBe(0);
+    expect(resolveOptions({ shutdownTimeout: 250, onTaskFailed })).toEqual({
+      concurrency: Infinity,
+      maxQueued: Infinity,
+      overflow: 'reject',
+      taskTimeout: Infinity,
+      shutdownTimeout: 250,
+      mode: 'background',
+      onTaskFailed,
+    });
+    expect(() => new TaskRunner({ shutdownTimeout: Infinity, onTaskFailed })).not.toThrow();
+  });
+
+  it.each([
+    ['negative', -1, 'got number (-1).'],
+    ['negative Infinity', -Infinity, 'got number (-Infinity).'],
+    ['NaN', NaN, 'got number (NaN).'],
+    ['a string', '100', 'got a string ("100").'],
+    ['null', null, 'got null.'],
+    ['a bigint', 100n, 'got bigint (100).'],
+  ])('rejects a shutdownTimeout that is %s with a TypeError naming the option', (_, shutdownTimeout, got) => {
+    const options = { shutdownTimeout } as unknown as BackgroundTasksModuleOptions;
+    expect(() => resolveOptions(options)).toThrow(TypeError);
+    expect(() => resolveOptions(options)).toThrow(/"shutdownTimeout"/);
+    expect(() => resolveOptions(options)).toThrow(got);
+    expect(() => new TaskRunner(options)).toThrow(TypeError);
+    expect(() => new TaskRunner(options)).toThrow(/"shutdownTimeout"/);
+  });
+
+  it.each([
+    ['a string', 'log'],
+    ['an object', {}],
+    ['null', null],
+    ['true', true],
+  ])('rejects an onTaskFailed that is %s with a TypeError naming the option', (_, onTaskFailed) => {
+    const options = { onTaskFailed } as unknown as BackgroundTasksModuleOptions;
+    expect(() => resolveOptions(options)).toThrow(TypeError);
+    expect(() => resolveOptions(options)).toThrow(/"onTaskFailed"/);
+    expect(() => new TaskRunner(options)).toThrow(TypeError);
+    expect(() => new TaskRunner(options)).toThrow(/"onTaskFailed"/);
+  });
+
+  it('rejects options that are not an object', () => {
+    for (const options of [null, 'fast', 5]) {
+      expect(() => resolveOptions(options as unknown as BackgroundTasksModuleOptions)).toThrow(TypeError);
+    }
+  });
+
+  it.each([
+    ['concurrency', 0, 'must be a positive integer or Infinity, got number (0).'],
+    ['concurrency', 1.5, 'must be a positive integer or Infinity'],
+    ['maxQueued', -1, 'must be a positive integer or Infinity, got number (-1).'],
+    ['maxQueued', '10', 'must be a positive integer or Infinity'],
+    ['overflow', 'drop', "must be one of 'reject', 'drop-newest', 'drop-oldest'; got a string (\"drop\")."],
+    ['mode', 'sync', "must be one of 'background', 'inline', 'disabled'; got a string (\"sync\")."],
+    ['taskTimeout', 0, 'must be a positive number of milliseconds'],
+    ['onTaskQueued', 'log', 'must be a function, got a string ("log").'],
+  ])('rejects %s: %p with a TypeError naming the option', (name, value, problem) => {
+    const options = { [name]: value } as unknown as BackgroundTasksModuleOptions;
+    expect(() => resolveOptions(options)).toThrow(TypeError);
+    expect(() => resolveOptions(options)).toThrow(`BackgroundTasksModule: option "${name}" ${problem}`);
+  });
+});
+
+describe('checkTimeout', () => {
+  const label = (problem: string) => `option "t" ${problem}`;
+
+  it.each([
+    ['a positive number', 1, false],
+    ['a fraction of a millisecond', 0.5, false],
+    ['the largest timer delay', MAX_TIMEOUT, false],
+    ['Infinity', Infinity, false],
+    ['0, where allowed (shutdown)', 0, true],
+  ])('accepts %s', (_, value, allowZero) => {
+    expect(checkTimeout(value, label, allowZero)).toBe(value);
+  });
+
+  it.each([
+    ['0', 0, false, 'option "t" must be a positive number of milliseconds, at most 2147483647, or Infinity; got number (0).'],
+    ['-1', -1, false, 'got number (-1).'],
+    ['-1, even where 0 is allowed', -1, true, 'must be a non-negative number of milliseconds, at most 2147483647, or Infinity; got number (-1).'],
+    ['-Infinity', -Infinity, true, 'got number (-Infinity).'],
+    ['NaN', NaN, false, 'got number (NaN).'],
+    ['2 ** 31, which a timer would fire at once', 2 ** 31, false, 'got number (2147483648).'],
+    ['a string', '5', false, 'got a string ("5").'],
+    ['null', null, true, 'got null.'],
+    ['a bigint', 100n, true, 'got bigint (100).'],
+  ])('rejects %s with a TypeError, prefixed by the label', (_, value, allowZero, message) => {
+    expect(() => checkTimeout(value, label, allowZero)).toThrow(TypeError);
+    expect(() => checkTimeout(value, label, allowZero)).toThrow(message);
+  });
+});

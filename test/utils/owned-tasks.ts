@@ -1,0 +1,30 @@
+import { ScopedBackgroundTasks } from '../../lib/core/scoped-background-tasks.js';
+import type { TaskOrigin } from '../../lib/core/task-owner.js';
+import type { TaskRunner } from '../../lib/core/task-runner.js';
+
+/**
+ * Owners of tasks for unit tests of the runner core: a ScopedBackgroundTasks
+ * with a fixed origin, and no transport. Nothing settles it but the test,
+ * through the runner, as the HTTP, message and WebSocket paths do once their
+ * request or message is done.
+ */
+
+const runners = new WeakMap<ScopedBackgroundTasks, TaskRunner>();
+
+/** The tasks of one (fake) request, named `method path` in events and log lines. */
+export function ownedTasks(runner: TaskRunner, method = 'POST', path = '/orders/42'): ScopedBackgroundTasks {
+  const origin: TaskOrigin = { transport: 'http', method, path };
+  const tasks = new ScopedBackgroundTasks(runner, origin);
+  runners.set(tasks, runner);
+  return tasks;
+}
+
+/** The request succeeded: `runner.settle(batch, 'succeeded')`. */
+export function succeed(tasks: ScopedBackgroundTasks): void {
+  runners.get(tasks)!.settle(tasks.batch, 'succeeded');
+}
+
+/** The request failed: `runner.settle(batch, 'failed')`. */
+export function fail(tasks: ScopedBackgroundTasks): void {
+  runners.get(tasks)!.settle(tasks.batch, 'failed');
+}

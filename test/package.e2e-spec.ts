@@ -1,8 +1,8 @@
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { copyFile, cp, mkdir, mkdtemp, readdir, realpath, rm, symlink, writeFile } from 'node:fs/promises';
+import { copyFile, cp, mkdir, mkdtemp, readdir, readFile, realpath, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, relative } from 'node:path';
+import { dirname, join, posix, relative } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 
@@ -150,8 +150,28 @@ describe('npm pack', () => {
     expect(files).toEqual(expect.arrayContaining(['dist/index.js', 'dist/index.d.ts', 'package.json']));
     // The README comes later; once it exists, it must ship.
     if (existsSync(join(root, 'README.md'))) expect(files).toContain('README.md');
-    expect(files.filter((path) => !/^(dist\/.+\.(js|d\.ts)|package\.json|README\.md|LICENSE)$/.test(path))).toEqual([]);
+    const shipped = /^(dist\/.+\.(js|d\.ts)|package\.json|README\.md|CONTRIBUTING\.md|LICENSE|docs\/[\w-]+\.md|bench\/(RESULTS\.md|results\.svg))$/;
+    expect(files.filter((path) => !shipped.test(path))).toEqual([]);
     expect(files.filter((path) => /^(lib|test|sample)\//.test(path) || /\.spec\./.test(path))).toEqual([]);
+  });
+
+  it('ships what its Markdown files link to: every relative link and anchor resolves inside the package', async () => {
+    const docs = new Map<string, string>();
+    for (const doc of files.filter((path) => path.endsWith('.md'))) docs.set(doc, await readFile(join(installed, doc), 'utf8'));
+    expect([...docs.keys()]).toContain('README.md');
+    const dead: string[] = [];
+    for (const [doc, markdown] of docs) {
+      for (const link of markdownLinks(markdown)) {
+        if (/^[a-z][a-z+.-]*:/i.test(link)) continue; // absolute: https:, mailto:
+        const [path, anchor] = link.split('#');
+        const target = path ? posix.normalize(posix.join(dirname(doc), decodeURIComponent(path))) : doc;
+        if (!files.includes(target)) dead.push(`${doc}: ${link} (not in the package)`);
+        else if (anchor !== undefined && docs.has(target) && !headingAnchors(docs.get(target)!).has(anchor)) {
+          dead.push(`${doc}: ${link} (no such heading in ${target})`);
+        }
+      }
+    }
+    expect(dead).toEqual([]);
   });
 
   it.each([
@@ -203,3 +223,35 @@ describe('npm pack', () => {
     }
   }, 90_000);
 });
+
+/** The lines of a Markdown text outside fenced code blocks. */
+function proseLines(markdown: string): string[] {
+  const lines: string[] = [];
+  let fence: string | undefined;
+  for (const line of markdown.split('\n')) {
+    const marker = /^\s*(`{3,}|~{3,})/.exec(line)?.[1];
+    if (fence === undefined && marker) fence = marker;
+    else if (fence !== undefined && marker && marker.startsWith(fence) && line.trim() === marker) fence = undefined;
+    else if (fence === undefined) lines.push(line);
+  }
+  return lines;
+}
+
+/** The targets of the inline links and images of a Markdown text, outside code. */
+function markdownLinks(markdown: string): string[] {
+  return proseLines(markdown).flatMap((line) => [...line.replace(/`[^`]*`/g, '').matchAll(/\]\(([^)\s]+)(?:\s+"[^"]*")?\)/g)].map((match) => match[1]));
+}
+
+/** The anchors GitHub and npm give the headings of a Markdown text. */
+function headingAnchors(markdown: string): Set<string> {
+  const anchors = new Set<string>();
+  for (const line of proseLines(markdown)) {
+    const heading = /^#{1,6}\s+(.+?)\s*#*$/.exec(line.replace(/`/g, ''))?.[1];
+    if (!heading) continue;
+    const slug = heading.toLowerCase().replace(/[^\p{L}\p{N}\p{M}\s_-]/gu, '').replace(/\s/g, '-');
+    let anchor = slug;
+    for (let n = 1; anchors.has(anchor); n++) anchor = `${slug}-${n}`;
+    anchors.add(anchor);
+  }
+  return anchors;
+}

@@ -1,0 +1,7 @@
+export interface OrderDto {
+  readonly id: string;
+}
+
+export interface ShippedEvent {
+  readonly orderId: string;
+}

@@ -1,0 +1,4 @@
+/** A database connection pool, such as `pg`'s. */
+export class Pool {
+  async end(): Promise<void> {}
+}

@@ -80,6 +80,11 @@ const options: BackgroundTasksModuleOptions = {
 export class AppModule {}
 
 export const asyncModule = BackgroundTasksModule.forRootAsync({ useFactory: () => ({ shutdownTimeout: Infinity }) });
+
+// The public classes have exactly their public members: nothing internal shows in the .d.ts.
+type Exactly<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+export const tasksMembers: Exactly<keyof BackgroundTasks, 'concurrent' | 'addTask' | 'addTaskWithOptions' | 'cancel'> = true;
+export const runnerMembers: Exactly<keyof BackgroundTaskRunner, 'stats' | 'whenIdle'> = true;
 `;
 
 /** The same from a CommonJS module (require of the ESM build). */
@@ -90,24 +95,29 @@ export const backgroundTasks = BackgroundTasksModule.forRoot({ shutdownTimeout: 
 `;
 
 /** Misuses, each of which must be a type error at the line given. */
-const invalidConsumer = `import { BackgroundTasks, BackgroundTasksModule } from 'nestjs-background-tasks';
+const invalidConsumer = `import { BackgroundTaskRunner, BackgroundTasks, BackgroundTasksModule } from 'nestjs-background-tasks';
 declare const tasks: BackgroundTasks;
 tasks.addTask((to: string) => to, 42);
 tasks.addTask((to: string, attempts: number) => to.repeat(attempts), 'a@example.com');
 BackgroundTasksModule.forRoot({ shutdownTimeout: '10s' });
 tasks.addTask((to: string) => to, 'a@example.com', 'extra');
-tasks.queue.length;
+tasks.batch;
 tasks.addTaskWithOptions({ timeout: 100 }, (_context, to: string) => to, 42);
 BackgroundTasksModule.forRoot({ overflow: 'drop' });
+new BackgroundTasks();
+declare const runner: BackgroundTaskRunner;
+runner.options;
 `;
 const expectedErrors = [
   'invalid.ts:3 TS2345', // wrong argument type
   'invalid.ts:4 TS2345', // missing argument
   'invalid.ts:5 TS2322', // bad option
   'invalid.ts:6 TS2345', // extra argument
-  'invalid.ts:7 TS2339', // @internal members are stripped
+  'invalid.ts:7 TS2339', // the implementation's members are not on the public type
   'invalid.ts:8 TS2345', // wrong argument type, with options
   'invalid.ts:9 TS2322', // unknown overflow policy
+  'invalid.ts:10 TS2511', // BackgroundTasks is abstract: only the module creates it
+  'invalid.ts:12 TS2339', // the runner's options are not public
 ];
 
 describe('npm pack', () => {

@@ -3,6 +3,8 @@
 // recommended sets, formatting left to Prettier (eslint-config-prettier turns off
 // the rules it would fight; `npm run lint` runs `prettier --check` on its own).
 // On top: the one-way layering of lib/ (import-x/no-restricted-paths, below).
+// Import cycles, type-only ones included, are checked by dependency-cruiser
+// (.dependency-cruiser.cjs), as import-x/no-cycle always skips `import type`.
 import eslint from '@eslint/js';
 import { defineConfig, globalIgnores } from 'eslint/config';
 import prettier from 'eslint-config-prettier/flat';

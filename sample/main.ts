@@ -18,6 +18,7 @@ Serving on ${app.getHttpAdapter().getType()}. Try it (each request returns at on
   curl -X POST ${url}/subscribe/carol@example.com
   curl -X POST ${url}/subscribe/nope      (fails with a 400; the guard's audit task runs anyway)
   cat ${logFile()}
+Stop it with Ctrl+C: the tasks still running finish first.
 `);
 }
 bootstrap();

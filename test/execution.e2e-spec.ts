@@ -88,8 +88,9 @@ beforeEach(() => {
   logger.warnings.length = 0;
 });
 
+// Groups are numbered by the rule of README.md's "Semantics" they test, if any.
 describe.each(HTTP_ADAPTERS)('Background task execution over %s', (adapter, createAdapter) => {
-  describe('1. always: tasks that run even when the request fails (the audit log of a failed login)', () => {
+  describe('4. always: tasks that run even when the request fails (the audit log of a failed login)', () => {
     const handle = freshApp(createAdapter, () => ({
       imports: [tasksModule()],
       controllers: [LoginController],
@@ -123,7 +124,7 @@ describe.each(HTTP_ADAPTERS)('Background task execution over %s', (adapter, crea
     });
   });
 
-  describe("2. mode 'inline': tasks have run when the response arrives", () => {
+  describe("mode 'inline': tasks have run when the response arrives", () => {
     const handle = freshApp(createAdapter, () => ({
       imports: [tasksModule({ mode: 'inline' })],
       controllers: [LoginController, WorkController],
@@ -153,7 +154,7 @@ describe.each(HTTP_ADAPTERS)('Background task execution over %s', (adapter, crea
     });
   });
 
-  describe("3. mode 'disabled'", () => {
+  describe("mode 'disabled'", () => {
     const handle = freshApp(createAdapter, () => ({
       imports: [tasksModule({ mode: 'disabled' })],
       controllers: [LoginController],
@@ -176,7 +177,7 @@ describe.each(HTTP_ADAPTERS)('Background task execution over %s', (adapter, crea
     });
   });
 
-  describe('4. whenIdle()', () => {
+  describe('9. whenIdle(), and every task accounted for', () => {
     const handle = freshApp(createAdapter, () => ({ imports: [tasksModule()], controllers: [LoginController, WorkController] }));
 
     it('resolves once every task of every request has ended, with exact stats', async () => {
@@ -214,7 +215,7 @@ describe.each(HTTP_ADAPTERS)('Background task execution over %s', (adapter, crea
     });
   });
 
-  describe('5. async context: an AsyncLocalStorage store set by a middleware', () => {
+  describe('10. async context: an AsyncLocalStorage store set by a middleware', () => {
     const handle = freshApp(createAdapter, () => ({ imports: [tasksModule(), RequestContextModule] }));
 
     it('is the store of their own request in tasks added by a guard, a service and the handler, 50 requests at once', async () => {
@@ -271,7 +272,7 @@ describe.each(HTTP_ADAPTERS)('Background task execution over %s', (adapter, crea
     });
   });
 
-  describe('6. concurrency over HTTP', () => {
+  describe('9. concurrency over HTTP', () => {
     const handle = freshApp(createAdapter, () => ({ imports: [tasksModule({ concurrency: 2 })], controllers: [JobsController] }));
 
     it('never runs more than 2 tasks at once, and runs the tasks of all 6 requests', async () => {
@@ -296,7 +297,7 @@ describe.each(HTTP_ADAPTERS)('Background task execution over %s', (adapter, crea
     });
   });
 
-  describe("7. maxQueued with overflow 'reject' over HTTP", () => {
+  describe("9. maxQueued with overflow 'reject' over HTTP", () => {
     const handle = freshApp(createAdapter, () => ({
       imports: [tasksModule({ concurrency: 1, maxQueued: 2, overflow: 'reject' })],
       controllers: [JobsController],
@@ -333,7 +334,7 @@ describe.each(HTTP_ADAPTERS)('Background task execution over %s', (adapter, crea
     });
   });
 
-  describe('8. a client that goes away while the handler runs', () => {
+  describe('5. a client that goes away while the handler runs', () => {
     const handle = freshApp(createAdapter, () => ({ imports: [tasksModule()], controllers: [HeldController] }));
 
     it('still runs the tasks once the handler succeeds, and leaves nothing queued or running', async () => {
@@ -351,7 +352,7 @@ describe.each(HTTP_ADAPTERS)('Background task execution over %s', (adapter, crea
     });
   });
 
-  describe('9. @Background() without BackgroundTasksModule', () => {
+  describe('@Background() without BackgroundTasksModule', () => {
     const handle = freshApp(createAdapter, () => ({ controllers: [ForgotTheModuleController] }));
 
     it('fails the request with a 500 and logs that BackgroundTasksModule must be imported', async () => {
@@ -365,7 +366,7 @@ describe.each(HTTP_ADAPTERS)('Background task execution over %s', (adapter, crea
     });
   });
 
-  describe('10. pipelined requests: a response that waits behind an earlier one on the same connection', () => {
+  describe('1. pipelined requests: a response that waits behind an earlier one on the same connection', () => {
     const handle = freshApp(createAdapter, () => ({
       imports: [tasksModule()],
       controllers: [HeldController, LoginController],

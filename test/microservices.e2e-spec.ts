@@ -16,6 +16,7 @@ import {
   tasksByMessage,
 } from './fixtures/microservices.app.js';
 import { CapturingLogger } from './utils/capture-logs.js';
+import { count as countIn, expectInOrder as expectInOrderIn } from './utils/journal.js';
 import { expectStats, idle, resetTaskRecord, type Seen, taskRecord, tasksModule } from './utils/task-record.js';
 import { flush } from './utils/process-watch.js';
 import { letWrongOutcomeShow, track, waitFor } from './utils/wait-for.js';
@@ -24,14 +25,8 @@ import { letWrongOutcomeShow, track, waitFor } from './utils/wait-for.js';
 const logger = new CapturingLogger();
 
 
-const count = (entry: string) => journal.filter((e) => e === entry).length;
-
-/** Each entry is in the journal exactly once, in this order (other entries may come in between). */
-function expectInOrder(entries: string[]): void {
-  const positions = entries.map((entry) => journal.indexOf(entry));
-  expect(entries.map(count)).toEqual(entries.map(() => 1));
-  expect(positions).toEqual([...positions].sort((a, b) => a - b));
-}
+const count = (entry: string) => countIn(journal, entry);
+const expectInOrder = (entries: string[]) => expectInOrderIn(journal, entries);
 
 /** What a message's two tasks report: `deliver(id, fails)` on its plain side, `audit(id)` always. */
 const rpc = (path: string) => ({ transport: 'rpc', method: 'RPC', path }) as const;

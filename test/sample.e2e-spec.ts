@@ -1,4 +1,5 @@
 import type { INestApplication } from '@nestjs/common';
+import { spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -6,7 +7,7 @@ import request from 'supertest';
 import { createSampleApp, httpAdapter, SAMPLE_ADAPTERS } from '../sample/create-app.js';
 import { MessagesController } from '../sample/notifications/messages.controller.js';
 import { NotificationsController } from '../sample/notifications/notifications.controller.js';
-import { waitFor } from './utils/wait-for.js';
+import { waitFor, within } from './utils/wait-for.js';
 
 // Built the way sample/main.ts builds it, on each adapter that ADAPTER can name.
 describe.each(SAMPLE_ADAPTERS)('sample app (ADAPTER=%s)', (adapter) => {
@@ -110,4 +111,32 @@ describe('sample app: choosing the adapter', () => {
     expect(httpAdapter().getType()).toBe('express');
     expect(() => httpAdapter('koa')).toThrow('ADAPTER must be one of express, fastify; got "koa".');
   });
+});
+
+describe('npm start', () => {
+  it('serves the sample, and stops it cleanly, app included, when npm gets SIGTERM', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'nestjs-background-tasks-start-'));
+    const npm = spawn('npm', ['start'], {
+      cwd: join(import.meta.dirname, '..'),
+      env: { ...process.env, PORT: '0', LOG_FILE: join(dir, 'log.txt') },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    const exited = new Promise<string>((resolve) => npm.once('exit', (code, signal) => resolve(signal ?? `code ${code}`)));
+    try {
+      let output = '';
+      npm.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+      const url = await waitFor('the sample to print its address', () => /curl -X POST (http:\/\/localhost:\d+)\//.exec(output)?.[1], 60_000);
+      await request(url).post('/send-notification/ada@example.com').expect(201);
+
+      npm.kill('SIGTERM');
+      // npm passes the signal on; the app drains its tasks, and exits by the same signal, as Nest re-raises it.
+      expect(await within('npm to exit', exited, 20_000)).toBe('SIGTERM');
+      // The app itself stopped too: nothing answers on its port any more.
+      await expect(request(url).post('/send-notification/ada@example.com')).rejects.toThrow(/ECONNREFUSED/);
+      expect(await readFile(join(dir, 'log.txt'), 'utf8')).toBe('notification for ada@example.com: some notification\n');
+    } finally {
+      npm.kill('SIGKILL');
+      await rm(dir, { recursive: true, force: true });
+    }
+  }, 90_000);
 });

@@ -8,7 +8,7 @@ import { type CreateHttpAdapter, HTTP_ADAPTERS, listenOn } from './utils/adapter
 import { postThenLeave } from './utils/http.js';
 import { CapturingLogger } from './utils/capture-logs.js';
 import { collectedWithin } from './utils/gc.js';
-import { waitFor } from './utils/wait-for.js';
+import { waitFor, within } from './utils/wait-for.js';
 
 // Nest's logger override is process-wide, so every app of this file shares one.
 const logger = new CapturingLogger();
@@ -37,8 +37,9 @@ describe.each(HTTP_ADAPTERS)('Background task semantics (%s)', (_adapter, create
     it('answers the client while its task is still running', async () => {
       await request(app.getHttpServer()).post('/slow').expect(201, { queued: true });
       // The response is in; the task has started but cannot end until released.
-      await waitFor('the task to start', () => events.length === 1);
-      expect(events).toEqual(['slow:start:response-finished=true']);
+      await waitFor('the task to start', () => events.length === 2);
+      // It started after the raw response's 'close', not at 'prefinish' or 'finish'.
+      expect(events).toEqual(['slow:response-close', 'slow:start:response-closed=true']);
       gates.task.resolve();
       await waitFor('the task to end', () => events.includes('slow:end'));
     });
@@ -46,8 +47,8 @@ describe.each(HTTP_ADAPTERS)('Background task semantics (%s)', (_adapter, create
     it('waits for a streamed body (StreamableFile) to be completely written', async () => {
       const res = await request(app.getHttpServer()).get('/stream').expect(200);
       expect(res.body.toString()).toBe('chunk0;chunk1;chunk2;chunk3;chunk4;');
-      await waitFor('the task', () => events.length === 2);
-      expect(events).toEqual(['stream:end', 'task:response-finished=true']);
+      await waitFor('the task', () => events.length === 3);
+      expect(events).toEqual(['stream:end', 'stream:response-close', 'task:response-closed=true']);
     });
 
     it('runs the tasks of BackgroundTasks resolved inside a handler (ModuleRef.resolve)', async () => {
@@ -94,12 +95,12 @@ describe.each(HTTP_ADAPTERS)('Background task semantics (%s)', (_adapter, create
       const own = await startApp(createAdapter);
       await request(own.getHttpServer()).post(path).expect(status);
       await request(own.getHttpServer()).post('/marker').expect(201);
-      await own.close();
+      await within(`close() of the app that answered ${path}`, own.close());
       expect(events).toEqual(['marker']);
     });
   });
 
-  describe('4. a request that recovers from an error', () => {
+  describe('4. a request that recovers from an error succeeds', () => {
     it('succeeds when an interceptor turns the error into a result, so its tasks run', async () => {
       await request(app.getHttpServer()).post('/recovered').expect(201, { recovered: true });
       await waitFor('the task', () => events.includes('recovered-task'));

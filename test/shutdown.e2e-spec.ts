@@ -16,21 +16,15 @@ import {
 } from '../lib/index.js';
 import { CapturingLogger } from './utils/capture-logs.js';
 import { post, postThenLeave } from './utils/http.js';
-import { deferred, letWrongOutcomeShow, waitFor } from './utils/wait-for.js';
+import { Gates } from './utils/gates.js';
+import { deferred, letWrongOutcomeShow, waitFor, within } from './utils/wait-for.js';
 
 const log: string[] = [];
-const gates = new Map<string, ReturnType<typeof deferred<void>>>();
-
-/** A promise the test resolves with `release(name)`. */
-function gate(name: string): Promise<void> {
-  let entry = gates.get(name);
-  if (entry === undefined) gates.set(name, (entry = deferred()));
-  return entry.promise;
-}
-function release(name: string): void {
-  void gate(name);
-  gates.get(name)!.resolve();
-}
+/** What the tasks and the handler below wait on; every test holds them all, and opens them one by one. */
+const gates = new Gates();
+const GATES = ['a1', 'b1', 'handler', 'h2', 'hang'];
+const gate = (name: string) => gates.pass(name);
+const release = (name: string) => gates.open(name);
 
 @Controller()
 class TasksController implements OnModuleDestroy {
@@ -122,11 +116,11 @@ describe('shutdown', () => {
 
   beforeEach(() => {
     log.length = 0;
-    gates.clear();
+    for (const name of GATES) gates.hold(name);
   });
 
   afterEach(async () => {
-    for (const name of ['a1', 'b1', 'handler', 'h2', 'hang']) release(name);
+    gates.clear();
     await app?.close();
   });
 
@@ -147,7 +141,7 @@ describe('shutdown', () => {
     expect(closing.done).toBe(false);
 
     release('b1');
-    await closing.closing;
+    await within('close() to resolve once the tasks have run', closing.closing);
     expect(log.slice(log.indexOf('closing'))).toEqual(['closing', 'a1 end', 'a2', 'a3', 'b1 end', 'closed']);
     expect(logger.warnings).toEqual([]);
   });
@@ -161,13 +155,13 @@ describe('shutdown', () => {
     // The server has stopped listening: close() is past its first wait.
     await waitFor('the server to stop listening', () => !app.getHttpServer().listening);
     release('handler');
-    expect((await response).status).toBe(201);
+    expect((await within('the response to /held', response)).status).toBe(201);
     await waitFor('the in-flight request’s slow task', () => log.includes('h2 start'));
     await letWrongOutcomeShow();
     expect(closing.done).toBe(false);
 
     release('h2');
-    await closing.closing;
+    await within('close() to resolve once the in-flight request’s tasks have run', closing.closing);
     expect(log).toEqual(['handler start', 'closing', 'h1', 'h2 start', 'h2 end', 'closed']);
   });
 
@@ -176,7 +170,7 @@ describe('shutdown', () => {
     expect((await post(port, '/hang')).status).toBe(201);
 
     // Resolves although hangingTask is held.
-    await close().closing;
+    await within('close() to give up at shutdownTimeout', close().closing);
     expect(log).toEqual(['closing', 'closed']);
     expect(logger.warnings).toHaveLength(1);
     const [warning] = logger.warnings;
@@ -199,7 +193,7 @@ describe('shutdown', () => {
     await letWrongOutcomeShow();
     expect(app.get(BackgroundTaskRunner).stats()).toMatchObject({ queued: 1, dropped: 0 });
 
-    await close().closing;
+    await within('close() to give up at shutdownTimeout', close().closing);
     expect(log).toEqual(['gives-up entered', 'client gone', 'closing', 'closed']);
     expect(logger.warnings).toHaveLength(1);
     expect(logger.warnings[0]).toContain('"unanswered" (queued, POST /gives-up)');
@@ -211,7 +205,7 @@ describe('shutdown', () => {
     expect((await post(port, '/b')).status).toBe(201);
     release('b1');
     await waitFor('the task of /b', () => log.includes('b1 end'));
-    await close().closing;
+    await within('close() to resolve', close().closing);
     expect(logger.warnings).toEqual([]);
   });
 });
@@ -330,7 +324,7 @@ describe('shutdown signals under enableShutdownHooks() (child process)', () => {
       child!.kill('SIGTERM');
 
       // The handler goes on once the server has stopped listening, adds "held 2", and its response still gets out.
-      expect(await held).toEqual({ status: 201, body: '{"queued":2}' });
+      expect(await within('the response to /held', held, shutdownTimeout + exitMargin)).toEqual({ status: 201, body: '{"queued":2}' });
       expect(await app.exited(shutdownTimeout + exitMargin)).toEqual({ code: null, signal: 'SIGTERM' });
       const lines = await app.readLog();
       // Exactly one line per task: none was dropped, failed or cancelled (the hooks would add lines).
@@ -413,9 +407,9 @@ describe('Shutdown order: a provider closing what tasks use', () => {
 
     const closed = app.close();
     // The task is still running when the resource's module is destroyed.
-    await destroying.promise;
+    await within('onModuleDestroy to start', destroying.promise);
     held.resolve();
-    await closed;
+    await within('close() to resolve', closed);
     expect(seen).toEqual([true]);
     expect(moduleRef.get(Db).open).toBe(false);
   });

@@ -16,6 +16,7 @@ import {
   tasksByMessage,
 } from './fixtures/websockets.app.js';
 import { CapturingLogger } from './utils/capture-logs.js';
+import { count as countIn, expectInOrder as expectInOrderIn } from './utils/journal.js';
 import { expectStats, idle, resetTaskRecord, type Seen, taskRecord, tasksModule } from './utils/task-record.js';
 import { flush, watchProcess } from './utils/process-watch.js';
 import { waitFor } from './utils/wait-for.js';
@@ -29,14 +30,8 @@ const INJECTION_ERROR =
   'not per message. Take @Background() as a parameter of the @SubscribeMessage() handler instead.';
 
 
-const count = (entry: string) => journal.filter((e) => e === entry).length;
-
-/** Each entry is in the journal exactly once, in this order (other entries may come in between). */
-function expectInOrder(entries: string[]): void {
-  const positions = entries.map((entry) => journal.indexOf(entry));
-  expect(entries.map(count)).toEqual(entries.map(() => 1));
-  expect(positions).toEqual([...positions].sort((a, b) => a - b));
-}
+const count = (entry: string) => countIn(journal, entry);
+const expectInOrder = (entries: string[]) => expectInOrderIn(journal, entries);
 
 const ws = { transport: 'ws', method: 'WS', path: 'notes.add' } as const;
 const deliverEvent = (id: string): Seen => ({ name: 'deliver', args: [id], ...ws });

@@ -20,7 +20,7 @@ export class BackgroundTask {
   constructor(
     readonly fn: (...args: never[]) => unknown,
     readonly args: readonly unknown[],
-    readonly batch: TaskBatch,
+    readonly batch: TaskBatch<BackgroundTask>,
     /** The `name` option, which replacement and `cancel()` go by. */
     readonly givenName: string | undefined,
     readonly always: boolean,

@@ -23,7 +23,7 @@ import type { TaskRunner } from './task-runner.js';
  */
 export class ScopedBackgroundTasks extends BackgroundTasks implements TaskOwner {
   concurrent = false;
-  readonly batch = new TaskBatch(this);
+  readonly batch = new TaskBatch<BackgroundTask>(this);
   private named?: Map<string, BackgroundTask>;
 
   constructor(

@@ -1,14 +1,19 @@
-import type { BackgroundTask } from './background-task.js';
 import type { TaskOwner } from './task-owner.js';
 
 export type BatchOutcome = 'pending' | 'succeeded' | 'failed';
+
+/** What a batch needs of its tasks, which link themselves into it (a task knows its batch, not the reverse). */
+export interface BatchedTask<Task> {
+  readonly state: string;
+  nextInBatch?: Task;
+}
 
 /**
  * The tasks of one owner (a request, a message) as the runner sees them:
  * queued in the order added, and counted until they end. Only the runner
  * changes it; owners read `settled`.
  */
-export class TaskBatch {
+export class TaskBatch<Task extends BatchedTask<Task>> {
   /** How the request or message ended, which decides what runs; `'pending'` until then. */
   outcome: BatchOutcome = 'pending';
   /** True while the runner works through the queue, one task after another. */
@@ -16,8 +21,8 @@ export class TaskBatch {
   /** Tasks accepted and not ended. */
   private pending = 0;
   /** Tasks not handed to the runner yet, linked through the tasks; some may have ended meanwhile. */
-  private head?: BackgroundTask;
-  private tail?: BackgroundTask;
+  private head?: Task;
+  private tail?: Task;
   private endedWaiters?: Array<() => void>;
 
   constructor(readonly owner: TaskOwner) {}
@@ -32,7 +37,7 @@ export class TaskBatch {
     return this.pending;
   }
 
-  push(task: BackgroundTask): void {
+  push(task: Task): void {
     if (this.tail === undefined) this.head = task;
     else this.tail.nextInBatch = task;
     this.tail = task;
@@ -40,7 +45,7 @@ export class TaskBatch {
   }
 
   /** The next task still queued, taken out of the batch. */
-  takeNext(): BackgroundTask | undefined {
+  takeNext(): Task | undefined {
     let task = this.head;
     while (task !== undefined && task.state !== 'queued') task = task.nextInBatch;
     this.head = task?.nextInBatch;
@@ -50,7 +55,7 @@ export class TaskBatch {
   }
 
   /** The tasks still queued, left in place. */
-  *queued(): Iterable<BackgroundTask> {
+  *queued(): Iterable<Task> {
     for (let task = this.head; task !== undefined; task = task.nextInBatch) if (task.state === 'queued') yield task;
   }
 

@@ -19,6 +19,7 @@ import { TaskList } from './task-list.js';
 import { TaskReporter } from './task-reporter.js';
 
 type Outcome = 'succeeded' | 'failed' | 'timed-out';
+type Batch = TaskBatch<BackgroundTask>;
 type Counters = { -readonly [K in keyof BackgroundTaskStats]: BackgroundTaskStats[K] };
 
 /**
@@ -96,7 +97,7 @@ export class TaskRunner implements BeforeApplicationShutdown, OnApplicationShutd
   }
 
   /** Takes over the tasks of a request or message that is done; the outcome decides which run. Once only. */
-  settle(batch: TaskBatch, outcome: 'succeeded' | 'failed'): void {
+  settle(batch: Batch, outcome: 'succeeded' | 'failed'): void {
     if (batch.settled) return;
     batch.outcome = outcome;
     this.released += batch.unfinished;
@@ -104,7 +105,7 @@ export class TaskRunner implements BeforeApplicationShutdown, OnApplicationShutd
   }
 
   /** Starts, or drops, the queued tasks of a settled batch: at settling, and for each task added later. */
-  release(batch: TaskBatch): void {
+  release(batch: Batch): void {
     const { mode } = this.options;
     if (mode === 'disabled' || batch.outcome === 'failed') {
       const reason = mode === 'disabled' ? 'disabled' : 'request-failed';
@@ -132,7 +133,7 @@ export class TaskRunner implements BeforeApplicationShutdown, OnApplicationShutd
    * Runs a request's tasks one after another: synchronously as long as they
    * are, and on from the end of the first that is async (or waits for a slot).
    */
-  private drain(batch: TaskBatch): void {
+  private drain(batch: Batch): void {
     for (let task = batch.takeNext(); task !== undefined; task = batch.takeNext()) {
       if (this.runWhenSlotFree(task, batch)) return;
     }
@@ -143,7 +144,7 @@ export class TaskRunner implements BeforeApplicationShutdown, OnApplicationShutd
    * Starts the task now, or once a slot is free. Returns whether it ends
    * later (it is async, or waits), in which case `sequence` drains on then.
    */
-  private runWhenSlotFree(task: BackgroundTask, sequence?: TaskBatch): boolean {
+  private runWhenSlotFree(task: BackgroundTask, sequence?: Batch): boolean {
     if (this.slotsInUse < this.options.concurrency) {
       this.slotsInUse++;
       return this.start(task, sequence);
@@ -165,7 +166,7 @@ export class TaskRunner implements BeforeApplicationShutdown, OnApplicationShutd
   }
 
   /** Runs the task. Returns whether it is async: then it ends, and `sequence` drains on, when it settles. */
-  private start(task: BackgroundTask, sequence?: TaskBatch): boolean {
+  private start(task: BackgroundTask, sequence?: Batch): boolean {
     this.unlink(task, 'running');
     this.counters.running++;
     this.running.push(task);

@@ -132,7 +132,8 @@ function report(baselineName, baseline, subjectName, subject) {
     const b = baseline.functions.get(key)?.micros ?? 0;
     return { key, s, b, d: s - b };
   });
-  for (const f of deltas.sort((a, b) => b.d - a.d).slice(0, top)) console.log(`  ${us(f.d)}  (${us(f.s)} vs ${us(f.b)})  ${f.key}`);
+  for (const f of deltas.sort((a, b) => b.d - a.d).slice(0, top))
+    console.log(`  ${us(f.d)}  (${us(f.s)} vs ${us(f.b)})  ${f.key}`);
 }
 
 try {

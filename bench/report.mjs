@@ -58,7 +58,15 @@ export function variantTable(summary, labels) {
     fixed(s.p50, 2),
     fixed(s.p99, 2),
   ]);
-  return table(['variant', 'what', 'CPU µs/req', 'of which system', 'req/s', 'p50 ms', 'p99 ms'], rows, ['l', 'l', 'r', 'r', 'r', 'r', 'r']);
+  return table(['variant', 'what', 'CPU µs/req', 'of which system', 'req/s', 'p50 ms', 'p99 ms'], rows, [
+    'l',
+    'l',
+    'r',
+    'r',
+    'r',
+    'r',
+    'r',
+  ]);
 }
 
 export function pairTable(pairs, judge) {

@@ -79,11 +79,26 @@ const labels = {
 const pairs = [
   { label: 'info', title: "Nest's interceptor machinery", baseline: 'bare', subject: 'noop' },
   { label: 'pair 1', title: 'module imported, route without tasks', baseline: 'noop', subject: 'module-unused', budget: 3 },
-  { label: 'info 1', title: 'pair 1 against the bare app, as the module adds no interceptor to it', baseline: 'bare', subject: 'module-unused' },
+  {
+    label: 'info 1',
+    title: 'pair 1 against the bare app, as the module adds no interceptor to it',
+    baseline: 'bare',
+    subject: 'module-unused',
+  },
   { label: 'pair 2', title: '@Background(), one trivial task', baseline: 'hand-param', subject: 'module-param', budget: 5 },
-  { label: 'info 2', title: 'pair 2 against a baseline that has the no-op interceptor too', baseline: 'hand-param+noop', subject: 'module-param' },
+  {
+    label: 'info 2',
+    title: 'pair 2 against a baseline that has the no-op interceptor too',
+    baseline: 'hand-param+noop',
+    subject: 'module-param',
+  },
   { label: 'pair 3', title: 'constructor injection, one trivial task', baseline: 'hand-ctor', subject: 'module-ctor', budget: 5 },
-  { label: 'info 3', title: 'pair 3 against a baseline that has the no-op interceptor too', baseline: 'hand-ctor+noop', subject: 'module-ctor' },
+  {
+    label: 'info 3',
+    title: 'pair 3 against a baseline that has the no-op interceptor too',
+    baseline: 'hand-ctor+noop',
+    subject: 'module-ctor',
+  },
   { label: 'pair 4', title: 'one 100 ms async task', baseline: 'hand-slow', subject: 'module-slow', budget: 5 },
 ];
 
@@ -105,10 +120,15 @@ const problems = [];
 function checkCounts(variant, counts, served) {
   const expected = counts.requests * counts.tasksPerRequest;
   const errors = [];
-  if (counts.requests !== served) errors.push(`the server counted ${counts.requests} requests, the client got ${served} responses`);
-  if (counts.tasksRun !== expected) errors.push(`${counts.tasksRun} tasks ran for ${counts.requests} requests (expected ${expected})`);
+  if (counts.requests !== served)
+    errors.push(`the server counted ${counts.requests} requests, the client got ${served} responses`);
+  if (counts.tasksRun !== expected)
+    errors.push(`${counts.tasksRun} tasks ran for ${counts.requests} requests (expected ${expected})`);
   const stats = counts.stats;
-  if (stats && (stats.succeeded !== expected || stats.queued || stats.running || stats.failed || stats.dropped || stats.timedOut)) {
+  if (
+    stats &&
+    (stats.succeeded !== expected || stats.queued || stats.running || stats.failed || stats.dropped || stats.timedOut)
+  ) {
     errors.push(`runner stats ${JSON.stringify(stats)} (expected ${expected} succeeded, nothing else)`);
   }
   if (errors.length) throw new Error(`TASKS LOST in ${variant}: ${errors.join('; ')}`);
@@ -288,7 +308,14 @@ async function main() {
   const mb = (bytes) => `${(bytes / 2 ** 20).toFixed(2)} MB`;
   const memoryTable = table(
     ['variant', 'requests', 'heap before', 'heap after', 'retained', 'bytes/request'],
-    heaps.map((h) => [`\`${h.variant}\``, thousands(plan.memory.requests), mb(h.before), mb(h.after), mb(h.retained), fixed(h.perRequest, 1)]),
+    heaps.map((h) => [
+      `\`${h.variant}\``,
+      thousands(plan.memory.requests),
+      mb(h.before),
+      mb(h.after),
+      mb(h.retained),
+      fixed(h.perRequest, 1),
+    ]),
     ['l', 'r', 'r', 'r', 'r', 'r'],
   );
   const latencyLine =
@@ -300,11 +327,21 @@ async function main() {
     for (const pair of pairs.filter((p) => p.budget !== undefined)) {
       const o = overhead(pair);
       budgetLines.push(
-        budgetLine(o.median <= pair.budget, `${pair.label}, ${pair.title} (${pair.subject} vs ${pair.baseline})`, `${signed(o.median)} CPU/request`, `≤ ${pair.budget}%`),
+        budgetLine(
+          o.median <= pair.budget,
+          `${pair.label}, ${pair.title} (${pair.subject} vs ${pair.baseline})`,
+          `${signed(o.median)} CPU/request`,
+          `≤ ${pair.budget}%`,
+        ),
       );
     }
     budgetLines.push(
-      budgetLine(throughput.oneTask >= 250_000, 'runner throughput, 1-task flushes', `${thousands(throughput.oneTask)} tasks/s`, '≥ 250,000 tasks/s'),
+      budgetLine(
+        throughput.oneTask >= 250_000,
+        'runner throughput, 1-task flushes',
+        `${thousands(throughput.oneTask)} tasks/s`,
+        '≥ 250,000 tasks/s',
+      ),
     );
     for (const h of heaps.filter((h) => h.variant.startsWith('module-'))) {
       budgetLines.push(

@@ -4,7 +4,8 @@ import { isThenable } from './utils/is-thenable.js';
 // Every error and log line of the module, each saying what to do. docs/errors.md lists them.
 
 export const NOT_A_FUNCTION = (method: 'addTask' | 'addTaskWithOptions', value: unknown): string => {
-  const [position, call] = method === 'addTask' ? ['first', 'addTask(fn, ...args)'] : ['second', 'addTaskWithOptions(options, fn, ...args)'];
+  const [position, call] =
+    method === 'addTask' ? ['first', 'addTask(fn, ...args)'] : ['second', 'addTaskWithOptions(options, fn, ...args)'];
   const hint =
     value === undefined || isThenable(value)
       ? ` Did you call the function instead of passing it? Write ${call}, with fn not called.`

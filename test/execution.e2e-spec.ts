@@ -28,7 +28,6 @@ import { waitFor } from './utils/wait-for.js';
 // Nest's logger override is process-wide, so every app of this file shares one.
 const logger = new CapturingLogger();
 
-
 /** POSTs, then goes away once the handler side opens the gate `entered`. */
 function leaveDuring(server: Server, path: string, entered: string, headers: Record<string, string> = {}) {
   return postThenLeave((server.address() as AddressInfo).port, path, gates.wait(entered), headers);
@@ -109,7 +108,9 @@ describe.each(HTTP_ADAPTERS)('Background task execution over %s', (adapter, crea
         await idle(handle.runner);
 
         expect(journal).toEqual([`audit:${attempt}`]);
-        expect(taskRecord.dropped).toEqual([{ name: 'sendLoginAlert', args: [attempt], transport: 'http', method: 'POST', path, reason: 'request-failed' }]);
+        expect(taskRecord.dropped).toEqual([
+          { name: 'sendLoginAlert', args: [attempt], transport: 'http', method: 'POST', path, reason: 'request-failed' },
+        ]);
         expectStats(handle.runner, { succeeded: 1, dropped: 1 });
       },
     );
@@ -143,15 +144,18 @@ describe.each(HTTP_ADAPTERS)('Background task execution over %s', (adapter, crea
     it.each([
       ['a handler that throws', '/login/throws', 500, 'handler-throws'],
       ['a handler that returns with a 4xx status, as in the default mode', '/login/locked', 423, 'handler-answers-423'],
-    ])('has run the (async) always task of %s, and dropped the other, when the error arrives', async (_case, path, status, attempt) => {
-      await request(handle.server).post(path).expect(status);
+    ])(
+      'has run the (async) always task of %s, and dropped the other, when the error arrives',
+      async (_case, path, status, attempt) => {
+        await request(handle.server).post(path).expect(status);
 
-      expect(journal).toEqual([`audit:${attempt}`]);
-      expect(taskRecord.dropped).toEqual([
-        { name: 'sendLoginAlert', args: [attempt], transport: 'http', method: 'POST', path, reason: 'request-failed' },
-      ]);
-      expectStats(handle.runner, { succeeded: 1, dropped: 1 });
-    });
+        expect(journal).toEqual([`audit:${attempt}`]);
+        expect(taskRecord.dropped).toEqual([
+          { name: 'sendLoginAlert', args: [attempt], transport: 'http', method: 'POST', path, reason: 'request-failed' },
+        ]);
+        expectStats(handle.runner, { succeeded: 1, dropped: 1 });
+      },
+    );
   });
 
   describe("mode 'disabled'", () => {
@@ -249,7 +253,7 @@ describe.each(HTTP_ADAPTERS)('Background task execution over %s', (adapter, crea
       await idle(handle.runner);
     }
 
-    it("is the store of its own request in the tasks of a client that left while a guard was running, which run once it lets the request through", async () => {
+    it('is the store of its own request in the tasks of a client that left while a guard was running, which run once it lets the request through', async () => {
       await leaveDuringSlowGuard('gone-1');
 
       expect(contextReads).toEqual([{ expected: 'gone-1', point: 'slow-guard', atStart: 'gone-1', afterAwait: 'gone-1' }]);
@@ -394,7 +398,14 @@ describe.each(HTTP_ADAPTERS)('Background task execution over %s', (adapter, crea
       // The two requests' tasks run side by side: compare without their order.
       expect([...journal].sort()).toEqual([...heldTasks, 'audit:route-guard'].sort());
       expect(taskRecord.dropped).toEqual([
-        { name: 'sendLoginAlert', args: ['route-guard'], transport: 'http', method: 'POST', path: '/login/wrong-password', reason: 'request-failed' },
+        {
+          name: 'sendLoginAlert',
+          args: ['route-guard'],
+          transport: 'http',
+          method: 'POST',
+          path: '/login/wrong-password',
+          reason: 'request-failed',
+        },
       ]);
       // held:plain, held:always and the audit; the alert.
       expectStats(handle.runner, { succeeded: 3, dropped: 1 });

@@ -52,7 +52,6 @@ async function startApp(options: BackgroundTasksModuleOptions): Promise<void> {
 const idle = () =>
   within(() => `the runner to become idle; stats: ${JSON.stringify(runner.stats())}`, runner.whenIdle(), IDLE_DEADLINE);
 
-
 /** Hook call counts for tasks that were all queued, started, and ended as given. */
 function hookCounts({ succeeded = 0, failed = 0, timedOut = 0 }: Partial<BackgroundTaskStats>) {
   const ended = succeeded + failed + timedOut;
@@ -227,26 +226,30 @@ describe('clients that go away under load', () => {
   const REQUESTS = 500;
   const aborts = (i: number) => i % 2 === 1;
 
-  it('runs the tasks of every handler that completed, whether its client stayed or not, and leaves nothing queued or running', async () => {
-    await startApp({});
-    // Every other client destroys its socket as soon as its handler has started, before any response.
-    const started = new Map<number, ReturnType<typeof deferred<void>>>();
-    handlerEntered.on('entered', (i: number) => started.get(i)?.resolve());
-    const replies = await pool(REQUESTS, CLIENTS, (i) => {
-      if (!aborts(i)) return send({ agent, port, path: `/abortable/${i}` });
-      const handlerStarted = deferred();
-      started.set(i, handlerStarted);
-      return send({ agent, port, path: `/abortable/${i}?abort=1`, abortWhen: handlerStarted.promise });
-    });
-    expect(unexpectedReplies(replies, (i) => (aborts(i) ? { aborted: true } : created(i)))).toEqual([]);
+  it(
+    'runs the tasks of every handler that completed, whether its client stayed or not, and leaves nothing queued or running',
+    async () => {
+      await startApp({});
+      // Every other client destroys its socket as soon as its handler has started, before any response.
+      const started = new Map<number, ReturnType<typeof deferred<void>>>();
+      handlerEntered.on('entered', (i: number) => started.get(i)?.resolve());
+      const replies = await pool(REQUESTS, CLIENTS, (i) => {
+        if (!aborts(i)) return send({ agent, port, path: `/abortable/${i}` });
+        const handlerStarted = deferred();
+        started.set(i, handlerStarted);
+        return send({ agent, port, path: `/abortable/${i}?abort=1`, abortWhen: handlerStarted.promise });
+      });
+      expect(unexpectedReplies(replies, (i) => (aborts(i) ? { aborted: true } : created(i)))).toEqual([]);
 
-    await idle();
-    // Each handler completed (after its client left, for the aborted ones), then both its tasks ran.
-    expect(logMismatches(REQUESTS, () => ['handler-completed', 'first task ran', 'second task ran'])).toEqual(NO_MISMATCH);
-    expect(runner.stats()).toEqual(stats({ succeeded: 2 * REQUESTS }));
-    expect(state.hooks).toEqual(hookCounts({ succeeded: 2 * REQUESTS }));
-    expect(logger.errors).toEqual([]);
-    expect(logger.warnings).toEqual([]);
-    await expectProcessUnharmed();
-  }, TEST_TIMEOUT);
+      await idle();
+      // Each handler completed (after its client left, for the aborted ones), then both its tasks ran.
+      expect(logMismatches(REQUESTS, () => ['handler-completed', 'first task ran', 'second task ran'])).toEqual(NO_MISMATCH);
+      expect(runner.stats()).toEqual(stats({ succeeded: 2 * REQUESTS }));
+      expect(state.hooks).toEqual(hookCounts({ succeeded: 2 * REQUESTS }));
+      expect(logger.errors).toEqual([]);
+      expect(logger.warnings).toEqual([]);
+      await expectProcessUnharmed();
+    },
+    TEST_TIMEOUT,
+  );
 });

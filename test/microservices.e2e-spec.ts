@@ -24,7 +24,6 @@ import { letWrongOutcomeShow, track, waitFor } from './utils/wait-for.js';
 // Nest's logger override is process-wide, so every app of this file shares one.
 const logger = new CapturingLogger();
 
-
 const count = (entry: string) => countIn(journal, entry);
 const expectInOrder = (entries: string[]) => expectInOrderIn(journal, entries);
 
@@ -130,8 +129,7 @@ describe.each<[string, Starter]>([
 
   const send = (pattern: unknown, order: Order) => firstValueFrom(handle.client.send<string, Order>(pattern, order));
   // emit() completes once the event is written; there is no reply.
-  const emit = (pattern: string, order: Order) =>
-    lastValueFrom(handle.client.emit(pattern, order), { defaultValue: undefined });
+  const emit = (pattern: string, order: Order) => lastValueFrom(handle.client.emit(pattern, order), { defaultValue: undefined });
 
   describe('@MessagePattern', () => {
     it.each([
@@ -225,27 +223,24 @@ describe.each<[string, Starter]>([
     ['a message', 'whose injected handler rejects', 'orders.create', 'reject'],
     ['an event', 'whose @Background() handler throws', 'notified', 'throw'],
     ['an event', 'whose injected handler rejects', 'orders.created', 'reject'],
-  ])(
-    '%s %s: drops the plain task with reason request-failed and runs the always one',
-    async (kind, _case, pattern, fail) => {
-      const order: Order = { id: 'x-1', fail };
-      if (kind === 'a message') {
-        await expect(send(pattern, order)).rejects.toEqual({ status: 'error', message: 'order x-1 failed' });
-      } else {
-        await emit(pattern, order);
-      }
-      await waitFor('the always task', () => journal.includes('audit:x-1'));
-      await idle(handle.runner);
+  ])('%s %s: drops the plain task with reason request-failed and runs the always one', async (kind, _case, pattern, fail) => {
+    const order: Order = { id: 'x-1', fail };
+    if (kind === 'a message') {
+      await expect(send(pattern, order)).rejects.toEqual({ status: 'error', message: 'order x-1 failed' });
+    } else {
+      await emit(pattern, order);
+    }
+    await waitFor('the always task', () => journal.includes('audit:x-1'));
+    await idle(handle.runner);
 
-      expect(journal.filter((entry) => !entry.startsWith('sent:') && !entry.startsWith('handler-done:'))).toEqual([
-        'handler:x-1',
-        'audit:x-1',
-      ]);
-      expect(taskRecord.dropped).toEqual([droppedAs('request-failed', deliverEvent('x-1', pattern))]);
-      expect(taskRecord.succeeded).toEqual([auditEvent('x-1', pattern)]);
-      expectStats(handle.runner, { succeeded: 1, dropped: 1 });
-    },
-  );
+    expect(journal.filter((entry) => !entry.startsWith('sent:') && !entry.startsWith('handler-done:'))).toEqual([
+      'handler:x-1',
+      'audit:x-1',
+    ]);
+    expect(taskRecord.dropped).toEqual([droppedAs('request-failed', deliverEvent('x-1', pattern))]);
+    expect(taskRecord.succeeded).toEqual([auditEvent('x-1', pattern)]);
+    expectStats(handle.runner, { succeeded: 1, dropped: 1 });
+  });
 
   it('gives each of 200 concurrent messages its own BackgroundTasks: every task once, with its own arguments and path', async () => {
     const routes = [
@@ -298,9 +293,7 @@ describe.each<[string, Starter]>([
     const line = await waitFor('the error to be logged', () =>
       logger.errors.find((entry) => entry.includes('BackgroundTasks was requested')),
     );
-    expect(line).toContain(
-      'BackgroundTasks was requested after the handler had started, for a message that does not use it',
-    );
+    expect(line).toContain('BackgroundTasks was requested after the handler had started, for a message that does not use it');
     expectStats(handle.runner, {});
   });
 
@@ -356,9 +349,7 @@ describe('TCP microservice: a hybrid app WITHOUT inheritAppConfig (Nest applies 
       message: 'Internal server error',
     });
 
-    const line = await waitFor('the error to be logged', () =>
-      logger.errors.find((entry) => entry.includes('@Background()')),
-    );
+    const line = await waitFor('the error to be logged', () => logger.errors.find((entry) => entry.includes('@Background()')));
     expect(line).toContain(
       '@Background() found no BackgroundTasks for this message: import BackgroundTasksModule in the root module.',
     );

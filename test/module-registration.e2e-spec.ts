@@ -93,7 +93,11 @@ describe('BackgroundTasksModule registration', () => {
     ['in both forms', () => [BackgroundTasksModule.forRoot({ shutdownTimeout: 50 }), FeatureModule]],
     [
       'with forRoot twice, with the same options',
-      () => [BackgroundTasksModule.forRoot({ shutdownTimeout: 1 }), BackgroundTasksModule.forRoot({ shutdownTimeout: 1 }), FeatureModule],
+      () => [
+        BackgroundTasksModule.forRoot({ shutdownTimeout: 1 }),
+        BackgroundTasksModule.forRoot({ shutdownTimeout: 1 }),
+        FeatureModule,
+      ],
     ],
   ])('runs every task exactly once when imported %s', async (_how, imports) => {
     const app = await start(imports());
@@ -118,10 +122,22 @@ describe('BackgroundTasksModule registration', () => {
     };
 
     it.each<[string, () => Array<Type | DynamicModule>]>([
-      ['forRoot() at the root, then a plain import in a feature module', () => [BackgroundTasksModule.forRoot(configured), FeatureModule]],
-      ['a plain import in a feature module, then forRoot() at the root', () => [FeatureModule, BackgroundTasksModule.forRoot(configured)]],
-      ['forRootAsync() at the root, then a plain import', () => [BackgroundTasksModule.forRootAsync(delayedOptions), FeatureModule]],
-      ['a plain import, then forRootAsync() at the root', () => [FeatureModule, BackgroundTasksModule.forRootAsync(delayedOptions)]],
+      [
+        'forRoot() at the root, then a plain import in a feature module',
+        () => [BackgroundTasksModule.forRoot(configured), FeatureModule],
+      ],
+      [
+        'a plain import in a feature module, then forRoot() at the root',
+        () => [FeatureModule, BackgroundTasksModule.forRoot(configured)],
+      ],
+      [
+        'forRootAsync() at the root, then a plain import',
+        () => [BackgroundTasksModule.forRootAsync(delayedOptions), FeatureModule],
+      ],
+      [
+        'a plain import, then forRootAsync() at the root',
+        () => [FeatureModule, BackgroundTasksModule.forRootAsync(delayedOptions)],
+      ],
     ])('a plain import never overrides the configured one: %s', async (_order, imports) => {
       onTaskFailed.mockClear();
       const app = await start(imports());
@@ -148,7 +164,10 @@ describe('BackgroundTasksModule registration', () => {
 
     it('stops startup when two configured imports differ, naming both values', async () => {
       const report = () => undefined;
-      const imports = [BackgroundTasksModule.forRoot({ concurrency: 1 }), BackgroundTasksModule.forRoot({ concurrency: 5, onTaskFailed: report })];
+      const imports = [
+        BackgroundTasksModule.forRoot({ concurrency: 1 }),
+        BackgroundTasksModule.forRoot({ concurrency: 5, onTaskFailed: report }),
+      ];
       await expect(start(imports)).rejects.toThrow(
         'BackgroundTasksModule is configured twice, with different options (concurrency: 1 and 5; onTaskFailed: none and function report).',
       );

@@ -138,7 +138,10 @@ describe('npm pack', () => {
     const { stdout } = await run('npm', ['pack', '--json', '--pack-destination', tmp], { cwd: source, timeout: 120_000 });
     const tarball = join(tmp, (JSON.parse(stdout) as Array<{ filename: string }>)[0].filename);
     const listing = await run('tar', ['-tzf', tarball]);
-    files = listing.stdout.split('\n').filter(Boolean).map((path) => path.replace(/^package\//, ''));
+    files = listing.stdout
+      .split('\n')
+      .filter(Boolean)
+      .map((path) => path.replace(/^package\//, ''));
 
     // A fresh app: the tarball installed, the repo's packages (Nest 12 and its deps) linked beside it.
     app = join(tmp, 'app');
@@ -160,7 +163,8 @@ describe('npm pack', () => {
     expect(files).toEqual(expect.arrayContaining(['dist/index.js', 'dist/index.d.ts', 'package.json']));
     // The README comes later; once it exists, it must ship.
     if (existsSync(join(root, 'README.md'))) expect(files).toContain('README.md');
-    const shipped = /^(dist\/.+\.(js|d\.ts)|package\.json|README\.md|CONTRIBUTING\.md|LICENSE|docs\/[\w-]+\.md|bench\/(RESULTS\.md|results\.svg))$/;
+    const shipped =
+      /^(dist\/.+\.(js|d\.ts)|package\.json|README\.md|CONTRIBUTING\.md|LICENSE|docs\/[\w-]+\.md|bench\/(RESULTS\.md|results\.svg))$/;
     expect(files.filter((path) => !shipped.test(path))).toEqual([]);
     expect(files.filter((path) => /^(lib|test|sample)\//.test(path) || /\.spec\./.test(path))).toEqual([]);
   });
@@ -210,12 +214,16 @@ describe('npm pack', () => {
       tsc,
       '--noEmit',
       '--strict',
-      '--target', 'es2022',
-      '--module', 'nodenext',
-      '--moduleResolution', 'nodenext',
+      '--target',
+      'es2022',
+      '--module',
+      'nodenext',
+      '--moduleResolution',
+      'nodenext',
       '--experimentalDecorators',
       '--emitDecoratorMetadata',
-      '--types', 'node',
+      '--types',
+      'node',
       'valid.ts',
       'valid.cts',
       'invalid.ts',
@@ -249,7 +257,9 @@ function proseLines(markdown: string): string[] {
 
 /** The targets of the inline links and images of a Markdown text, outside code. */
 function markdownLinks(markdown: string): string[] {
-  return proseLines(markdown).flatMap((line) => [...line.replace(/`[^`]*`/g, '').matchAll(/\]\(([^)\s]+)(?:\s+"[^"]*")?\)/g)].map((match) => match[1]));
+  return proseLines(markdown).flatMap((line) =>
+    [...line.replace(/`[^`]*`/g, '').matchAll(/\]\(([^)\s]+)(?:\s+"[^"]*")?\)/g)].map((match) => match[1]),
+  );
 }
 
 /** The anchors GitHub and npm give the headings of a Markdown text. */
@@ -258,7 +268,10 @@ function headingAnchors(markdown: string): Set<string> {
   for (const line of proseLines(markdown)) {
     const heading = /^#{1,6}\s+(.+?)\s*#*$/.exec(line.replace(/`/g, ''))?.[1];
     if (!heading) continue;
-    const slug = heading.toLowerCase().replace(/[^\p{L}\p{N}\p{M}\s_-]/gu, '').replace(/\s/g, '-');
+    const slug = heading
+      .toLowerCase()
+      .replace(/[^\p{L}\p{N}\p{M}\s_-]/gu, '')
+      .replace(/\s/g, '-');
     let anchor = slug;
     for (let n = 1; anchors.has(anchor); n++) anchor = `${slug}-${n}`;
     anchors.add(anchor);

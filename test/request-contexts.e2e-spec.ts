@@ -38,7 +38,9 @@ describe('BackgroundTasks where REQUEST is not an HTTP request', () => {
   it('stops startup for a durable provider that depends on BackgroundTasks, naming it', async () => {
     const moduleRef = await Test.createTestingModule({ imports: [DurableAppModule] }).compile();
     const app = moduleRef.createNestApplication({ logger: false });
-    await expect(app.init()).rejects.toThrow(/^TenantAudit is a durable provider and depends on BackgroundTasks, which is per request/);
+    await expect(app.init()).rejects.toThrow(
+      /^TenantAudit is a durable provider and depends on BackgroundTasks, which is per request/,
+    );
     await app.close();
   });
 
@@ -47,9 +49,17 @@ describe('BackgroundTasks where REQUEST is not an HTTP request', () => {
 
     it.each<[string, unknown, RegExp]>([
       ['none (undefined)', undefined, /^BackgroundTasks was resolved without a request/],
-      ['Apollo’s GraphQL context', { req: { method: 'POST', headers: {} }, res: {} }, /^BackgroundTasks is not supported in GraphQL resolvers yet/],
+      [
+        'Apollo’s GraphQL context',
+        { req: { method: 'POST', headers: {} }, res: {} },
+        /^BackgroundTasks is not supported in GraphQL resolvers yet/,
+      ],
       ['Mercurius’s GraphQL context', { reply: {}, app: {} }, /^BackgroundTasks is not supported in GraphQL resolvers yet/],
-      ['a durable tree’s payload', { tenantId: 'acme' }, /^BackgroundTasks got a REQUEST that is neither an HTTP request.*ContextIdStrategy/],
+      [
+        'a durable tree’s payload',
+        { tenantId: 'acme' },
+        /^BackgroundTasks got a REQUEST that is neither an HTTP request.*ContextIdStrategy/,
+      ],
     ])('%s', (_kind, request, message) => {
       expect(() => requestTasksOf(request, runner)).toThrow(message);
     });
@@ -57,7 +67,8 @@ describe('BackgroundTasks where REQUEST is not an HTTP request', () => {
     it('a WebSocket client: an object whose every use explains', () => {
       const client = { send: () => undefined, readyState: 1 };
       const tasks = requestTasksOf(client, runner);
-      const connectionScoped = /^BackgroundTasks cannot be injected here: Nest creates request-scoped providers once per WebSocket connection/;
+      const connectionScoped =
+        /^BackgroundTasks cannot be injected here: Nest creates request-scoped providers once per WebSocket connection/;
       expect(() => tasks.addTask(() => undefined)).toThrow(connectionScoped);
       expect(() => tasks.addTaskWithOptions({}, () => undefined)).toThrow(connectionScoped);
       expect(() => tasks.cancel('x')).toThrow(connectionScoped);

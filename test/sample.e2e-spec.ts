@@ -125,7 +125,11 @@ describe('npm start', () => {
     try {
       let output = '';
       npm.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
-      const url = await waitFor('the sample to print its address', () => /curl -X POST (http:\/\/localhost:\d+)\//.exec(output)?.[1], 60_000);
+      const url = await waitFor(
+        'the sample to print its address',
+        () => /curl -X POST (http:\/\/localhost:\d+)\//.exec(output)?.[1],
+        60_000,
+      );
       await request(url).post('/send-notification/ada@example.com').expect(201);
 
       npm.kill('SIGTERM');

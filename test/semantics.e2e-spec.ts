@@ -74,7 +74,11 @@ describe.each(HTTP_ADAPTERS)('Background task semantics (%s)', (_adapter, create
 
       expect(taskErrors.map(({ error, duration, ...event }) => [(error as Error).message, typeof duration, event])).toEqual([
         ['sync boom', 'number', { name: 'throwsSync', args: [], transport: 'http', method: 'POST', path: '/failing' }],
-        ['async boom', 'number', { name: 'rejectsAsync', args: ['async boom'], transport: 'http', method: 'POST', path: '/failing' }],
+        [
+          'async boom',
+          'number',
+          { name: 'rejectsAsync', args: ['async boom'], transport: 'http', method: 'POST', path: '/failing' },
+        ],
       ]);
       expect(logger.errors).toHaveLength(2);
       expect(logger.errors[0]).toContain('Background task "throwsSync" of POST /failing failed: sync boom');

@@ -187,7 +187,11 @@ describe('shutdown', () => {
 
   it('close() drops, with the warning, the tasks of a @Res() handler that never answered a client that left', async () => {
     await start(200);
-    await postThenLeave(port, '/gives-up', waitFor('the handler', () => log.includes('gives-up entered')));
+    await postThenLeave(
+      port,
+      '/gives-up',
+      waitFor('the handler', () => log.includes('gives-up entered')),
+    );
     await waitFor('the server to see the client go', () => log.includes('client gone'));
     // No answer will come to decide the outcome: the task waits.
     await letWrongOutcomeShow();
@@ -324,7 +328,10 @@ describe('shutdown signals under enableShutdownHooks() (child process)', () => {
       child!.kill('SIGTERM');
 
       // The handler goes on once the server has stopped listening, adds "held 2", and its response still gets out.
-      expect(await within('the response to /held', held, shutdownTimeout + exitMargin)).toEqual({ status: 201, body: '{"queued":2}' });
+      expect(await within('the response to /held', held, shutdownTimeout + exitMargin)).toEqual({
+        status: 201,
+        body: '{"queued":2}',
+      });
       expect(await app.exited(shutdownTimeout + exitMargin)).toEqual({ code: null, signal: 'SIGTERM' });
       const lines = await app.readLog();
       // Exactly one line per task: none was dropped, failed or cancelled (the hooks would add lines).
@@ -352,7 +359,10 @@ describe('shutdown signals under enableShutdownHooks() (child process)', () => {
       expect(await app.exited(shutdownTimeout + exitMargin)).toEqual({ code: null, signal: 'SIGTERM' });
       // The running task saw an AbortError; the queued one never ran and was reported dropped.
       expect(await app.readLog()).toEqual(['aborted overrunning AbortError', 'dropped taskBehind shutdown']);
-      const warnings = app.output().split('\n').filter((line) => line.includes('Shutdown timeout'));
+      const warnings = app
+        .output()
+        .split('\n')
+        .filter((line) => line.includes('Shutdown timeout'));
       expect(warnings).toHaveLength(1);
       expect(warnings[0]).toMatch(/WARN.*\[BackgroundTasks\] Shutdown timeout of 300 ms expired;/);
       expect(warnings[0]).toContain(

@@ -29,7 +29,6 @@ const INJECTION_ERROR =
   'BackgroundTasks cannot be injected here: Nest creates request-scoped providers once per WebSocket connection, ' +
   'not per message. Take @Background() as a parameter of the @SubscribeMessage() handler instead.';
 
-
 const count = (entry: string) => countIn(journal, entry);
 const expectInOrder = (entries: string[]) => expectInOrderIn(journal, entries);
 

@@ -1,10 +1,6 @@
 import { createParamDecorator, type ExecutionContext } from '@nestjs/common';
 import { BACKGROUND_PARAM_METADATA, PARAMTYPES_METADATA } from '../background-tasks.constants.js';
-import {
-  BACKGROUND_ON_CONSTRUCTOR,
-  BACKGROUND_UNSUPPORTED,
-  BACKGROUND_WITHOUT_MODULE,
-} from '../background-tasks.messages.js';
+import { BACKGROUND_ON_CONSTRUCTOR, BACKGROUND_UNSUPPORTED, BACKGROUND_WITHOUT_MODULE } from '../background-tasks.messages.js';
 import type { BackgroundTasks } from '../core/background-tasks.js';
 import { httpTasksOf } from '../http/http-background-tasks.js';
 import { runnerOf } from '../http/http-runner.js';

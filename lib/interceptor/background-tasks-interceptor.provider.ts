@@ -36,6 +36,8 @@ function handlesMessages(discovery: DiscoveryService, scanner: MetadataScanner):
       scanner.getAllMethodNames(prototype).some((name) => Reflect.hasMetadata(MESSAGE_PATTERN_METADATA, prototype[name]))
     );
   });
-  const hasGateway = discovery.getProviders().some(({ metatype }) => !!metatype && Reflect.hasMetadata(GATEWAY_METADATA, metatype));
+  const hasGateway = discovery
+    .getProviders()
+    .some(({ metatype }) => !!metatype && Reflect.hasMetadata(GATEWAY_METADATA, metatype));
   return hasMessageHandler || hasGateway;
 }

@@ -4,7 +4,10 @@ import { BACKGROUND_TASKS_MODE, BACKGROUND_TASKS_MODULE_OPTIONS } from '../backg
 import { CONFIGURED_TWICE } from '../background-tasks.messages.js';
 import { resolveOptions, type ResolvedBackgroundTasksOptions } from '../core/runner-options.js';
 import { TaskRunner } from '../core/task-runner.js';
-import type { BackgroundTasksMode, BackgroundTasksModuleOptions } from '../interfaces/background-tasks-module-options.interface.js';
+import type {
+  BackgroundTasksMode,
+  BackgroundTasksModuleOptions,
+} from '../interfaces/background-tasks-module-options.interface.js';
 
 /** The options of a plain `imports: [BackgroundTasksModule]`: the defaults, which a configured import overrides. */
 export const PLAIN_IMPORT_OPTIONS: BackgroundTasksModuleOptions = Object.freeze({});

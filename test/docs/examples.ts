@@ -20,7 +20,12 @@ export function markdownFiles(): string[] {
   const docs = join(root, 'docs');
   const files = ['README.md', 'CONTRIBUTING.md'].map((file) => join(root, file)).filter((file) => existsSync(file));
   if (existsSync(docs)) {
-    files.push(...readdirSync(docs).filter((file) => file.endsWith('.md')).sort().map((file) => join(docs, file)));
+    files.push(
+      ...readdirSync(docs)
+        .filter((file) => file.endsWith('.md'))
+        .sort()
+        .map((file) => join(docs, file)),
+    );
   }
   return files;
 }
@@ -53,12 +58,17 @@ export function extractExamples(doc: string, markdown: string): Example[] {
     if (!open) continue;
     const [, indent, fence, language] = open;
     let end = i + 1;
-    while (end < lines.length && !(lines[end].trim().startsWith(fence[0].repeat(fence.length)) && lines[end].trim().replace(/[`~]/g, '') === '')) {
+    while (
+      end < lines.length &&
+      !(lines[end].trim().startsWith(fence[0].repeat(fence.length)) && lines[end].trim().replace(/[`~]/g, '') === '')
+    ) {
       end++;
     }
     if (language === 'ts' || language === 'typescript') {
       const fragment = lines[i - 1]?.trim() === FRAGMENT_MARKER;
-      const body = lines.slice(i + 1, end).map((line) => (line.startsWith(indent) ? line.slice(indent.length) : line.trimStart()));
+      const body = lines
+        .slice(i + 1, end)
+        .map((line) => (line.startsWith(indent) ? line.slice(indent.length) : line.trimStart()));
       let start = 0;
       let fileName = `${doc.replace(/\W+/g, '-').toLowerCase()}-${i + 2}.ts`;
       const flush = (stop: number) => {
@@ -90,12 +100,16 @@ export function allExamples(): Example[] {
  * `lib/index.ts`). Returns the errors of each example's file, by file name.
  */
 export function typeCheck(examples: readonly Example[]): Map<string, string[]> {
-  const config = ts.getParsedCommandLineOfConfigFile(join(root, 'tsconfig.json'), {}, {
-    ...ts.sys,
-    onUnRecoverableConfigFileDiagnostic: (diagnostic) => {
-      throw new Error(ts.flattenDiagnosticMessageText(diagnostic.messageText, '\n'));
+  const config = ts.getParsedCommandLineOfConfigFile(
+    join(root, 'tsconfig.json'),
+    {},
+    {
+      ...ts.sys,
+      onUnRecoverableConfigFileDiagnostic: (diagnostic) => {
+        throw new Error(ts.flattenDiagnosticMessageText(diagnostic.messageText, '\n'));
+      },
     },
-  })!;
+  )!;
   // Every block is a module of its own, even one without import or export.
   const options: ts.CompilerOptions = { ...config.options, noEmit: true, moduleDetection: ts.ModuleDetectionKind.Force };
 
@@ -103,8 +117,10 @@ export function typeCheck(examples: readonly Example[]): Map<string, string[]> {
   for (const example of examples) {
     const path = join(appDir, example.fileName);
     const clash = sources.get(path);
-    if (clash) throw new Error(`${example.doc}:${example.line} and ${clash.doc}:${clash.line} are both named ${example.fileName}.`);
-    if (existsSync(path)) throw new Error(`${example.doc}:${example.line} is named ${example.fileName}, like a stub in ${relative(root, appDir)}.`);
+    if (clash)
+      throw new Error(`${example.doc}:${example.line} and ${clash.doc}:${clash.line} are both named ${example.fileName}.`);
+    if (existsSync(path))
+      throw new Error(`${example.doc}:${example.line} is named ${example.fileName}, like a stub in ${relative(root, appDir)}.`);
     sources.set(path, example);
   }
 

@@ -25,7 +25,11 @@ async function sameExportsAsImport() {
   const required = require('nestjs-background-tasks');
   const imported = await import('nestjs-background-tasks');
   assert.deepEqual(Object.keys(required).sort(), Object.keys(imported).sort(), 'require() and import() export different names');
-  assert.equal(required.BackgroundTasksModule, imported.BackgroundTasksModule, 'require() and import() give different module classes');
+  assert.equal(
+    required.BackgroundTasksModule,
+    imported.BackgroundTasksModule,
+    'require() and import() give different module classes',
+  );
   for (const name of ['BackgroundTasksModule', 'BackgroundTasks', 'Background']) {
     assert.equal(typeof required[name], 'function', `require() has no ${name}`);
   }

@@ -46,9 +46,6 @@ export function expectStats(runner: BackgroundTaskRunner, counts: Partial<Backgr
 }
 
 /** Awaits `runner.whenIdle()` (of the public runner, or of the internal one), failing after a deadline instead of at Jest's timeout. */
-export function idle(
-  runner: Pick<BackgroundTaskRunner, 'whenIdle' | 'stats'>,
-  timeout?: number,
-): Promise<void> {
+export function idle(runner: Pick<BackgroundTaskRunner, 'whenIdle' | 'stats'>, timeout?: number): Promise<void> {
   return within(() => `whenIdle() to resolve; stats: ${JSON.stringify(runner.stats())}`, runner.whenIdle(), timeout);
 }

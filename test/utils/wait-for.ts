@@ -25,11 +25,7 @@ export const SIDE_EFFECT_DEADLINE = 5000;
  * a wait that a bug makes endless fails in seconds, with a message, rather
  * than at Jest's timeout.
  */
-export async function within<T>(
-  what: string | (() => string),
-  promise: Promise<T>,
-  timeout = SIDE_EFFECT_DEADLINE,
-): Promise<T> {
+export async function within<T>(what: string | (() => string), promise: Promise<T>, timeout = SIDE_EFFECT_DEADLINE): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const expired = new Promise<never>((_, reject) => {
     timer = setTimeout(() => {

@@ -98,7 +98,12 @@ describe('checkTimeout', () => {
   it.each([
     ['0', 0, false, 'option "t" must be a positive number of milliseconds, at most 2147483647, or Infinity; got number (0).'],
     ['-1', -1, false, 'got number (-1).'],
-    ['-1, even where 0 is allowed', -1, true, 'must be a non-negative number of milliseconds, at most 2147483647, or Infinity; got number (-1).'],
+    [
+      '-1, even where 0 is allowed',
+      -1,
+      true,
+      'must be a non-negative number of milliseconds, at most 2147483647, or Infinity; got number (-1).',
+    ],
     ['-Infinity', -Infinity, true, 'got number (-Infinity).'],
     ['NaN', NaN, false, 'got number (NaN).'],
     ['2 ** 31, which a timer would fire at once', 2 ** 31, false, 'got number (2147483648).'],

@@ -128,7 +128,6 @@ describe('names', () => {
   });
 });
 
-
 describe('addTaskWithOptions misuse', () => {
   const valid = { name: 'keep' };
   // Which timeouts are valid is checkTimeout's, in runner-options.spec.ts: here, that the option is named and nothing queued.

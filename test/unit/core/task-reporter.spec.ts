@@ -74,10 +74,13 @@ describe('failures', () => {
       'a@b.c',
       2,
     );
-    tasks.addTask(async function chargeCard(order: { id: number }) {
-      await flush(1);
-      throw asyncError;
-    }, { id: 42 });
+    tasks.addTask(
+      async function chargeCard(order: { id: number }) {
+        await flush(1);
+        throw asyncError;
+      },
+      { id: 42 },
+    );
     tasks.addTask(() => void ran.push('after'));
 
     succeed(tasks);
@@ -157,11 +160,9 @@ describe('failures', () => {
     tasks.addTask(() => {
       throw new Error('arrow');
     });
-    tasks.addTask(
-      function () {
-        throw new Error('function expression');
-      },
-    );
+    tasks.addTask(function () {
+      throw new Error('function expression');
+    });
     tasks.addTask(async () => {
       throw new Error('async arrow');
     });
@@ -332,7 +333,6 @@ describe('failures', () => {
   });
 });
 
-
 describe('hooks and stats', () => {
   /**
    * One task for each way a task can end: succeeded, failed, timed out,
@@ -343,12 +343,9 @@ describe('hooks and stats', () => {
     const order = ownedTasks(runner, 'POST', '/orders/42');
     // Named after the function, for want of a name option.
     order.addTaskWithOptions({}, function sendReceipt(_context, email: string) {}, 'a@b.c');
-    order.addTask(
-      function chargeCard(id: number) {
-        throw failure;
-      },
-      42,
-    );
+    order.addTask(function chargeCard(id: number) {
+      throw failure;
+    }, 42);
     order.addTaskWithOptions({ timeout: 20 }, ({ signal }, ms: number) => aborted(signal), 5);
     // The name option wins over the function's name.
     order.addTaskWithOptions({ name: 'reminder' }, function remind(_context, when: string) {}, 'tomorrow');

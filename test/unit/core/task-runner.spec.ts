@@ -112,15 +112,7 @@ describe('order', () => {
     await waitFor('all tasks to run', () => events.length === 7);
     await batchDone(tasks);
     await flush();
-    expect(events).toEqual([
-      'sync 1',
-      'async 1:start',
-      'async 1:end',
-      'sync 2',
-      'async 2:start',
-      'async 2:end',
-      'sync 3',
-    ]);
+    expect(events).toEqual(['sync 1', 'async 1:start', 'async 1:end', 'sync 2', 'async 2:start', 'async 2:end', 'sync 3']);
   });
 
   it('runs a task added by a running task, after the ones already queued', async () => {
@@ -219,7 +211,6 @@ describe('order', () => {
     await flush();
     expect(events).toEqual(['slow:start', 'fast:1', 'fast:2', 'slow:end', 'slow:next']);
   });
-
 });
 describe('return values', () => {
   it('ignores what tasks return, other than awaiting promises and thenables', async () => {
@@ -272,7 +263,6 @@ describe('return values', () => {
     expect(watched.error).not.toHaveBeenCalled();
   });
 });
-
 
 describe('concurrency', () => {
   it('runs at most `concurrency` tasks at once across requests; waiting tasks start FIFO as slots free; a request keeps its order', async () => {
@@ -359,7 +349,6 @@ describe('concurrent = true', () => {
     expect(runner.stats()).toEqual(stats({ succeeded: 3 }));
   });
 });
-
 
 describe('maxQueued and overflow', () => {
   it("'reject' throws a 503 BackgroundTasksQueueFullException naming the task and maxQueued, and queues nothing", async () => {
@@ -510,7 +499,6 @@ describe('maxQueued and overflow', () => {
     expect(runner.stats()).toEqual(stats({ succeeded: 3, dropped: 1 }));
   });
 });
-
 
 describe('timeouts', () => {
   it.each(['resolves', 'rejects'] as const)(
@@ -726,7 +714,6 @@ describe('always tasks of failed requests', () => {
   });
 });
 
-
 describe("mode 'disabled'", () => {
   it("runs nothing and reports every task dropped with reason 'disabled'", async () => {
     const { hooks, sequence, of } = recordHooks();
@@ -757,7 +744,6 @@ describe("mode 'disabled'", () => {
     expect(runner.stats()).toEqual(stats({ dropped: 4 }));
   });
 });
-
 
 describe('async context', () => {
   it.each(['addTask', 'addTaskWithOptions'] as const)(
@@ -792,7 +778,6 @@ describe('async context', () => {
     },
   );
 });
-
 
 describe('stats() and whenIdle()', () => {
   it('stats() returns a snapshot, which later work does not change (also through the public BackgroundTaskRunner)', async () => {
@@ -837,7 +822,6 @@ describe('stats() and whenIdle()', () => {
     expect(runner.stats()).toEqual(stats({ succeeded: 1 }));
   });
 });
-
 
 describe('shutdown', () => {
   it('resolves both shutdown hooks at once, without a warning, when nothing runs', async () => {

@@ -115,6 +115,8 @@ export default defineConfig(
   {
     files: ['test/**/*.ts'],
     rules: {
+      // Tests name handlers by their prototype's methods, to read their metadata.
+      '@typescript-eslint/unbound-method': 'off',
       // Tests poke at untyped things (response bodies, spies, caught values) on purpose.
       '@typescript-eslint/no-explicit-any': 'off',
       '@typescript-eslint/no-unsafe-argument': 'off',

@@ -1,3 +1,4 @@
+import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createSampleApp } from './create-app.js';
 import { logFile } from './log.js';
@@ -9,7 +10,7 @@ async function bootstrap() {
   app.enableShutdownHooks();
   await app.listen(process.env.PORT ?? 3000);
 
-  const { port } = app.getHttpServer().address() as AddressInfo;
+  const { port } = (app.getHttpServer() as Server).address() as AddressInfo;
   const url = `http://localhost:${port}`;
   console.log(`
 Serving on ${app.getHttpAdapter().getType()}. Try it (each request returns at once; its tasks then write to the log file):
@@ -21,4 +22,4 @@ Serving on ${app.getHttpAdapter().getType()}. Try it (each request returns at on
 Stop it with Ctrl+C: the tasks still running finish first.
 `);
 }
-bootstrap();
+void bootstrap();

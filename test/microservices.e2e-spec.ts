@@ -249,10 +249,10 @@ describe.each<[string, Starter]>([
       { pattern: 'notify', path: 'notify' },
     ];
     // Every fourth message fails, alternately by throwing and by rejecting: 50 of 200.
-    const messages = Array.from({ length: 200 }, (_, i) => ({
-      ...routes[i % routes.length],
-      order: { id: `m-${i}`, ...(i % 4 === 3 && { fail: i % 8 === 3 ? 'throw' : 'reject' }) } as Order,
-    }));
+    const messages = Array.from({ length: 200 }, (_, i) => {
+      const order: Order = { id: `m-${i}`, ...(i % 4 === 3 && { fail: i % 8 === 3 ? 'throw' : 'reject' }) };
+      return { ...routes[i % routes.length], order };
+    });
     const failing = messages.filter(({ order }) => order.fail !== undefined);
     expect(failing).toHaveLength(50);
 
@@ -270,7 +270,7 @@ describe.each<[string, Starter]>([
     expect([...tasksByMessage.values()].map((list) => list.length)).toEqual(messages.map(() => 1));
     expect(new Set([...tasksByMessage.values()].flat()).size).toBe(200);
 
-    const byTask = (a: Seen, b: Seen) => `${a.name}:${a.args[0]}`.localeCompare(`${b.name}:${b.args[0]}`);
+    const byTask = (a: Seen, b: Seen) => `${a.name}:${String(a.args[0])}`.localeCompare(`${b.name}:${String(b.args[0])}`);
     expect([...taskRecord.succeeded].sort(byTask)).toEqual(
       messages
         .flatMap(({ order: { id, fail }, path }) => [auditEvent(id, path), ...(fail ? [] : [deliverEvent(id, path)])])

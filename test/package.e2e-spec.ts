@@ -231,7 +231,7 @@ describe('npm pack', () => {
     // tsc exits non-zero because of invalid.ts; its report is what matters.
     const output = await run(process.execPath, args, { cwd: app, timeout: 90_000 }).then(
       ({ stdout }) => stdout,
-      (error: { stdout?: string }) => error.stdout ?? String(error),
+      (error: Error & { stdout?: string }) => error.stdout ?? error.message,
     );
     const errors = [...output.matchAll(/^(\S+)\((\d+),\d+\): error (TS\d+)/gm)].map(
       ([, file, line, code]) => `${file}:${line} ${code}`,

@@ -244,8 +244,8 @@ describe('shutdown signals under enableShutdownHooks() (child process)', () => {
     });
     child = proc;
     let output = '';
-    proc.stdout!.on('data', (chunk: Buffer) => (output += chunk));
-    proc.stderr!.on('data', (chunk: Buffer) => (output += chunk));
+    proc.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    proc.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
     const exit = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
       proc.once('exit', (code, signal) => resolve({ code, signal })),
     );

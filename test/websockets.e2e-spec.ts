@@ -56,7 +56,7 @@ class Client {
   readonly frames: Frame[] = [];
 
   private constructor(private readonly socket: WebSocket) {
-    socket.on('message', (raw) => this.frames.push(JSON.parse(String(raw)) as Frame));
+    socket.on('message', (raw) => this.frames.push(JSON.parse((raw as Buffer).toString()) as Frame));
   }
 
   static async connect(port: number, path = '/'): Promise<Client> {
@@ -181,7 +181,7 @@ describe('WebSocket gateway (platform-ws): @Background() in @SubscribeMessage() 
       expect([...tasksByMessage.values()].map((list) => list.length)).toEqual(messages.map(() => 1));
       expect(new Set([...tasksByMessage.values()].flat()).size).toBe(100);
 
-      const byTask = (a: Seen, b: Seen) => `${a.name}:${a.args[0]}`.localeCompare(`${b.name}:${b.args[0]}`);
+      const byTask = (a: Seen, b: Seen) => `${a.name}:${String(a.args[0])}`.localeCompare(`${b.name}:${String(b.args[0])}`);
       expect([...taskRecord.succeeded].sort(byTask)).toEqual(
         messages.flatMap(({ id, fail }) => [auditEvent(id), ...(fail ? [] : [deliverEvent(id)])]).sort(byTask),
       );

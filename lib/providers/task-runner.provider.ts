@@ -81,5 +81,6 @@ function differencesBetween(first: ResolvedBackgroundTasksOptions, second: Resol
 
 function describeOption(value: unknown): string {
   if (typeof value === 'function') return value.name ? `function ${value.name}` : 'a function';
-  return value === undefined ? 'none' : typeof value === 'string' ? `'${value}'` : String(value);
+  if (typeof value === 'string') return `'${value}'`;
+  return typeof value === 'number' ? String(value) : 'none';
 }

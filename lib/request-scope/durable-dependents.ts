@@ -11,7 +11,7 @@ type InstanceWrapper = ReturnType<DiscoveryService['getProviders']>[number];
  */
 export function assertNoDurableDependents(discovery: DiscoveryService): void {
   for (const wrapper of [...discovery.getProviders(), ...discovery.getControllers()]) {
-    if (wrapper.durable === true && dependsOnTasks(wrapper, new Set())) throw new Error(DURABLE_PROVIDER(wrapper.name));
+    if (wrapper.durable === true && dependsOnTasks(wrapper, new Set())) throw new Error(DURABLE_PROVIDER(wrapper.name as string));
   }
 }
 

@@ -4,7 +4,10 @@ export function describe(value: unknown): string {
   if (Array.isArray(value)) return 'an array';
   if (typeof value === 'object') return `an object (${Object.prototype.toString.call(value).slice(8, -1)})`;
   if (typeof value === 'string') return `a string (${JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value)})`;
-  return `${typeof value} (${String(value)})`;
+  if (typeof value === 'function') return value.name ? `a function (${value.name})` : 'a function';
+  if (typeof value === 'symbol') return `symbol (${value.description ?? ''})`;
+  if (typeof value === 'number' || typeof value === 'bigint' || typeof value === 'boolean') return `${typeof value} (${value})`;
+  return 'undefined (undefined)';
 }
 
 /** An error's message, or the value itself as a string, whatever it is. */

@@ -24,7 +24,7 @@ export class MessagesController {
   constructor(private readonly tasks: BackgroundTasks) {}
 
   @Post('send-message/:email')
-  sendMessage(@Param('email') email: string, @Query('q', QueryPipe) q?: string) {
+  sendMessage(@Param('email') email: string, @Query('q', QueryPipe) _query?: string) {
     this.tasks.addTask(writeLog, `message to ${email}`);
     return { message: 'Message sent' };
   }

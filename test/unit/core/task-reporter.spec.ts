@@ -100,7 +100,7 @@ describe('failures', () => {
     expect(second[0]).toEqual(expect.stringContaining('async boom'));
     expect(second[1]).toBe(asyncError.stack);
     // Logged under the module's context.
-    expect(watched.error.mock.contexts.map((logger) => (logger as unknown as { context?: string }).context)).toEqual([
+    expect(watched.error.mock.contexts.map((logger) => (logger as { context?: string }).context)).toEqual([
       'BackgroundTasks',
       'BackgroundTasks',
     ]);

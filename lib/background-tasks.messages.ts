@@ -113,7 +113,8 @@ export const SHUTDOWN_EXPIRED = (timeout: number, entries: readonly string[]): s
   `Shutdown timeout of ${timeout} ms expired; running tasks have their signal aborted, queued ones are dropped: ${entries.join(', ')}`;
 
 export const SHUTDOWN_WAITING = (tasks: number, running: number, timeout: number): string =>
-  `Waiting for ${tasks} background task${tasks === 1 ? '' : 's'} (${running} running), up to ${timeout} ms.`;
+  `Waiting for ${tasks} background task${tasks === 1 ? '' : 's'} (${running} running), ` +
+  (timeout === Infinity ? 'with no time limit (shutdownTimeout: Infinity).' : `up to ${timeout} ms.`);
 
 export const SHUTDOWN_DRAINED = (ms: number): string => `Background tasks drained in ${ms} ms.`;
 

@@ -82,6 +82,19 @@ describe('options', () => {
   });
 });
 
+describe('unknown option keys', () => {
+  it.each([
+    ['concurency', 'BackgroundTasksModule: unknown option "concurency". Did you mean "concurrency"?'],
+    ['shutdownTimout', 'BackgroundTasksModule: unknown option "shutdownTimout". Did you mean "shutdownTimeout"?'],
+    ['onTaskFail', 'BackgroundTasksModule: unknown option "onTaskFail". Did you mean "onTaskFailed"?'],
+    ['retries', 'BackgroundTasksModule: unknown option "retries"; the options are concurrency, maxQueued, overflow,'],
+  ])('rejects %p with a TypeError naming it, and the option it is closest to', (key, message) => {
+    const options = { [key]: 5 } as unknown as BackgroundTasksModuleOptions;
+    expect(() => resolveOptions(options)).toThrow(TypeError);
+    expect(() => resolveOptions(options)).toThrow(message);
+  });
+});
+
 describe('checkTimeout', () => {
   const label = (problem: string) => `option "t" ${problem}`;
 

@@ -219,6 +219,41 @@ describe('BackgroundTasks.addTask', () => {
   });
 });
 
+describe('misuse hints', () => {
+  it.each([
+    ['nmae', 'BackgroundTasks.addTaskWithOptions(): unknown option "nmae". Did you mean "name"?'],
+    ['alwyas', 'BackgroundTasks.addTaskWithOptions(): unknown option "alwyas". Did you mean "always"?'],
+    ['retries', 'BackgroundTasks.addTaskWithOptions(): unknown option "retries"; the options are name, always, timeout.'],
+  ])('rejects the unknown task option %p, naming the closest, and queues nothing', (key, message) => {
+    const runner = new TaskRunner();
+    const tasks = ownedTasks(runner);
+    const call = () => tasks.addTaskWithOptions({ [key]: true } as BackgroundTaskOptions, () => undefined);
+    expect(call).toThrow(TypeError);
+    expect(call).toThrow(message);
+    expect(runner.stats().queued).toBe(0);
+  });
+
+  it.each([
+    ['undefined (a sync function called)', undefined],
+    ['a promise (an async function called)', Promise.resolve()],
+  ])('says the function was probably called when addTask gets %s', (_what, value) => {
+    const tasks = ownedTasks(new TaskRunner());
+    expect(() => tasks.addTask(value as never)).toThrow(
+      'Did you call the function instead of passing it? Write addTask(fn, ...args), with fn not called.',
+    );
+    expect(() => tasks.addTaskWithOptions({}, value as never)).toThrow(
+      'Did you call the function instead of passing it? Write addTaskWithOptions(options, fn, ...args), with fn not called.',
+    );
+  });
+
+  it('gives no such hint for other values', () => {
+    const tasks = ownedTasks(new TaskRunner());
+    expect(() => tasks.addTask(42 as never)).toThrow(
+      new TypeError('BackgroundTasks.addTask() expects a function as its first argument, got number (42).'),
+    );
+  });
+});
+
 describe('finish() and runInline()', () => {
   it('finish() hands the tasks over once: a second call, whatever its outcome, changes nothing', async () => {
     const runner = new TaskRunner();

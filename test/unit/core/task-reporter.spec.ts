@@ -444,3 +444,39 @@ describe('hooks and stats', () => {
     expect(windowStart).toBeGreaterThan(window);
   });
 });
+
+describe('overflow in the log', () => {
+  it('logs the first drop of a burst, then one summary a second, while onTaskDropped hears of each', async () => {
+    jest.useFakeTimers({ doNotFake: ['setImmediate', 'nextTick', 'queueMicrotask'] });
+    try {
+      const onTaskDropped = jest.fn<NonNullable<BackgroundTasksModuleOptions['onTaskDropped']>>();
+      const runner = new TaskRunner({ maxQueued: 1, overflow: 'drop-newest', onTaskDropped });
+      const tasks = ownedTasks(runner, 'POST', '/burst');
+      const burst = (count: number) => {
+        for (let i = 0; i < count; i++) tasks.addTask(function burstTask() {});
+      };
+      burst(6); // the first is queued, five are dropped
+      expect(onTaskDropped).toHaveBeenCalledTimes(5);
+      expect(watched.warnMessages()).toEqual([
+        'Background task "burstTask" of POST /burst was dropped: the queue is full (maxQueued: 1).',
+      ]);
+
+      jest.advanceTimersByTime(1_000);
+      burst(2);
+      jest.advanceTimersByTime(1_000);
+      expect(watched.warnMessages().slice(1)).toEqual([
+        '4 more background tasks were dropped in the last second: the queue is full (maxQueued: 1).',
+        '2 more background tasks were dropped in the last second: the queue is full (maxQueued: 1).',
+      ]);
+
+      // A quiet second ends the burst: the next drop is logged in full again.
+      jest.advanceTimersByTime(1_000);
+      burst(1);
+      expect(watched.warnMessages()).toHaveLength(4);
+      expect(watched.warnMessages()[3]).toMatch(/^Background task "burstTask" of POST \/burst was dropped/);
+      expect(onTaskDropped).toHaveBeenCalledTimes(8);
+    } finally {
+      jest.useRealTimers();
+    }
+  });
+});

@@ -1,5 +1,5 @@
 import { jest } from '@jest/globals';
-import { HttpStatus } from '@nestjs/common';
+import { HttpStatus, Logger } from '@nestjs/common';
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { BackgroundTaskRunner } from '../../../lib/core/background-task-runner.js';
 import type { ScopedBackgroundTasks } from '../../../lib/core/scoped-background-tasks.js';
@@ -969,6 +969,37 @@ describe('shutdown', () => {
     ]);
     expect(runner.stats()).toEqual(stats({ succeeded: 3, dropped: 3 }));
     expect(watched.warn).toHaveBeenCalledTimes(1);
+  });
+
+  it('logs once what it waits for, and then how long it took; nothing when there was nothing to wait for', async () => {
+    const log = jest.spyOn(Logger.prototype, 'log').mockImplementation(() => undefined);
+    try {
+      const idleRunner = new TaskRunner();
+      await Promise.all([idleRunner.beforeApplicationShutdown(), idleRunner.onApplicationShutdown()]);
+      expect(log).not.toHaveBeenCalled();
+
+      const runner = new TaskRunner({ shutdownTimeout: 5_000 });
+      const tasks = ownedTasks(runner);
+      const gate = deferred();
+      tasks.addTask(async () => gate.promise);
+      tasks.addTask(() => undefined);
+      succeed(tasks);
+      // Both phases wait, and every import of the module calls each: one line all the same.
+      const shutdown = Promise.all([runner.beforeApplicationShutdown(), runner.beforeApplicationShutdown()]).then(() =>
+        Promise.all([runner.onApplicationShutdown(), runner.onApplicationShutdown()]),
+      );
+      await flush();
+      expect(log.mock.calls.map(([message]) => message)).toEqual(['Waiting for 2 background tasks (1 running), up to 5000 ms.']);
+      gate.resolve();
+      await within('shutdown', shutdown);
+      expect(log.mock.calls.map(([message]) => message)).toEqual([
+        'Waiting for 2 background tasks (1 running), up to 5000 ms.',
+        expect.stringMatching(/^Background tasks drained in \d+ ms\.$/),
+      ]);
+      expect(watched.warn).not.toHaveBeenCalled();
+    } finally {
+      log.mockRestore();
+    }
   });
 
   it('gives both shutdown phases one shutdownTimeout between them, not one each', async () => {

@@ -227,7 +227,7 @@ describe('misuse hints', () => {
   ])('rejects the unknown task option %p, naming the closest, and queues nothing', (key, message) => {
     const runner = new TaskRunner();
     const tasks = ownedTasks(runner);
-    const call = () => tasks.addTaskWithOptions({ [key]: true } as BackgroundTaskOptions, () => undefined);
+    const call = () => tasks.addTaskWithOptions({ [key]: true }, () => undefined);
     expect(call).toThrow(TypeError);
     expect(call).toThrow(message);
     expect(runner.stats().queued).toBe(0);

@@ -2,8 +2,9 @@ import type { INestApplication } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import { setTimeout } from 'node:timers/promises';
 import request from 'supertest';
-import { BACKGROUND_TASKS_MODULE_OPTIONS, BackgroundTaskRunner } from '../lib/index.js';
+import { BACKGROUND_TASKS_MODE, BackgroundTaskRunner } from '../lib/index.js';
 import { AppModule, Mailer } from './fixtures/testing-modes.app.js';
+import { deferred, within } from './utils/wait-for.js';
 
 // The README's complete testing example, as written there.
 describe('sign-up', () => {
@@ -20,8 +21,8 @@ describe('sign-up', () => {
     const moduleRef = await Test.createTestingModule({ imports: [AppModule] })
       .overrideProvider(Mailer)
       .useValue(mailer)
-      .overrideProvider(BACKGROUND_TASKS_MODULE_OPTIONS)
-      .useValue({ mode })
+      .overrideProvider(BACKGROUND_TASKS_MODE)
+      .useValue(mode)
       .compile();
     app = moduleRef.createNestApplication();
     await app.init();
@@ -49,5 +50,34 @@ describe('sign-up', () => {
     await app.get(BackgroundTaskRunner).whenIdle();
     expect(sent).toEqual([]);
     expect(app.get(BackgroundTaskRunner).stats()).toMatchObject({ dropped: 1, succeeded: 0 });
+  });
+});
+
+// Beyond the README: what its first test cannot see, that the email goes out only after the response.
+describe('sign-up, in the default mode', () => {
+  it('has not sent the email when the response arrives; sends it once the mailer answers', async () => {
+    const sent: string[] = [];
+    const smtp = deferred();
+    const moduleRef = await Test.createTestingModule({ imports: [AppModule] })
+      .overrideProvider(Mailer)
+      .useValue({
+        async sendWelcome(to: string) {
+          await smtp.promise;
+          sent.push(to);
+        },
+      })
+      .compile();
+    const app = moduleRef.createNestApplication();
+    await app.init();
+    try {
+      await request(app.getHttpServer()).post('/users').send({ email: 'a@b.c' }).expect(201);
+      expect(sent).toEqual([]);
+      expect(app.get(BackgroundTaskRunner).stats()).toMatchObject({ running: 1, succeeded: 0 });
+      smtp.resolve();
+      await within('the welcome email', app.get(BackgroundTaskRunner).whenIdle());
+      expect(sent).toEqual(['a@b.c']);
+    } finally {
+      await app.close();
+    }
   });
 });

@@ -26,7 +26,7 @@ export type BackgroundTaskCancelReason =
 export interface BackgroundTaskEvent {
   /** The task's `name` option, its function's name, or `"anonymous"`. */
   readonly name: string;
-  /** The arguments the task was added with. */
+  /** The arguments the task was added with; for `addTaskWithOptions()`, without the context. */
   readonly args: readonly unknown[];
   /** What handled the request or message that added the task. */
   readonly transport: BackgroundTaskTransport;

@@ -11,8 +11,11 @@ export interface BackgroundTaskOptions {
   readonly name?: string;
 
   /**
-   * Runs the task even when the request fails: a guard denies it, or the
-   * handler throws. For audit logs of failed logins, for example.
+   * Runs the task even when the request fails. An HTTP request fails when
+   * its response has a status of 400 or more: a guard denies it, something
+   * throws and an exception filter answers with an error, or the handler
+   * answers with a 4xx. A microservice or WebSocket message fails when its
+   * handler throws or rejects. For audit logs of failed logins, for example.
    *
    * @default false
    */

@@ -244,8 +244,9 @@ export async function load(port, amount, { connections = 10, rate, method = 'GET
   const served = result['2xx'];
   if (result.errors || result.timeouts || result.non2xx || served !== amount) {
     throw new Error(
-      `load on port ${port}: ${served} of ${amount} requests got a 2xx ` +
-        `(errors ${result.errors}, timeouts ${result.timeouts}, non-2xx ${result.non2xx})`,
+      `load on port ${port}, ${method} ${path}: ${served} of ${amount} requests got a 2xx ` +
+        `(errors ${result.errors}, timeouts ${result.timeouts}, non-2xx ${result.non2xx}; ` +
+        `status codes ${JSON.stringify(Object.fromEntries(Object.entries(result.statusCodeStats ?? {}).map(([code, { count }]) => [code, count])))})`,
     );
   }
   return { requests: served, seconds: (last - start) / 1000, times: times.subarray(0, n) };

@@ -1,10 +1,12 @@
 // Starts variant servers as child processes, loads them with autocannon, and
 // makes sure no child outlives the bench.
 import { spawn, spawnSync } from 'node:child_process';
+import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 
 const SERVER = fileURLToPath(new URL('./server.mjs', import.meta.url));
+const FASTAPI_SERVER = fileURLToPath(new URL('./fastapi/serve.py', import.meta.url));
 
 // ---- CPU pinning -------------------------------------------------------------
 
@@ -35,7 +37,12 @@ export function pinCpus() {
 
 /** The command line that runs `node args` on the server CPU, if pinned. */
 export function nodeCommand(args, pinning) {
-  return pinning ? ['taskset', ['-c', pinning.server, process.execPath, ...args]] : [process.execPath, args];
+  return pinnedCommand(process.execPath, args, pinning);
+}
+
+/** The command line that runs `command args` on the server CPU, if pinned (taskset execs it: same pid). */
+function pinnedCommand(command, args, pinning) {
+  return pinning ? ['taskset', ['-c', pinning.server, command, ...args]] : [command, args];
 }
 
 // ---- children -----------------------------------------------------------------
@@ -55,13 +62,16 @@ for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
   });
 }
 
-/** Spawns a child that has an IPC channel, and keeps track of it until it exits. */
-export function spawnTracked(args, pinning, { stdout = 'inherit' } = {}) {
-  const [command, argv] = nodeCommand(args, pinning);
-  const child = spawn(command, argv, { stdio: ['ignore', stdout, 'inherit', 'ipc'] });
+function track(child) {
   children.add(child);
   child.once('exit', () => children.delete(child));
   return child;
+}
+
+/** Spawns a child that has an IPC channel, and keeps track of it until it exits. */
+export function spawnTracked(args, pinning, { stdout = 'inherit' } = {}) {
+  const [command, argv] = nodeCommand(args, pinning);
+  return track(spawn(command, argv, { stdio: ['ignore', stdout, 'inherit', 'ipc'] }));
 }
 
 /** Resolves with the first message from `child` that `accept` takes, or fails on exit or timeout. */
@@ -106,7 +116,7 @@ export class Server {
   async command(command, timeout = 60_000) {
     const id = ++this.#nextId;
     const reply = nextMessage(this.child, (m) => m.id === id, `${this.variant}: ${command}`, timeout);
-    this.child.send({ id, command });
+    this.send({ id, command });
     const { error, ...rest } = await reply;
     if (error) throw new Error(`${this.variant}: ${command} failed in the server:\n${error}`);
     return rest;
@@ -120,26 +130,112 @@ export class Server {
     return counts;
   }
 
+  send(message) {
+    this.child.send(message);
+  }
+
   kill() {
     this.child.kill('SIGKILL');
+  }
+}
+
+// ---- the FastAPI reference server ---------------------------------------------
+
+/**
+ * The Python interpreters to try for FastAPI: $BENCH_PYTHON alone if set;
+ * else every python3 on the PATH (pyenv's shim comes first on some machines,
+ * and has no FastAPI), then Debian's /usr/bin/python3, which apt's
+ * python3-fastapi serves.
+ */
+function pythonCandidates() {
+  if (process.env.BENCH_PYTHON) return [process.env.BENCH_PYTHON];
+  const onPath = (process.env.PATH ?? '').split(':').filter(Boolean).map((dir) => `${dir}/python3`);
+  return [...new Set([...onPath, '/usr/bin/python3'])];
+}
+
+const PROBE = `
+import json, sys
+import fastapi, uvicorn
+print(json.dumps({"fastapi": fastapi.__version__, "uvicorn": uvicorn.__version__, "file": fastapi.__file__}))
+`;
+
+/**
+ * The first python3 that can import fastapi and uvicorn: { python, fastapi,
+ * uvicorn, debian } (debian: the version of Debian's python3-fastapi package,
+ * when that is where fastapi comes from), or { tried } when none can.
+ */
+export function findFastapi() {
+  const tried = [];
+  for (const python of pythonCandidates()) {
+    const out = spawnSync(python, ['-c', PROBE], { encoding: 'utf8', timeout: 20_000 });
+    if (out.status !== 0) {
+      if (!out.error || python === process.env.BENCH_PYTHON) tried.push(python); // missing ones are not worth naming, unless asked for
+      continue;
+    }
+    const found = JSON.parse(out.stdout.trim().split('\n').pop());
+    let debian;
+    if (found.file.startsWith('/usr/lib/python3/dist-packages/')) {
+      const dpkg = spawnSync('dpkg-query', ['-W', '-f=${Version}', 'python3-fastapi'], { encoding: 'utf8' });
+      if (dpkg.status === 0 && dpkg.stdout) debian = dpkg.stdout.trim();
+    }
+    return { python, fastapi: found.fastapi, uvicorn: found.uvicorn, debian };
+  }
+  return { tried };
+}
+
+/**
+ * FastAPI's example served by uvicorn (bench/fastapi/serve.py), driven like a
+ * Node variant's server: the same commands, over stdin and stdout instead of
+ * an IPC channel. `cwd` is where the example writes its log.txt.
+ */
+export class PythonServer extends Server {
+  static async start(variant, { python, cwd, pinning, timeout = 30_000 }) {
+    const [command, argv] = pinnedCommand(python, [FASTAPI_SERVER], pinning);
+    const child = track(
+      spawn(command, argv, { cwd, stdio: ['pipe', 'pipe', 'inherit'], env: { ...process.env, PYTHONDONTWRITEBYTECODE: '1' } }),
+    );
+    // Each line is a message, as from a Node child's IPC channel.
+    createInterface({ input: child.stdout }).on('line', (line) => {
+      try {
+        child.emit('message', JSON.parse(line));
+      } catch {
+        process.stderr.write(`${variant}: ${line}\n`);
+      }
+    });
+    child.stdin.on('error', () => {}); // it exited: nextMessage() reports that
+    const ready = await nextMessage(child, (m) => m.ready, `starting ${variant}`, timeout);
+    const server = new PythonServer(variant, child, ready.port);
+    server.versions = ready.versions;
+    return server;
+  }
+
+  send(message) {
+    this.child.stdin.write(`${JSON.stringify(message)}\n`);
   }
 }
 
 // ---- load ------------------------------------------------------------------------
 
 /**
- * Sends exactly `amount` GET / requests over `connections` keep-alive
- * connections. Returns the response times (ms, fractions included: autocannon's
+ * Sends exactly `amount` requests (GET / unless `method` and `path` say
+ * otherwise) over `connections` keep-alive connections. Returns the response times (ms, fractions included: autocannon's
  * histogram would round them to whole ms) and the time from the first request
  * to the last response.
  */
-export async function load(port, amount, { connections = 10, rate } = {}) {
+export async function load(port, amount, { connections = 10, rate, method = 'GET', path = '/' } = {}) {
   const times = new Float64Array(amount);
   let n = 0;
   // Timed here: autocannon's own duration runs on to its next sampling tick.
   const start = performance.now();
   let last = start;
-  const instance = autocannon({ url: `http://127.0.0.1:${port}/`, amount, connections, overallRate: rate, sampleInt: 100 });
+  const instance = autocannon({
+    url: `http://127.0.0.1:${port}${path}`,
+    method,
+    amount,
+    connections,
+    overallRate: rate,
+    sampleInt: 100,
+  });
   instance.on('response', (_client, _status, _bytes, time) => {
     if (n < amount) times[n++] = time;
     last = performance.now();
@@ -148,8 +244,9 @@ export async function load(port, amount, { connections = 10, rate } = {}) {
   const served = result['2xx'];
   if (result.errors || result.timeouts || result.non2xx || served !== amount) {
     throw new Error(
-      `load on port ${port}: ${served} of ${amount} requests got a 2xx ` +
-        `(errors ${result.errors}, timeouts ${result.timeouts}, non-2xx ${result.non2xx})`,
+      `load on port ${port}, ${method} ${path}: ${served} of ${amount} requests got a 2xx ` +
+        `(errors ${result.errors}, timeouts ${result.timeouts}, non-2xx ${result.non2xx}; ` +
+        `status codes ${JSON.stringify(Object.fromEntries(Object.entries(result.statusCodeStats ?? {}).map(([code, { count }]) => [code, count])))})`,
     );
   }
   return { requests: served, seconds: (last - start) / 1000, times: times.subarray(0, n) };

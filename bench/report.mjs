@@ -199,3 +199,61 @@ function niceStep(raw) {
   for (const m of [1, 2, 5, 10]) if (m * power >= raw) return m * power;
   return 10 * power;
 }
+
+// ---- the FastAPI comparison ------------------------------------------------------
+
+/**
+ * The comparison's section of the report: how it was served and measured, a
+ * table of CPU per request and of efficiency against FastAPI (FastAPI's CPU
+ * per request ÷ the server's, per round, median), or why it was skipped.
+ */
+export function comparisonMarkdown(c, { reference, variants, request, warmup, requests }, plan) {
+  if (c.skipped) return `Skipped: ${c.skipped}.`;
+  const v = c.versions ?? {};
+  const summary = summarize(c.runs);
+  const efficiency = (variant) => {
+    const ratios = c.runs[variant].map((run, i) => c.runs[reference][i].cpuPerReq / run.cpuPerReq);
+    return { median: median(ratios), min: Math.min(...ratios), max: Math.max(...ratios) };
+  };
+  const times = (ratio) => `${ratio.toFixed(1)}×`;
+  const names = {
+    [reference]: `FastAPI ${c.fastapi} on uvicorn ${c.uvicorn} (Python ${v.python ?? '?'}, ${v.loop ?? '?'}, ${v.http ?? '?'}), 1 worker`,
+    'sample-express': `our sample, Nest ${c.nest.core} on Express ${c.nest.express}`,
+    'sample-fastify': `our sample, Nest ${c.nest.core} on Fastify ${c.nest.fastify}`,
+  };
+  const rows = variants.map((variant) => {
+    const s = summary[variant];
+    const e = efficiency(variant);
+    return [
+      `\`${variant}\``,
+      names[variant] ?? '',
+      fixed(s.cpuPerReq, 1),
+      fixed(s.systemPerReq, 1),
+      variant === reference ? '1 (reference)' : `${times(e.median)} (${times(e.min)} … ${times(e.max)})`,
+      thousands(s.reqPerSec),
+      fixed(s.p50, 2),
+      fixed(s.p99, 2),
+    ];
+  });
+  const tableText = table(
+    ['server', 'what', 'CPU µs/req', 'of which system', "efficiency vs FastAPI (median, range)", 'req/s', 'p50 ms', 'p99 ms'],
+    rows,
+    ['l', 'l', 'r', 'r', 'r', 'r', 'r', 'r'],
+  );
+  const source = c.debian
+    ? `FastAPI ${c.fastapi} is Debian's build (package python3-fastapi ${c.debian}), older than FastAPI's latest release; a newer FastAPI, Starlette or uvicorn may measure differently.`
+    : `FastAPI ${c.fastapi} as installed for ${c.python}.`;
+  const ours = variants.filter((variant) => variant !== reference);
+  const sentence = ours
+    .map((variant) => `${fixed(summary[variant].cpuPerReq, 0)} µs on ${variant.replace('sample-', '').replace(/^./, (ch) => ch.toUpperCase())} (${times(efficiency(variant).median)} FastAPI's efficiency)`)
+    .join(', ');
+  return `The route of FastAPI's first example of background tasks, \`${request.method} /send-notification/{email}\` adding \`write_notification(email, message="some notification")\`, which writes a log file after the response. FastAPI serves the page's code verbatim (bench/fastapi/main.py) with uvicorn, one worker, access log off (bench/fastapi/serve.py); our sample serves the same route with \`@Background()\` (sample/notifications/notifications.controller.ts), compiled by the bench against the built package, on Express and on Fastify (\`ADAPTER=fastify\`). The tasks write to a temporary directory. Measured like the pairs, but over one connection: per round, the three in fresh processes on the server CPU, ${thousands(warmup)} warm-up requests each, then ${plan.windows} interleaved windows (A B C C B A …) of ${thousands(requests)} \`${request.method} ${request.path}\` requests each (autocannon, ${request.connections} connection, keep-alive, the next request as soon as the response is in); server CPU = getrusage() user + system of the whole process, all threads (\`process.cpuUsage()\` in Node, \`resource.getrusage()\` in Python), over the measured requests, read once their tasks have run; every request and task counted; the first server rotates between rounds; efficiency = FastAPI's CPU per request ÷ the server's, per round, median.
+
+Why one connection: the task writes a file through libuv's thread pool, whose threads share the one server CPU with the event loop. Under ten connections, as for the pairs, they fall behind the requests, the sample's queue reaches its \`maxQueued\` (1,000) and it answers 503, as configured; FastAPI has no such limit (its pending tasks just pile up). One request at a time, every request gets its 2xx and every task runs; CPU per request is higher than under ten connections, for all three, as each request wakes the server on its own.
+
+${source} Python: ${c.python}.
+
+${tableText}
+
+In CPU per request: FastAPI ${fixed(summary[reference].cpuPerReq, 0)} µs, our module ${sentence}.`;
+}

@@ -8,21 +8,32 @@
 //   --rounds=N --requests=N       override rounds, and requests per measured window (results not written)
 //   --pairs=2,3b                  only these pairs (info, 1, 1b, 2, 2b, 3, 3b, 4; "b": the info row after a pair),
 //                                 and only their table: for iterating on one cost (results not written)
+//   --pairs=fastapi               only the FastAPI comparison (about 30 s a round; --rounds=3 for a quick look);
+//                                 it can be combined with pairs (--pairs=2,fastapi)
+//   BENCH_PYTHON=/path/to/python3 the Python for FastAPI (default: the first python3 on the PATH, then
+//                                 /usr/bin/python3, that can import fastapi and uvicorn; none: skipped, with a note)
 //
 // Pairs of real Nest apps (bench/variants.mjs), each in its own process,
 // loaded over loopback by autocannon; the main figure is the server's CPU time
 // per request. Then the runner's in-process throughput, and the heap after
 // 100,000 requests with tasks. Where the time goes: bench/profile.mjs.
+// For reference, no budget: FastAPI's own first example of background tasks,
+// served by uvicorn, against the same route in our sample on Express and on
+// Fastify, measured the same way; skipped, with a note, where python3 has no
+// fastapi (on Debian: apt-get install python3-fastapi python3-uvicorn
+// python3-uvloop python3-httptools).
 import { execFileSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { killChildren, latency, load, pinCpus, Server, spawnTracked } from './driver.mjs';
+import { findFastapi, killChildren, latency, load, pinCpus, PythonServer, Server, spawnTracked } from './driver.mjs';
 import {
   budgetLine,
   chartSvg,
+  comparisonMarkdown,
   fixed,
   overhead,
   pairTable,
@@ -102,15 +113,46 @@ const pairs = [
   { label: 'pair 4', title: 'one 100 ms async task', baseline: 'hand-slow', subject: 'module-slow', budget: 5 },
 ];
 
-/** `--pairs` names them as bench/profile.mjs does: info, 1, 2, 2b (the info row after pair 2), … */
-function selectedPairs() {
-  if (flags.pairs === undefined) return pairs;
+/**
+ * The reference row: FastAPI's first example of background tasks, served by
+ * uvicorn with one worker (bench/fastapi/), and the same route in our sample
+ * (sample/notifications/), on Express and on Fastify. No budget: it never
+ * fails the run. The three are measured together, in interleaved windows.
+ *
+ * Over one connection, not ten: one request at a time. The task writes a
+ * file, through libuv's thread pool, whose threads share the one server CPU
+ * with the event loop; ten connections keep the event loop busy, the threads
+ * fall behind, the sample's queue reaches its `maxQueued` (1,000) and the
+ * sample answers 503, as it is configured to (FastAPI has no such limit: its
+ * pending tasks just pile up). autocannon's rate limit does not help: it sends
+ * each second's requests in one burst. One connection serves fewer requests a
+ * second: hence fewer of them per window than for the pairs.
+ */
+const comparison = {
+  reference: 'fastapi',
+  variants: ['fastapi', 'sample-express', 'sample-fastify'],
+  request: { method: 'POST', path: '/send-notification/someone@example.com', connections: 1 },
+  warmup: Math.min(plan.warmup, 2_000),
+  requests: flags.requests === undefined ? Math.min(plan.requests, 2_500) : plan.requests,
+};
+
+/**
+ * `--pairs` names them as bench/profile.mjs does: info, 1, 2, 2b (the info row
+ * after pair 2), …; and `fastapi` for the comparison. Returns the pairs and
+ * whether the comparison is in.
+ */
+function selected() {
+  if (flags.pairs === undefined) return { measured: pairs, withFastapi: true };
   const byName = (name) => (name === 'info' ? 'info' : name.endsWith('b') ? `info ${name.slice(0, -1)}` : `pair ${name}`);
-  return flags.pairs.split(',').map((name) => {
-    const pair = pairs.find((p) => p.label === byName(name.trim()));
-    if (pair === undefined) throw new Error(`--pairs: no pair "${name}" (info, 1, 1b, 2, 2b, 3, 3b, 4)`);
-    return pair;
-  });
+  const names = flags.pairs.split(',').map((name) => name.trim());
+  const measured = names
+    .filter((name) => name !== 'fastapi')
+    .map((name) => {
+      const pair = pairs.find((p) => p.label === byName(name));
+      if (pair === undefined) throw new Error(`--pairs: no pair "${name}" (info, 1, 1b, 2, 2b, 3, 3b, 4, fastapi)`);
+      return pair;
+    });
+  return { measured, withFastapi: names.includes('fastapi') };
 }
 
 const log = (...args) => console.error(...args);
@@ -140,20 +182,30 @@ function checkCounts(variant, counts, served) {
  * measured in interleaved windows (A B B A A B …), so that a slow spell of
  * the machine hits both alike. Then both close, and every task is counted.
  */
-async function measurePair(pair, round, pinning) {
-  // Alternate which variant goes first, from one round to the next.
-  const [a, b] = round % 2 === 0 ? [pair.baseline, pair.subject] : [pair.subject, pair.baseline];
+function measurePair(pair, round, pinning) {
+  return measureGroup([pair.baseline, pair.subject], round, { start: (variant) => Server.start(variant, { pinning }) });
+}
+
+
+/**
+ * One round of a group of variants, as of a pair: each in a fresh process
+ * (`start`), warmed up, measured in interleaved windows (A B C C B A …), each
+ * loaded with `request`. Which goes first rotates from one round to the next.
+ */
+async function measureGroup(group, round, { start, request, warmup = plan.warmup, requests: perWindow = plan.requests }) {
+  const shift = round % group.length;
+  const order = [...group.slice(shift), ...group.slice(0, shift)];
   const servers = {};
   try {
-    for (const variant of [a, b]) servers[variant] = await Server.start(variant, { pinning });
-    for (const variant of [a, b]) await load(servers[variant].port, plan.warmup);
+    for (const variant of order) servers[variant] = await start(variant);
+    for (const variant of order) await load(servers[variant].port, warmup, request);
     const sums = {};
-    for (const variant of [a, b]) sums[variant] = { cpu: 0, system: 0, requests: 0, seconds: 0, times: [] };
+    for (const variant of order) sums[variant] = { cpu: 0, system: 0, requests: 0, seconds: 0, times: [] };
     for (let window = 0; window < plan.windows; window++) {
-      for (const variant of window % 2 === 0 ? [a, b] : [b, a]) {
+      for (const variant of window % 2 === 0 ? order : [...order].reverse()) {
         const server = servers[variant];
         await server.command('reset');
-        const { seconds, times } = await load(server.port, plan.requests);
+        const { seconds, times } = await load(server.port, perWindow, request);
         const { cpuMicros, systemMicros, requests } = await server.command('read');
         const sum = sums[variant];
         sum.cpu += cpuMicros;
@@ -164,8 +216,8 @@ async function measurePair(pair, round, pinning) {
       }
     }
     const results = {};
-    for (const variant of [a, b]) {
-      const tasksRun = checkCounts(variant, await servers[variant].close(), plan.warmup + plan.windows * plan.requests);
+    for (const variant of order) {
+      const tasksRun = checkCounts(variant, await servers[variant].close(), warmup + plan.windows * perWindow);
       const { cpu, system, requests, seconds, times } = sums[variant];
       results[variant] = {
         cpuPerReq: cpu / requests,
@@ -179,6 +231,76 @@ async function measurePair(pair, round, pinning) {
   } finally {
     for (const server of Object.values(servers)) server.kill(); // no-op once it has exited
   }
+}
+
+/**
+ * Gets the comparison ready: a python3 that has fastapi and uvicorn, the
+ * sample compiled against the built package (into a directory of bench/, so
+ * that its `import 'nestjs-background-tasks'` finds this package: the test
+ * config maps that name to lib/ instead), and a temporary directory for the
+ * log files the tasks write. Returns the python3 and the versions, or why it
+ * is skipped.
+ */
+function prepareComparison() {
+  const found = findFastapi();
+  if (found.python === undefined) {
+    const tried = found.tried.length ? found.tried.join(', ') : 'no python3 found';
+    return {
+      skipped:
+        `no python3 here can import fastapi and uvicorn (tried: ${tried}; BENCH_PYTHON=/path/to/python3 names one). ` +
+        'On Debian: apt-get install python3-fastapi python3-uvicorn python3-uvloop python3-httptools',
+    };
+  }
+  const logs = mkdtempSync(path.join(os.tmpdir(), 'nestjs-background-tasks-bench-'));
+  const build = mkdtempSync(here('./.sample-build-'));
+  const cleanup = () => {
+    for (const dir of [logs, build]) rmSync(dir, { recursive: true, force: true });
+  };
+  process.once('exit', cleanup);
+  writeFileSync(
+    path.join(build, 'tsconfig.json'),
+    JSON.stringify({
+      extends: path.relative(build, here('../tsconfig.sample.json')),
+      // No `paths`: the sample imports the package by its name, as users do.
+      compilerOptions: { rootDir: path.relative(build, here('../sample')), outDir: '.', paths: {}, sourceMap: false },
+    }),
+  );
+  const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
+  execFileSync(process.execPath, [tsc, '-p', path.join(build, 'tsconfig.json')], { stdio: 'inherit' });
+  // Read by the sample servers (bench/variants.mjs, sample/log.ts), which inherit this environment.
+  process.env.BENCH_SAMPLE_DIR = build;
+  process.env.LOG_FILE = path.join(logs, 'sample-log.txt');
+  const cwd = path.join(logs, 'fastapi'); // FastAPI's example writes log.txt into its working directory
+  mkdirSync(cwd);
+  return { ...found, cwd, nest: nestVersions(), runs: Object.fromEntries(comparison.variants.map((v) => [v, []])) };
+}
+
+/** The versions of Nest and of the HTTP frameworks under it, as installed. */
+function nestVersions() {
+  const version = (name) => {
+    try {
+      return JSON.parse(readFileSync(here(`../node_modules/${name}/package.json`), 'utf8')).version;
+    } catch {
+      return '?';
+    }
+  };
+  return { core: version('@nestjs/core'), express: version('express'), fastify: version('fastify') };
+}
+
+/** One round of the comparison: FastAPI and the sample on both adapters, interleaved. */
+function measureComparison(ready, round, pinning) {
+  const start = async (variant) => {
+    if (variant !== comparison.reference) return Server.start(variant, { pinning });
+    const server = await PythonServer.start(variant, { python: ready.python, cwd: ready.cwd, pinning });
+    ready.versions = server.versions;
+    return server;
+  };
+  return measureGroup(comparison.variants, round, {
+    start,
+    request: comparison.request,
+    warmup: comparison.warmup,
+    requests: comparison.requests,
+  });
 }
 
 /** Heap after a drain and a full GC, before and after many requests with tasks. */
@@ -257,25 +379,45 @@ async function main() {
       `then ${plan.windows} interleaved windows of ${plan.requests} requests each`,
   );
 
-  // ---- pairs, back to back, alternating which goes first ----
+  // ---- pairs, back to back, alternating which goes first; then the FastAPI comparison ----
   // A variant in two pairs (noop) is run for each; its table row uses all its runs.
-  const measured = selectedPairs();
+  const { measured, withFastapi } = selected();
+  const fastapi = withFastapi ? prepareComparison() : undefined;
+  if (fastapi?.skipped) log(`FastAPI comparison skipped: ${fastapi.skipped}`);
+  else if (fastapi) log(`FastAPI comparison: ${fastapi.python}, FastAPI ${fastapi.fastapi}, uvicorn ${fastapi.uvicorn}`);
+  const logRound = (round, variant, result) =>
+    log(
+      `round ${round + 1}/${plan.rounds} ${variant.padEnd(14)} ${fixed(result.cpuPerReq, 1).padStart(6)} µs/req ` +
+        `${thousands(result.reqPerSec).padStart(7)} req/s  p50 ${fixed(result.p50, 2)} ms  p99 ${fixed(result.p99, 2)} ms  ` +
+        `(${result.tasksRun} tasks run)`,
+    );
   for (const pair of measured) pair.runs = { [pair.baseline]: [], [pair.subject]: [] };
   for (let round = 0; round < plan.rounds; round++) {
     for (const pair of measured) {
       const results = await measurePair(pair, round, pinning);
       for (const [variant, result] of Object.entries(results)) {
         pair.runs[variant][round] = result;
-        log(
-          `round ${round + 1}/${plan.rounds} ${variant.padEnd(13)} ${fixed(result.cpuPerReq, 1).padStart(6)} µs/req ` +
-            `${thousands(result.reqPerSec).padStart(7)} req/s  p50 ${fixed(result.p50, 2)} ms  p99 ${fixed(result.p99, 2)} ms  ` +
-            `(${result.tasksRun} tasks run)`,
-        );
+        logRound(round, variant, result);
+      }
+    }
+    if (fastapi && !fastapi.skipped) {
+      try {
+        const results = await measureComparison(fastapi, round, pinning);
+        for (const variant of comparison.variants) {
+          fastapi.runs[variant][round] = results[variant];
+          logRound(round, variant, results[variant]);
+        }
+      } catch (error) {
+        // A reference row never fails the run: the report says what went wrong instead.
+        fastapi.skipped = `round ${round + 1} failed, so no figures: ${error?.message ?? error}`;
+        log(`FastAPI comparison: ${fastapi.skipped}`);
       }
     }
   }
+  const comparisonSection = fastapi && `## Against FastAPI (reference, no budget)\n\n${comparisonMarkdown(fastapi, comparison, plan)}`;
   if (measured !== pairs) {
-    console.log(`\n${pairTable(measured, judge)}`);
+    if (measured.length) console.log(`\n${pairTable(measured, judge)}`);
+    if (comparisonSection) console.log(`\n${comparisonSection}\n`);
     return { missed: false };
   }
   const variantRuns = {};
@@ -360,7 +502,8 @@ async function main() {
     `## Pairs (overhead = module ÷ baseline CPU per request − 1, per round, median)\n\n${pairTable(pairs, judge)}\n\n${latencyLine}`,
     `## Runner throughput (in-process, one pinned CPU, median of ${plan.micro[1]} samples)\n\n${throughputTable}`,
     `## Memory (drain with whenIdle(), then full GC; heapUsed)\n\n${memoryTable}`,
-  ];
+    comparisonSection,
+  ].filter(Boolean);
   console.log(`\n${sections.join('\n\n')}\n`);
   if (judge) {
     console.log(budgetLines.join('\n'));

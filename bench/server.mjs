@@ -16,9 +16,16 @@ if (!process.send) throw new Error('bench/server.mjs runs as a child of the benc
 // The driver is gone: nothing will ever close this app.
 process.on('disconnect', () => process.exit(3));
 
-const app = await NestFactory.create(variant.build(), { logger: ['error', 'warn'] });
+const options = { logger: ['error', 'warn'] };
+const app = variant.create ? await variant.create(options) : await NestFactory.create(variant.build(), options);
 await app.listen(0, '127.0.0.1');
 const runner = variant.usesModule ? app.get(BackgroundTaskRunner) : undefined;
+if (variant.countsFromRunner) {
+  // The sample's own handlers and tasks count nothing: the server counts the
+  // requests, the runner the tasks that succeeded.
+  app.getHttpServer().on('request', () => counts.requests++);
+  Object.defineProperty(counts, 'tasksRun', { get: () => runner.stats().succeeded });
+}
 
 /**
  * Waits until every task of every request served so far has run, or 10 s

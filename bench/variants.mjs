@@ -2,8 +2,11 @@
 // route, GET /, and differs only in how (or whether) it adds background tasks.
 // Plain .mjs with decorators applied by hand, so that the server starts
 // without a compile step; the library is the built package in dist/.
+// Except the sample-* variants: the sample app itself, for the FastAPI comparison.
 import 'reflect-metadata';
+import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { pathToFileURL } from 'node:url';
 import { Controller, Get, Inject, Injectable, Module, Req, Scope } from '@nestjs/common';
 import { APP_INTERCEPTOR, REQUEST } from '@nestjs/core';
 import { Background, BackgroundTasks, BackgroundTasksModule } from '../dist/index.js';
@@ -118,6 +121,23 @@ function withInjected() {
   return OK();
 }
 
+/**
+ * The sample app (sample/), as compiled by the bench into $BENCH_SAMPLE_DIR
+ * against the built package; its tasks write to $LOG_FILE. It has FastAPI's
+ * first example as POST /send-notification/:email.
+ */
+const sampleApp = (adapter) => ({
+  tasksPerRequest: 1,
+  usesModule: true,
+  countsFromRunner: true,
+  async create(options) {
+    if (!process.env.BENCH_SAMPLE_DIR) throw new Error('sample-* variants need BENCH_SAMPLE_DIR (bench/run.mjs sets it)');
+    const url = pathToFileURL(path.join(process.env.BENCH_SAMPLE_DIR, 'create-app.js')).href;
+    const { createSampleApp } = await import(url);
+    return createSampleApp(adapter, options);
+  },
+});
+
 // ---- the variants ----------------------------------------------------------
 
 /**
@@ -187,4 +207,7 @@ export const variants = {
         imports: [BackgroundTasksModule],
       }),
   },
+  // The FastAPI comparison: the sample itself, on each of its adapters.
+  'sample-express': sampleApp('express'),
+  'sample-fastify': sampleApp('fastify'),
 };

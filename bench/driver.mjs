@@ -149,7 +149,10 @@ export class Server {
  */
 function pythonCandidates() {
   if (process.env.BENCH_PYTHON) return [process.env.BENCH_PYTHON];
-  const onPath = (process.env.PATH ?? '').split(':').filter(Boolean).map((dir) => `${dir}/python3`);
+  const onPath = (process.env.PATH ?? '')
+    .split(':')
+    .filter(Boolean)
+    .map((dir) => `${dir}/python3`);
   return [...new Set([...onPath, '/usr/bin/python3'])];
 }
 

@@ -236,7 +236,7 @@ export function comparisonMarkdown(c, { reference, variants, request, warmup, re
     ];
   });
   const tableText = table(
-    ['server', 'what', 'CPU µs/req', 'of which system', "efficiency vs FastAPI (median, range)", 'req/s', 'p50 ms', 'p99 ms'],
+    ['server', 'what', 'CPU µs/req', 'of which system', 'efficiency vs FastAPI (median, range)', 'req/s', 'p50 ms', 'p99 ms'],
     rows,
     ['l', 'l', 'r', 'r', 'r', 'r', 'r', 'r'],
   );
@@ -245,7 +245,10 @@ export function comparisonMarkdown(c, { reference, variants, request, warmup, re
     : `FastAPI ${c.fastapi} as installed for ${c.python}.`;
   const ours = variants.filter((variant) => variant !== reference);
   const sentence = ours
-    .map((variant) => `${fixed(summary[variant].cpuPerReq, 0)} µs on ${variant.replace('sample-', '').replace(/^./, (ch) => ch.toUpperCase())} (${times(efficiency(variant).median)} FastAPI's efficiency)`)
+    .map(
+      (variant) =>
+        `${fixed(summary[variant].cpuPerReq, 0)} µs on ${variant.replace('sample-', '').replace(/^./, (ch) => ch.toUpperCase())} (${times(efficiency(variant).median)} FastAPI's efficiency)`,
+    )
     .join(', ');
   return `The route of FastAPI's first example of background tasks, \`${request.method} /send-notification/{email}\` adding \`write_notification(email, message="some notification")\`, which writes a log file after the response. FastAPI serves the page's code verbatim (bench/fastapi/main.py) with uvicorn, one worker, access log off (bench/fastapi/serve.py); our sample serves the same route with \`@Background()\` (sample/notifications/notifications.controller.ts), compiled by the bench against the built package, on Express and on Fastify (\`ADAPTER=fastify\`). The tasks write to a temporary directory. Measured like the pairs, but over one connection: per round, the three in fresh processes on the server CPU, ${thousands(warmup)} warm-up requests each, then ${plan.windows} interleaved windows (A B C C B A …) of ${thousands(requests)} \`${request.method} ${request.path}\` requests each (autocannon, ${request.connections} connection, keep-alive, the next request as soon as the response is in); server CPU = getrusage() user + system of the whole process, all threads (\`process.cpuUsage()\` in Node, \`resource.getrusage()\` in Python), over the measured requests, read once their tasks have run; every request and task counted; the first server rotates between rounds; efficiency = FastAPI's CPU per request ÷ the server's, per round, median.
 

@@ -186,7 +186,6 @@ function measurePair(pair, round, pinning) {
   return measureGroup([pair.baseline, pair.subject], round, { start: (variant) => Server.start(variant, { pinning }) });
 }
 
-
 /**
  * One round of a group of variants, as of a pair: each in a fresh process
  * (`start`), warmed up, measured in interleaved windows (A B C C B A …), each
@@ -414,7 +413,8 @@ async function main() {
       }
     }
   }
-  const comparisonSection = fastapi && `## Against FastAPI (reference, no budget)\n\n${comparisonMarkdown(fastapi, comparison, plan)}`;
+  const comparisonSection =
+    fastapi && `## Against FastAPI (reference, no budget)\n\n${comparisonMarkdown(fastapi, comparison, plan)}`;
   if (measured !== pairs) {
     if (measured.length) console.log(`\n${pairTable(measured, judge)}`);
     if (comparisonSection) console.log(`\n${comparisonSection}\n`);

@@ -87,7 +87,7 @@ beforeEach(() => {
   logger.warnings.length = 0;
 });
 
-// Groups are numbered by the rule of README.md's "Semantics" they test, if any.
+// Groups are numbered by the rule of docs/semantics.md they test, if any.
 describe.each(HTTP_ADAPTERS)('Background task execution over %s', (adapter, createAdapter) => {
   describe('4. always: tasks that run even when the request fails (the audit log of a failed login)', () => {
     const handle = freshApp(createAdapter, () => ({

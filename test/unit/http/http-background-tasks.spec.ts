@@ -20,7 +20,7 @@ import { deferred, track, waitFor } from '../../utils/wait-for.js';
 /**
  * HttpBackgroundTasks: the tasks of an HTTP request run once its response
  * has closed, and the status Nest wrote decides whether the request
- * succeeded (README "Semantics", rules 1, 4 and 5). The response is the fake
+ * succeeded (docs/semantics.md, rules 1, 4 and 5). The response is the fake
  * of test/utils/request-tasks.ts, which emits its events as often as told.
  */
 

@@ -26,7 +26,7 @@ const LEAVES = [
 ];
 const CORE = './lib/core';
 const TRANSPORTS = ['./lib/http', './lib/microservices', './lib/websockets'];
-const GLUE = ['./lib/providers', './lib/request-scope', './lib/interceptor', './lib/decorators'];
+const GLUE = ['./lib/providers', './lib/request-scope', './lib/interceptor', './lib/decorators', './lib/terminus'];
 const MODULES = './lib/*.module.ts';
 const INDEX = './lib/index.ts';
 

@@ -10,6 +10,7 @@ export default {
   },
   moduleNameMapper: {
     '^nestjs-background-tasks$': '<rootDir>/lib/index.ts',
+    '^nestjs-background-tasks/terminus$': '<rootDir>/lib/terminus/index.ts',
     '^(\\.{1,2}/.*)\\.js$': '$1',
   },
   testTimeout: 20000,

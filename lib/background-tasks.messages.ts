@@ -1,3 +1,4 @@
+import type { BackgroundTaskInfo } from './interfaces/background-tasks-snapshot.interface.js';
 import { describe } from './utils/describe.js';
 import { isThenable } from './utils/is-thenable.js';
 
@@ -50,6 +51,11 @@ export const MUST_BE_FUNCTION = (value: unknown): string => `must be a function,
 
 export const MUST_BE_NAME = (value: unknown): string => `must be a non-empty string, got ${describe(value)}.`;
 
+export const HEALTH_OPTION = (name: string, problem: string): string =>
+  `BackgroundTasksHealthIndicator.isHealthy(): option "${name}" ${problem}`;
+
+export const MUST_BE_SHARE = (value: unknown): string => `must be a number above 0 and at most 1, got ${describe(value)}.`;
+
 export const MUST_BE_BOOLEAN = (value: unknown): string => `must be a boolean, got ${describe(value)}.`;
 
 export const NO_RESPONSE =
@@ -96,21 +102,25 @@ export const BACKGROUND_UNSUPPORTED = (type: string): string =>
   `@Background() is not supported in ${type} handlers, only in HTTP, microservice and WebSocket ones.`;
 
 export const TASK_FAILED = (name: string, method: string, path: string, error: string): string =>
-  `Background task "${name}" of ${method} ${path} failed: ${error}`;
+  `Background task "${name}" of ${origin(method, path)} failed: ${error}`;
 
 export const TASK_TIMED_OUT = (name: string, method: string, path: string, timeout: number): string =>
-  `Background task "${name}" of ${method} ${path} timed out after ${timeout} ms.`;
+  `Background task "${name}" of ${origin(method, path)} timed out after ${timeout} ms.`;
 
 export const TASK_TIMEOUT_ERROR = (name: string, timeout: number): string =>
   `Background task "${name}" timed out after ${timeout} ms.`;
 
 export const TASK_DROPPED_OVERFLOW = (name: string, method: string, path: string, maxQueued: number): string =>
-  `Background task "${name}" of ${method} ${path} was dropped: the queue is full (maxQueued: ${maxQueued}).`;
+  `Background task "${name}" of ${origin(method, path)} was dropped: the queue is full (maxQueued: ${maxQueued}).`;
+
+/** What added a task: a request or message, or the app itself (AppBackgroundTasks), which has no method. */
+export const origin = (method: string, path: string): string => (method === '' ? 'the app' : `${method} ${path}`);
 
 export const HOOK_THREW = (hook: string, error: string): string => `${hook} threw: ${error}`;
 
-export const SHUTDOWN_EXPIRED = (timeout: number, entries: readonly string[]): string =>
-  `Shutdown timeout of ${timeout} ms expired; running tasks have their signal aborted, queued ones are dropped: ${entries.join(', ')}`;
+export const SHUTDOWN_EXPIRED = (timeout: number, tasks: readonly BackgroundTaskInfo[]): string =>
+  `Shutdown timeout of ${timeout} ms expired; running tasks have their signal aborted, queued ones are dropped: ` +
+  tasks.map(({ name, state, method, path }) => `"${name}" (${state}, ${origin(method, path)})`).join(', ');
 
 export const SHUTDOWN_WAITING = (tasks: number, running: number, timeout: number): string =>
   `Waiting for ${tasks} background task${tasks === 1 ? '' : 's'} (${running} running), ` +

@@ -5,6 +5,7 @@ import {
   BACKGROUND_TASKS_MODULE_OPTIONS,
   ConfigurableModuleClass,
 } from './background-tasks.module-definition.js';
+import { AppBackgroundTasks } from './core/app-background-tasks.js';
 import { BackgroundTaskRunner } from './core/background-task-runner.js';
 import { BackgroundTasks } from './core/background-tasks.js';
 import { TaskRunner } from './core/task-runner.js';
@@ -32,10 +33,12 @@ import { assertNoDurableDependents } from './request-scope/durable-dependents.js
     { provide: BACKGROUND_TASKS_MODE, useValue: null },
     taskRunnerProvider,
     BackgroundTaskRunner,
+    AppBackgroundTasks,
     backgroundTasksProvider,
     backgroundTasksInterceptorProvider,
   ],
-  exports: [BackgroundTasks, BackgroundTaskRunner],
+  // TaskRunner too, for integrations such as the terminus health indicator.
+  exports: [BackgroundTasks, AppBackgroundTasks, BackgroundTaskRunner, TaskRunner],
 })
 export class BackgroundTasksModule extends ConfigurableModuleClass implements NestModule, OnModuleInit {
   constructor(

@@ -1,6 +1,8 @@
 import { Module } from '@nestjs/common';
 import { BackgroundTasksModule } from 'nestjs-background-tasks';
+import { HealthModule } from './health/health.module.js';
 import { NotificationsModule } from './notifications/notifications.module.js';
+import { ReportsModule } from './reports/reports.module.js';
 import { SubscriptionsModule } from './subscriptions/subscriptions.module.js';
 
 @Module({
@@ -10,6 +12,8 @@ import { SubscriptionsModule } from './subscriptions/subscriptions.module.js';
     BackgroundTasksModule.forRoot({ concurrency: 10, maxQueued: 1000, taskTimeout: 30_000 }),
     NotificationsModule,
     SubscriptionsModule,
+    ReportsModule,
+    HealthModule,
   ],
 })
 export class AppModule {}

@@ -18,6 +18,8 @@ Serving on ${app.getHttpAdapter().getType()}. Try it (each request returns at on
   curl -X POST '${url}/send-message/bob@example.com?q=hello'
   curl -X POST ${url}/subscribe/carol@example.com
   curl -X POST ${url}/subscribe/nope      (fails with a 400; the guard's audit task runs anyway)
+  curl -X POST ${url}/reports             (an event listener adds an app task, outside the request)
+  curl ${url}/health                      (the tasks' health, with @nestjs/terminus)
   cat ${logFile()}
 Stop it with Ctrl+C: the tasks still running finish first.
 `);

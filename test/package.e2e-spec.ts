@@ -84,7 +84,7 @@ export const asyncModule = BackgroundTasksModule.forRootAsync({ useFactory: () =
 // The public classes have exactly their public members: nothing internal shows in the .d.ts.
 type Exactly<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
 export const tasksMembers: Exactly<keyof BackgroundTasks, 'concurrent' | 'addTask' | 'addTaskWithOptions' | 'cancel'> = true;
-export const runnerMembers: Exactly<keyof BackgroundTaskRunner, 'stats' | 'whenIdle'> = true;
+export const runnerMembers: Exactly<keyof BackgroundTaskRunner, 'stats' | 'whenIdle' | 'inspect'> = true;
 `;
 
 /** The same from a CommonJS module (require of the ESM build). */
@@ -125,6 +125,7 @@ describe('npm pack', () => {
   let files: string[];
   let app: string;
   let installed: string;
+  let withPeers: string;
 
   beforeAll(async () => {
     tmp = await realpath(await mkdtemp(join(tmpdir(), 'bg-tasks-pack-')));
@@ -143,20 +144,39 @@ describe('npm pack', () => {
       .filter(Boolean)
       .map((path) => path.replace(/^package\//, ''));
 
-    // A fresh app: the tarball installed, the repo's packages (Nest 12 and its deps) linked beside it.
+    // A fresh app: the tarball installed, the repo's packages (Nest 12 and its deps) linked beside it,
+    // but for the optional peers that an app may not have: the package must start without them.
     app = join(tmp, 'app');
     installed = join(app, 'node_modules/nestjs-background-tasks');
     await mkdir(installed, { recursive: true });
     await run('tar', ['-xzf', tarball, '-C', installed, '--strip-components=1']);
-    for (const entry of await readdir(join(root, 'node_modules'))) {
-      if (entry.startsWith('.') || entry === 'nestjs-background-tasks') continue;
-      await symlink(join(root, 'node_modules', entry), join(app, 'node_modules', entry), 'dir');
-    }
+    await linkPackages(join(root, 'node_modules'), join(app, 'node_modules'), (name) => !WITHOUT.has(name));
+    // A second app with them, for the subpath that needs one.
+    withPeers = join(tmp, 'with-peers');
+    await mkdir(join(withPeers, 'node_modules/nestjs-background-tasks'), { recursive: true });
+    await run('tar', ['-xzf', tarball, '-C', join(withPeers, 'node_modules/nestjs-background-tasks'), '--strip-components=1']);
+    await linkPackages(join(root, 'node_modules'), join(withPeers, 'node_modules'), () => true);
+    await writeFile(
+      join(withPeers, 'package.json'),
+      JSON.stringify({ name: 'consumer-with-peers', private: true, type: 'module' }),
+    );
     await writeFile(join(app, 'package.json'), JSON.stringify({ name: 'consumer-app', private: true, type: 'module' }));
   }, 180_000);
 
   afterAll(async () => {
     if (tmp) await rm(tmp, { recursive: true, force: true });
+  });
+
+  it('leaves out the optional peers in the consumer app, whose boot tests below prove them optional', () => {
+    for (const name of WITHOUT) expect(existsSync(join(app, 'node_modules', name))).toBe(false);
+  });
+
+  it('loads nestjs-background-tasks/terminus where @nestjs/terminus is installed, and only there', async () => {
+    const probe = `import('nestjs-background-tasks/terminus').then((m) => console.log(typeof m.BackgroundTasksHealthIndicator), (e) => console.log(e.code))`;
+    const withTerminus = await run(process.execPath, ['--input-type=module', '-e', probe], { cwd: withPeers });
+    expect(withTerminus.stdout.trim()).toBe('function');
+    const without = await run(process.execPath, ['--input-type=module', '-e', probe], { cwd: app });
+    expect(without.stdout.trim()).toBe('ERR_MODULE_NOT_FOUND');
   });
 
   it('packs the build, package.json and docs, and no sources or tests', () => {
@@ -277,4 +297,29 @@ function headingAnchors(markdown: string): Set<string> {
     anchors.add(anchor);
   }
   return anchors;
+}
+
+/** Optional peers (and the dev-only packages of tests and the sample): the consumer app has none of them. */
+const WITHOUT = new Set([
+  '@nestjs/terminus',
+  '@nestjs/schedule',
+  '@nestjs/event-emitter',
+  '@nestjs/config',
+  'class-validator',
+  'class-transformer',
+]);
+
+/** Links each package of `from` into `to`, scoped ones one by one, where `keep` says so. */
+async function linkPackages(from: string, to: string, keep: (name: string) => boolean): Promise<void> {
+  for (const entry of await readdir(from)) {
+    if (entry.startsWith('.') || entry === 'nestjs-background-tasks') continue;
+    if (!entry.startsWith('@')) {
+      if (keep(entry)) await symlink(join(from, entry), join(to, entry), 'dir');
+      continue;
+    }
+    await mkdir(join(to, entry), { recursive: true });
+    for (const name of await readdir(join(from, entry))) {
+      if (keep(`${entry}/${name}`)) await symlink(join(from, entry, name), join(to, entry, name), 'dir');
+    }
+  }
 }

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type { BackgroundTaskStats } from '../interfaces/background-task-stats.interface.js';
+import type { BackgroundTasksSnapshot } from '../interfaces/background-tasks-snapshot.interface.js';
 import { TaskRunner } from './task-runner.js';
 
 /**
@@ -17,6 +18,21 @@ export class BackgroundTaskRunner {
    */
   stats(): BackgroundTaskStats {
     return this.runner.stats();
+  }
+
+  /**
+   * The queued and running tasks: how many of each, and the oldest `limit`
+   * of each with their name, origin, age and, when running, how long they
+   * have run. A snapshot, cheap enough for a health or admin endpoint.
+   *
+   * @example
+   * ```ts
+   * const { queued } = runner.inspect(10);
+   * if (queued.tasks[0]?.age > 60_000) logger.warn(`oldest queued task: ${queued.tasks[0].name}`);
+   * ```
+   */
+  inspect(limit = 100): BackgroundTasksSnapshot {
+    return this.runner.inspect(limit);
   }
 
   /**

@@ -1,4 +1,5 @@
 import { AsyncResource } from 'node:async_hooks';
+import { performance } from 'node:perf_hooks';
 import type { TaskBatch } from './task-batch.js';
 
 export type TaskState = 'queued' | 'running' | 'succeeded' | 'failed' | 'timed-out' | 'dropped' | 'cancelled';
@@ -13,6 +14,8 @@ export class BackgroundTask {
   nextInBatch?: BackgroundTask;
   /** Only tasks that receive a context get one, when they start. */
   controller?: AbortController;
+  /** When it was added and started, for inspection and the durations that hooks report. */
+  readonly addedAt = performance.now();
   startedAt = 0;
   /** The async context of the code that added the task, which it runs in. */
   private readonly scope = new AsyncResource('BackgroundTask');

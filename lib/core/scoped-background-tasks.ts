@@ -24,7 +24,6 @@ import type { TaskRunner } from './task-runner.js';
 export class ScopedBackgroundTasks extends BackgroundTasks implements TaskOwner {
   concurrent = false;
   readonly batch = new TaskBatch<BackgroundTask>(this);
-  private named?: Map<string, BackgroundTask>;
 
   constructor(
     protected readonly runner: TaskRunner,
@@ -50,16 +49,14 @@ export class ScopedBackgroundTasks extends BackgroundTasks implements TaskOwner 
     const { name, always = false, timeout = this.runner.options.taskTimeout } = checkTaskOptions(options);
     if (typeof fn !== 'function') throw new TypeError(NOT_A_FUNCTION('addTaskWithOptions', fn));
     const task = new BackgroundTask(fn, args, this.batch, name, always, timeout, true);
-    if (name !== undefined) {
-      const replaced = this.named?.get(name);
-      if (replaced?.state === 'queued') this.runner.cancel(replaced, 'replaced');
-    }
-    if (this.add(task) && name !== undefined) (this.named ??= new Map()).set(name, task);
+    const replaced = name === undefined ? undefined : this.batch.queuedNamed(name);
+    if (replaced !== undefined) this.runner.cancel(replaced, 'replaced');
+    this.add(task);
   }
 
   cancel(name: string): boolean {
-    const task = this.named?.get(name);
-    if (task?.state !== 'queued') return false;
+    const task = this.batch.queuedNamed(name);
+    if (task === undefined) return false;
     this.runner.cancel(task, 'cancelled');
     return true;
   }
@@ -83,12 +80,15 @@ export class ScopedBackgroundTasks extends BackgroundTasks implements TaskOwner 
   /** Called once, when the batch is settled: tasks may outlive their request by far. */
   protected letGo(): void {}
 
-  /** Returns whether the task was accepted. */
-  private add(task: BackgroundTask): boolean {
-    if (!this.runner.accept(task)) return false;
-    if (this.batch.settled) this.runner.release(this.batch);
+  private add(task: BackgroundTask): void {
+    if (!this.runner.accept(task)) return;
+    if (this.batch.settled) this.release();
     else this.taskAdded();
-    return true;
+  }
+
+  /** Hands a task added after the batch settled to the runner. */
+  protected release(): void {
+    this.runner.release(this.batch);
   }
 }
 

@@ -5,6 +5,8 @@ export type BatchOutcome = 'pending' | 'succeeded' | 'failed';
 /** What a batch needs of its tasks, which link themselves into it (a task knows its batch, not the reverse). */
 export interface BatchedTask<Task> {
   readonly state: string;
+  /** The `name` option, which replacement and `cancel()` go by. */
+  readonly givenName?: string;
   nextInBatch?: Task;
 }
 
@@ -24,6 +26,8 @@ export class TaskBatch<Task extends BatchedTask<Task>> {
   private head?: Task;
   private tail?: Task;
   private endedWaiters?: Array<() => void>;
+  /** Queued tasks by their `name` option: a task leaves it when it leaves the queue, so nothing ended is kept. */
+  private named?: Map<string, Task>;
 
   constructor(readonly owner: TaskOwner) {}
 
@@ -42,6 +46,17 @@ export class TaskBatch<Task extends BatchedTask<Task>> {
     else this.tail.nextInBatch = task;
     this.tail = task;
     this.pending++;
+    if (task.givenName !== undefined) (this.named ??= new Map()).set(task.givenName, task);
+  }
+
+  /** The queued task of that name, if any. */
+  queuedNamed(name: string): Task | undefined {
+    return this.named?.get(name);
+  }
+
+  /** The task has started, or ended without starting. */
+  leftQueue(task: Task): void {
+    if (task.givenName !== undefined && this.named?.get(task.givenName) === task) this.named.delete(task.givenName);
   }
 
   /** The next task still queued, taken out of the batch. */

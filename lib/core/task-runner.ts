@@ -10,6 +10,7 @@ import {
 import { BackgroundTasksQueueFullException } from '../exceptions/background-tasks-queue-full.exception.js';
 import type { BackgroundTaskCancelReason, BackgroundTaskDropReason } from '../interfaces/background-task-event.interface.js';
 import type { BackgroundTaskStats } from '../interfaces/background-task-stats.interface.js';
+import type { BackgroundTaskInfo, BackgroundTasksSnapshot } from '../interfaces/background-tasks-snapshot.interface.js';
 import type { BackgroundTasksModuleOptions } from '../interfaces/background-tasks-module-options.interface.js';
 import { isThenable } from '../utils/is-thenable.js';
 import type { BackgroundTask } from './background-task.js';
@@ -32,7 +33,7 @@ type Counters = { -readonly [K in keyof BackgroundTaskStats]: BackgroundTaskStat
 export class TaskRunner implements BeforeApplicationShutdown, OnApplicationShutdown {
   readonly options: ResolvedBackgroundTasksOptions;
   private readonly reporter: TaskReporter;
-  /** Durations are for the hooks that report them; nothing else needs the clock. */
+  /** Durations are for the hooks that report them; nothing else needs the clock when a task ends. */
   private readonly timesTasks: boolean;
   private readonly counters: Counters = {
     queued: 0,
@@ -74,6 +75,15 @@ export class TaskRunner implements BeforeApplicationShutdown, OnApplicationShutd
   /** Resolves once no task is queued or running. */
   whenIdle(): Promise<void> {
     return this.waitUntil(this.isIdle);
+  }
+
+  /** The oldest `limit` queued and running tasks, and how many there are. */
+  inspect(limit: number): BackgroundTasksSnapshot {
+    const now = performance.now();
+    return {
+      queued: { total: this.counters.queued, tasks: infoOf(this.queued, limit, now) },
+      running: { total: this.counters.running, tasks: infoOf(this.running, limit, now) },
+    };
   }
 
   /**
@@ -170,7 +180,7 @@ export class TaskRunner implements BeforeApplicationShutdown, OnApplicationShutd
     this.unlink(task, 'running');
     this.counters.running++;
     this.running.push(task);
-    if (this.timesTasks) task.startedAt = performance.now();
+    task.startedAt = performance.now();
     this.reporter.emit('onTaskStarted', task);
     let result: unknown;
     try {
@@ -250,6 +260,7 @@ export class TaskRunner implements BeforeApplicationShutdown, OnApplicationShutd
   /** Takes a task out of the queued list, into its next state. */
   private unlink(task: BackgroundTask, state: BackgroundTask['state']): void {
     this.queued.remove(task);
+    task.batch.leftQueue(task);
     task.state = state;
     this.counters.queued--;
   }
@@ -321,10 +332,8 @@ export class TaskRunner implements BeforeApplicationShutdown, OnApplicationShutd
 
   /** The app is going away: abort what runs, drop what waits, and name them all. */
   private abandonUnfinished(): void {
-    const entries: string[] = [];
-    for (const task of this.running) entries.push(describeUnfinished(task));
-    for (const task of this.queued) entries.push(describeUnfinished(task));
-    this.reporter.warn(SHUTDOWN_EXPIRED(this.options.shutdownTimeout, entries));
+    const { running, queued } = this.inspect(Infinity);
+    this.reporter.warn(SHUTDOWN_EXPIRED(this.options.shutdownTimeout, [...running.tasks, ...queued.tasks]));
     for (const task of this.running) task.controller?.abort(new DOMException(SHUTTING_DOWN, 'AbortError'));
     while (this.queued.first !== undefined) this.drop(this.queued.first, 'shutdown');
   }
@@ -334,7 +343,13 @@ function timeoutError(task: BackgroundTask): DOMException {
   return new DOMException(TASK_TIMEOUT_ERROR(task.name, task.timeout), 'TimeoutError');
 }
 
-function describeUnfinished(task: BackgroundTask): string {
-  const { method, path } = task.batch.owner.origin;
-  return `"${task.name}" (${task.state}, ${method} ${path})`;
+function infoOf(list: TaskList, limit: number, now: number): BackgroundTaskInfo[] {
+  const tasks: BackgroundTaskInfo[] = [];
+  for (let task = list.first; task !== undefined && tasks.length < limit; task = task.next) {
+    const { transport, method, path } = task.batch.owner.origin;
+    const state = task.state === 'running' ? 'running' : 'queued';
+    const info = { name: task.name, state, transport, method, path, age: now - task.addedAt } as const;
+    tasks.push(state === 'running' ? { ...info, runningFor: now - task.startedAt } : info);
+  }
+  return tasks;
 }

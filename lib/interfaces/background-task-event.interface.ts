@@ -1,5 +1,8 @@
-/** What handled the request that added the task: HTTP, a microservice message or a WebSocket message. */
-export type BackgroundTaskTransport = 'http' | 'rpc' | 'ws';
+/**
+ * What added the task: an HTTP request, a microservice message, a WebSocket
+ * message, or `'none'` for a task of the app itself ({@link AppBackgroundTasks}).
+ */
+export type BackgroundTaskTransport = 'http' | 'rpc' | 'ws' | 'none';
 
 /** Why a task was dropped: it was accepted, and will never run. */
 export type BackgroundTaskDropReason =
@@ -28,14 +31,17 @@ export interface BackgroundTaskEvent {
   readonly name: string;
   /** The arguments the task was added with; for `addTaskWithOptions()`, without the context. */
   readonly args: readonly unknown[];
-  /** What handled the request or message that added the task. */
+  /** What handled the request or message that added the task; `'none'` for {@link AppBackgroundTasks}. */
   readonly transport: BackgroundTaskTransport;
-  /** HTTP method of the request that added the task; `'RPC'` for a microservice message, `'WS'` for a WebSocket message. */
+  /**
+   * HTTP method of the request that added the task; `'RPC'` for a microservice
+   * message, `'WS'` for a WebSocket message; `''` for {@link AppBackgroundTasks}.
+   */
   readonly method: string;
   /**
    * Path of the request that added the task, without its query string; the
    * pattern of a microservice message (JSON for object patterns); the name of
-   * a WebSocket message.
+   * a WebSocket message; `''` for {@link AppBackgroundTasks}.
    */
   readonly path: string;
   /** Milliseconds the task ran: on succeeded, failed and timed-out events. */

@@ -8,6 +8,7 @@ export type {
 } from './background-task-event.interface.js';
 export type { BackgroundTaskOptions } from './background-task-options.interface.js';
 export type { BackgroundTaskStats } from './background-task-stats.interface.js';
+export type { BackgroundTaskInfo, BackgroundTaskList, BackgroundTasksSnapshot } from './background-tasks-snapshot.interface.js';
 export type {
   BackgroundTasksModuleOptions,
   BackgroundTasksMode,

@@ -1078,3 +1078,70 @@ describe('shutdown', () => {
     await batchDone(tasks);
   });
 });
+
+describe('inspect()', () => {
+  it('lists the oldest queued and running tasks, at most `limit` of each, with totals, ages and origins', async () => {
+    const runner = new TaskRunner({ concurrency: 1 });
+    const facade = new BackgroundTaskRunner(runner);
+    const first = ownedTasks(runner, 'POST', '/first');
+    const gate = deferred();
+    first.addTask(async function holdsTheSlot() {
+      await gate.promise;
+    });
+    succeed(first);
+    const second = ownedTasks(runner, 'GET', '/second');
+    for (const name of ['a', 'b', 'c']) second.addTaskWithOptions({ name }, () => undefined);
+
+    const snapshot = facade.inspect(2);
+    const queued = (name: string) => ({
+      name,
+      state: 'queued',
+      transport: 'http',
+      method: 'GET',
+      path: '/second',
+      age: expect.any(Number),
+    });
+    expect(snapshot).toEqual({
+      queued: { total: 3, tasks: [queued('a'), queued('b')] },
+      running: {
+        total: 1,
+        tasks: [
+          {
+            name: 'holdsTheSlot',
+            state: 'running',
+            transport: 'http',
+            method: 'POST',
+            path: '/first',
+            age: expect.any(Number),
+            runningFor: expect.any(Number),
+          },
+        ],
+      },
+    });
+    const [running] = snapshot.running.tasks;
+    expect(running.runningFor).toBeGreaterThanOrEqual(0);
+    expect(running.runningFor).toBeLessThanOrEqual(running.age);
+    // The oldest first: the first task was added before the second request's.
+    expect(running.age).toBeGreaterThanOrEqual(snapshot.queued.tasks[0].age);
+
+    // A snapshot: it does not change as the tasks do.
+    second.cancel('a');
+    expect(snapshot.queued.total).toBe(3);
+    expect(facade.inspect(10).queued.tasks.map(({ name }) => name)).toEqual(['b', 'c']);
+
+    gate.resolve();
+    succeed(second);
+    await idle(runner);
+    expect(facade.inspect()).toEqual({ queued: { total: 0, tasks: [] }, running: { total: 0, tasks: [] } });
+  });
+
+  it('lists 100 of each by default', () => {
+    const runner = new TaskRunner();
+    const tasks = ownedTasks(runner);
+    for (let i = 0; i < 150; i++) tasks.addTask(() => undefined);
+    const { queued } = new BackgroundTaskRunner(runner).inspect();
+    expect(queued.total).toBe(150);
+    expect(queued.tasks).toHaveLength(100);
+    succeed(tasks);
+  });
+});

@@ -1,0 +1,29 @@
+import type { BackgroundTaskTransport } from './background-task-event.interface.js';
+
+/** One queued or running task, as {@link BackgroundTaskRunner.inspect} lists it. */
+export interface BackgroundTaskInfo {
+  /** The task's `name` option, its function's name, or `"anonymous"`. */
+  readonly name: string;
+  readonly state: 'queued' | 'running';
+  /** What added the task, as in {@link BackgroundTaskEvent}. */
+  readonly transport: BackgroundTaskTransport;
+  readonly method: string;
+  readonly path: string;
+  /** Milliseconds since the task was added. */
+  readonly age: number;
+  /** Milliseconds since the task started: running tasks only. */
+  readonly runningFor?: number;
+}
+
+/** The tasks in one state: how many there are, and the oldest of them. */
+export interface BackgroundTaskList {
+  readonly total: number;
+  /** Oldest first, at most the limit given to `inspect()`. */
+  readonly tasks: readonly BackgroundTaskInfo[];
+}
+
+/** What {@link BackgroundTaskRunner.inspect} returns: a snapshot, taken when called. */
+export interface BackgroundTasksSnapshot {
+  readonly queued: BackgroundTaskList;
+  readonly running: BackgroundTaskList;
+}

@@ -1,0 +1,1 @@
+export { BackgroundTasksHealthIndicator, type BackgroundTasksHealthOptions } from './background-tasks.health.js';

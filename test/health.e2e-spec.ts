@@ -1,10 +1,10 @@
 import type { INestApplication } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import request from 'supertest';
-import { AppBackgroundTasks } from '../lib/index.js';
+import { AppBackgroundTasks, BackgroundTaskRunner } from '../lib/index.js';
 import { BackgroundTasksHealthIndicator } from '../lib/terminus/index.js';
 import { HealthAppModule } from './fixtures/health.app.js';
-import { deferred, within } from './utils/wait-for.js';
+import { deferred, waitFor, within } from './utils/wait-for.js';
 
 describe('BackgroundTasksHealthIndicator, behind a real TerminusModule endpoint', () => {
   let app: INestApplication;
@@ -23,16 +23,17 @@ describe('BackgroundTasksHealthIndicator, behind a real TerminusModule endpoint'
   });
 
   /** One task holds the only slot (concurrency: 1); the others queue behind it. */
-  function occupy(queued: number): void {
+  async function occupy(queued: number): Promise<void> {
     const tasks = app.get(AppBackgroundTasks);
     tasks.addTask(async function holdsTheSlot() {
       await gate.promise;
     });
+    await waitFor('the first task to start', () => app.get(BackgroundTaskRunner).stats().running === 1);
     for (let i = 0; i < queued; i++) tasks.addTaskWithOptions({ name: `queued-${i}` }, () => undefined);
   }
 
   it('is up with the counts when the queue is short', async () => {
-    occupy(2);
+    await occupy(2);
     const { body } = await request(app.getHttpServer()).get('/health').expect(200);
     expect(body.info.backgroundTasks).toEqual({
       status: 'up',
@@ -44,7 +45,7 @@ describe('BackgroundTasksHealthIndicator, behind a real TerminusModule endpoint'
   });
 
   it('is down (503) when more than 90% of maxQueued is queued', async () => {
-    occupy(10);
+    await occupy(10);
     const { body } = await request(app.getHttpServer()).get('/health').expect(503);
     expect(body.error.backgroundTasks).toMatchObject({
       status: 'down',
@@ -55,7 +56,7 @@ describe('BackgroundTasksHealthIndicator, behind a real TerminusModule endpoint'
   });
 
   it('is down when the oldest queued task has waited longer than maxQueueWait', async () => {
-    occupy(1);
+    await occupy(1);
     // By the time the request is answered, the queued task has waited more than 0 ms.
     const { body } = await request(app.getHttpServer()).get('/health?wait=0').expect(503);
     expect(body.error.backgroundTasks).toMatchObject({

@@ -6,7 +6,7 @@ import { BACKGROUND_TASKS_MODE, BackgroundTaskRunner } from '../lib/index.js';
 import { AppModule, Mailer } from './fixtures/testing-modes.app.js';
 import { deferred, within } from './utils/wait-for.js';
 
-// The README's complete testing example, as written there.
+// The README's complete testing example, as written there, and the 'disabled' case it describes in a sentence.
 describe('sign-up', () => {
   let app: INestApplication;
   const sent: string[] = [];

@@ -1,6 +1,7 @@
 import { ScopedBackgroundTasks } from '../../lib/core/scoped-background-tasks.js';
 import type { TaskOrigin } from '../../lib/core/task-owner.js';
 import type { TaskRunner } from '../../lib/core/task-runner.js';
+import { waitFor } from './wait-for.js';
 
 /**
  * Owners of tasks for unit tests of the runner core: a ScopedBackgroundTasks
@@ -27,4 +28,9 @@ export function succeed(tasks: ScopedBackgroundTasks): void {
 /** The request failed: `runner.settle(batch, 'failed')`. */
 export function fail(tasks: ScopedBackgroundTasks): void {
   runners.get(tasks)!.settle(tasks.batch, 'failed');
+}
+
+/** Waits until the batch of `tasks` has nothing running and nothing queued. */
+export function batchDone(tasks: ScopedBackgroundTasks, what = 'the tasks to finish'): Promise<true> {
+  return waitFor(what, () => !tasks.batch.draining && tasks.batch.unfinished === 0);
 }

@@ -1,7 +1,7 @@
 import { jest } from '@jest/globals';
 import { TaskRunner } from '../../../lib/core/task-runner.js';
 import type { BackgroundTaskOptions } from '../../../lib/interfaces/index.js';
-import { ownedTasks, succeed } from '../../utils/owned-tasks.js';
+import { batchDone, ownedTasks, succeed } from '../../utils/owned-tasks.js';
 import { flush } from '../../utils/process-watch.js';
 import { idle, stats } from '../../utils/task-record.js';
 import { eventsOf, GatedTasks, recordHooks } from '../../utils/unit-tasks.js';
@@ -13,11 +13,6 @@ import { deferred, track, waitFor } from '../../utils/wait-for.js';
  * addTaskWithOptions, names and cancel(), bad input, finish() and runInline().
  * No transport: the owner is settled as the transports settle it.
  */
-
-/** Waits until the batch has nothing running and nothing queued. */
-function batchDone(tasks: { batch: { draining: boolean; unfinished: number } }, what = 'the tasks to finish'): Promise<true> {
-  return waitFor(what, () => !tasks.batch.draining && tasks.batch.unfinished === 0);
-}
 
 const watched = watchEachTest();
 

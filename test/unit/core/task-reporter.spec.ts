@@ -2,7 +2,7 @@ import { jest } from '@jest/globals';
 import { performance } from 'node:perf_hooks';
 import { TaskRunner } from '../../../lib/core/task-runner.js';
 import type { BackgroundTasksModuleOptions } from '../../../lib/interfaces/index.js';
-import { fail, ownedTasks, succeed } from '../../utils/owned-tasks.js';
+import { batchDone, fail, ownedTasks, succeed } from '../../utils/owned-tasks.js';
 import { flush, watchProcess } from '../../utils/process-watch.js';
 import { idle, stats } from '../../utils/task-record.js';
 import { aborted, eventsOf, expectSaneDurations, recordHooks } from '../../utils/unit-tasks.js';
@@ -23,11 +23,6 @@ function failures(hook: jest.Mock<OnTaskFailed>): unknown[][] {
     expect(duration).toEqual(expect.any(Number));
     return [error, event];
   });
-}
-
-/** Waits until the batch has nothing running and nothing queued. */
-function batchDone(tasks: { batch: { draining: boolean; unfinished: number } }, what = 'the tasks to finish'): Promise<true> {
-  return waitFor(what, () => !tasks.batch.draining && tasks.batch.unfinished === 0);
 }
 
 const watched = watchEachTest();

@@ -6,7 +6,7 @@ import type { ScopedBackgroundTasks } from '../../../lib/core/scoped-background-
 import { TaskRunner } from '../../../lib/core/task-runner.js';
 import { BackgroundTasksQueueFullException } from '../../../lib/exceptions/background-tasks-queue-full.exception.js';
 import type { BackgroundTaskOptions } from '../../../lib/interfaces/index.js';
-import { fail, ownedTasks, succeed } from '../../utils/owned-tasks.js';
+import { batchDone, fail, ownedTasks, succeed } from '../../utils/owned-tasks.js';
 import { flush } from '../../utils/process-watch.js';
 import { idle, stats } from '../../utils/task-record.js';
 import { aborted, eventsOf, expectSaneDurations, GatedTasks, recordHooks } from '../../utils/unit-tasks.js';
@@ -21,11 +21,6 @@ import { deferred, track, waitFor, within } from '../../utils/wait-for.js';
  * in task-reporter.spec.ts; the per-request API (names, cancel, bad input) in
  * scoped-background-tasks.spec.ts.
  */
-
-/** Waits until `tasks` has nothing running and nothing queued. */
-function batchDone(tasks: ScopedBackgroundTasks, what = 'the tasks to finish'): Promise<true> {
-  return waitFor(what, () => !tasks.batch.draining && tasks.batch.unfinished === 0);
-}
 
 const watched = watchEachTest();
 

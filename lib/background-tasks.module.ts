@@ -12,6 +12,7 @@ import { TaskRunner } from './core/task-runner.js';
 import { registerRunner } from './http/http-runner.js';
 import { linkRawResponse } from './http/node-request.js';
 import { backgroundTasksInterceptorProvider } from './interceptor/background-tasks-interceptor.provider.js';
+import { messageServersProvider } from './providers/message-servers.provider.js';
 import { PLAIN_IMPORT_OPTIONS, taskRunnerProvider } from './providers/task-runner.provider.js';
 import { backgroundTasksProvider } from './request-scope/background-tasks.provider.js';
 import { assertNoDurableDependents } from './request-scope/durable-dependents.js';
@@ -36,6 +37,7 @@ import { assertNoDurableDependents } from './request-scope/durable-dependents.js
     AppBackgroundTasks,
     backgroundTasksProvider,
     backgroundTasksInterceptorProvider,
+    messageServersProvider,
   ],
   // TaskRunner too, for integrations such as the terminus health indicator.
   exports: [BackgroundTasks, AppBackgroundTasks, BackgroundTaskRunner, TaskRunner],

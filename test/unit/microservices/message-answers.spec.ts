@@ -1,0 +1,137 @@
+import { jest } from '@jest/globals';
+import { Server } from '@nestjs/microservices';
+import { lastValueFrom, type Observable, of, throwError } from 'rxjs';
+import { TaskRunner } from '../../../lib/core/task-runner.js';
+import { isMessageServer, watchAnswers } from '../../../lib/microservices/message-answers.js';
+import { messageOrigin } from '../../../lib/microservices/message-context.js';
+import { markWithoutTasks, messageTasksOf } from '../../../lib/microservices/message-tasks.js';
+
+/**
+ * The module wraps the handlers of every `Server` of `@nestjs/microservices`
+ * when it starts listening: pinned here to the real base class, which every
+ * built-in transport extends, with a transport that only calls back.
+ */
+class LoopbackServer extends Server {
+  listens = 0;
+
+  listen(callback: () => void): void {
+    this.listens++;
+    callback();
+  }
+
+  close(): void {}
+
+  on(): void {}
+
+  unwrap<T>(): T {
+    return undefined as T;
+  }
+}
+
+type Handler = (data: unknown, context: object) => Promise<unknown>;
+
+function serverWith(handlers: Record<string, Handler>, events: Record<string, Handler[]> = {}): LoopbackServer {
+  const server = new LoopbackServer();
+  for (const [pattern, handler] of Object.entries(handlers)) server.addHandler(pattern, handler, false, { queue: pattern });
+  for (const [pattern, chain] of Object.entries(events)) for (const handler of chain) server.addHandler(pattern, handler, true);
+  return server;
+}
+
+const listening = (server: LoopbackServer) => new Promise<void>((resolve) => server.listen(resolve));
+const handlerOf = (server: LoopbackServer, pattern: string) => server.getHandlerByPattern(pattern) as unknown as Handler;
+
+describe('watchAnswers(): the answers of a microservice server', () => {
+  it("recognizes Nest's Server", () => {
+    expect(isMessageServer(new LoopbackServer())).toBe(true);
+    expect(isMessageServer({ listen() {} })).toBe(false);
+  });
+
+  it('wraps each handler once the server listens, and keeps what transports read of it and the chain of event handlers', async () => {
+    const answer = of('ack');
+    const calls: unknown[][] = [];
+    const handler: Handler = (...args) => (calls.push(args), Promise.resolve(answer));
+    const first: Handler = () => Promise.resolve(undefined);
+    const second: Handler = () => Promise.resolve(undefined);
+    const server = serverWith({ 'orders.create': handler }, { 'orders.created': [first, second] });
+
+    watchAnswers(server);
+    // Handlers are registered before the server listens: they are wrapped then.
+    expect(handlerOf(server, 'orders.create')).toBe(handler);
+    await listening(server);
+
+    const wrapped = handlerOf(server, 'orders.create');
+    expect(wrapped).not.toBe(handler);
+    expect({ ...wrapped }).toEqual({ isEventHandler: false, extras: { queue: 'orders.create' } });
+    expect({ ...handlerOf(server, 'orders.created') }).toEqual({ isEventHandler: true, extras: {}, next: second });
+    // Nest's event handler calls the next one of its pattern through itself.
+    expect((first as { next?: unknown }).next).toBe(second);
+
+    const context = {};
+    await expect(wrapped({ id: 1 }, context)).resolves.toBe(answer);
+    expect(calls).toEqual([[{ id: 1 }, context]]);
+    expect(calls[0][1]).toBe(context);
+    expect(server.listens).toBe(1);
+  });
+
+  it('wraps once, however many times the server is watched and listens', async () => {
+    const handler: Handler = jest.fn(() => Promise.resolve('ack'));
+    const server = serverWith({ ping: handler });
+    watchAnswers(server);
+    watchAnswers(server);
+    await listening(server);
+    const wrapped = handlerOf(server, 'ping');
+    await listening(server);
+
+    expect(handlerOf(server, 'ping')).toBe(wrapped);
+    await wrapped(undefined, {});
+    expect(handler).toHaveBeenCalledTimes(1);
+    expect(server.listens).toBe(2);
+  });
+
+  it.each([
+    ['nothing asked for tasks', (_context: object) => undefined],
+    ['its handler started without tasks', markWithoutTasks],
+  ])('leaves the answer of a message for which %s as it is', async (_case, prepare) => {
+    const answer = of('ack');
+    const server = serverWith({ ping: (_data, context) => (prepare(context), Promise.resolve(answer)) });
+    watchAnswers(server);
+    await listening(server);
+
+    await expect(handlerOf(server, 'ping')(undefined, {})).resolves.toBe(answer);
+  });
+
+  it.each<[string, () => Observable<unknown> | string, { succeeded: number; dropped?: number }]>([
+    [
+      'an error: the plain task is dropped, the always task runs',
+      () => throwError(() => new Error('denied')),
+      { succeeded: 1, dropped: 1 },
+    ],
+    ['a value: both run', () => of('ack'), { succeeded: 2 }],
+    ['a plain value (no interceptor): both run', () => 'ack', { succeeded: 2 }],
+  ])(
+    'releases the tasks that a message has by the time its answer is ready one macrotask after the answer ends, with %s',
+    async (_case, answerOf, counts) => {
+      const runner = new TaskRunner();
+      const ran: string[] = [];
+      const server = serverWith({
+        ping: (_data, context) => {
+          const tasks = messageTasksOf(context, runner, messageOrigin('ping'));
+          tasks.addTask(() => void ran.push('plain'));
+          tasks.addTaskWithOptions({ always: true }, () => void ran.push('always'));
+          return Promise.resolve(answerOf());
+        },
+      });
+      watchAnswers(server);
+      await listening(server);
+
+      const answer = await handlerOf(server, 'ping')(undefined, {});
+      if (typeof answer !== 'string') await lastValueFrom(answer as Observable<unknown>).catch(() => undefined);
+      // The transport hands the answer over on the next ticks: the tasks wait for the next macrotask.
+      expect(runner.stats()).toMatchObject({ queued: 2 });
+
+      await runner.whenIdle();
+      expect(runner.stats()).toMatchObject({ queued: 0, failed: 0, dropped: 0, ...counts });
+      expect(ran).toEqual(counts.dropped ? ['always'] : ['plain', 'always']);
+    },
+  );
+});

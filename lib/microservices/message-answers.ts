@@ -23,9 +23,10 @@ const watchedServers = new WeakSet<MessageServer>();
 const watchingHandlers = new WeakSet<MessageHandler>();
 
 /**
- * Makes the server's answers release the tasks of messages whose handler
- * never ran, so that the interceptor never saw them (a guard rejected the
- * message): their handlers are wrapped when the server starts listening.
+ * Makes the server's answers release the tasks that the interceptor never
+ * saw: those of a message that a guard rejected, or of a server that Nest
+ * applies no global interceptor to. Its handlers are wrapped when it starts
+ * listening.
  */
 export function watchAnswers(server: MessageServer): void {
   if (watchedServers.has(server)) return;

@@ -3,7 +3,7 @@ import { ModulesContainer } from '@nestjs/core';
 import { isMessageServer, watchAnswers } from '../microservices/message-answers.js';
 
 /** Token of the provider below, which has no value: it only subscribes. */
-export const MESSAGE_SERVERS = Symbol('nestjs-background-tasks:message-servers');
+const MESSAGE_SERVERS = Symbol('nestjs-background-tasks:message-servers');
 
 /**
  * Watches the answers of every microservice server of the app. Nest adds each

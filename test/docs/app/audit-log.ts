@@ -6,4 +6,9 @@ export class AuditLog {
     void email;
     void ok;
   }
+
+  async message(handler: string, allowed: boolean): Promise<void> {
+    void handler;
+    void allowed;
+  }
 }

@@ -243,3 +243,30 @@ function guardCases(_kind: string, start: Starter): void {
     expectStats(runner, counts);
   });
 }
+
+describe('A message that its guard rejects, in inline mode: its always task runs after the error answer, as no handler finished', () => {
+  let connected: Connected;
+
+  afterEach(async () => {
+    await connected?.client.close();
+    await connected?.context.close();
+  });
+
+  it('drops the plain task and runs the always one', async () => {
+    connected = await standaloneTcp({
+      imports: [tasksModule({ mode: 'inline' })],
+      controllers: [GuardedController],
+      providers: [AuditingGuard],
+    });
+    const runner = connected.context.get(BackgroundTaskRunner);
+    await expect(firstValueFrom(connected.client.send(patterns.guarded, { id: 'i-1', deny: 'false' }))).rejects.toEqual({
+      status: 'error',
+      message: 'Forbidden resource',
+    });
+    await waitFor('the always task', () => journal.includes('audit:i-1'));
+    await idle(runner);
+
+    expectInOrder(['guard:i-1', 'sent:error', 'sent:end', 'audit:i-1']);
+    expectStats(runner, { succeeded: 1, dropped: 1 });
+  });
+});

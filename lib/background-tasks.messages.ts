@@ -58,6 +58,13 @@ export const MUST_BE_SHARE = (value: unknown): string => `must be a number above
 
 export const MUST_BE_BOOLEAN = (value: unknown): string => `must be a boolean, got ${describe(value)}.`;
 
+export const MUST_BE_TRACING = (value: unknown): string =>
+  `must be a boolean, or an object with "parent" and "metrics", got ${describe(value)}.`;
+
+export const TRACING_WITHOUT_API =
+  'BackgroundTasksModule: option "tracing" is on, but @opentelemetry/api is not installed. ' +
+  'Install it (npm install @opentelemetry/api), with the OpenTelemetry SDK that exports your traces, or turn tracing off.';
+
 export const NO_RESPONSE =
   'BackgroundTasks found no response for this HTTP request, so its tasks could never run. ' +
   'Import BackgroundTasksModule in the root module, and let Nest apply middleware to every route.';

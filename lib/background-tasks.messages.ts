@@ -125,6 +125,10 @@ export const origin = (method: string, path: string): string => (method === '' ?
 
 export const HOOK_THREW = (hook: string, error: string): string => `${hook} threw: ${error}`;
 
+export const TELEMETRY_THREW = (error: string): string =>
+  `OpenTelemetry threw while tracing a background task: ${error}. The tasks run on, without what failed; ` +
+  'check the span processors, exporters and metric readers of your OpenTelemetry SDK. Later failures are not logged.';
+
 export const SHUTDOWN_EXPIRED = (timeout: number, tasks: readonly BackgroundTaskInfo[]): string =>
   `Shutdown timeout of ${timeout} ms expired; running tasks have their signal aborted, queued ones are dropped: ` +
   tasks.map(({ name, state, method, path }) => `"${name}" (${state}, ${origin(method, path)})`).join(', ');

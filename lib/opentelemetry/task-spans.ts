@@ -29,10 +29,13 @@ export class TaskSpans {
   ended(task: BackgroundTask, detail: unknown): void {
     let span = task.observed as Span | undefined;
     task.observed = undefined;
-    if (span === undefined) {
-      // Dropped or cancelled before it started.
+    if (task.state === 'dropped' || task.state === 'cancelled') {
+      // It never started: its span is made now.
       span = task.inScope(() => this.start(task, context.active(), performance.now()));
       span.setAttribute(names.ATTR_REASON, detail as string);
+    } else if (span === undefined) {
+      // Its span could not be started (the telemetry said why).
+      return;
     } else if (task.state === 'failed' || task.state === 'timed-out') {
       const error = isError(detail);
       span.recordException(error ? detail : errorMessage(detail));
@@ -44,7 +47,7 @@ export class TaskSpans {
   }
 
   abandoned(task: BackgroundTask): void {
-    (task.observed as Span).addEvent(names.EVENT_ABORTED);
+    (task.observed as Span | undefined)?.addEvent(names.EVENT_ABORTED);
   }
 
   /** `until`: when it started, or was dropped or cancelled, which ends its wait. */

@@ -37,6 +37,18 @@ export class OtelSdk {
     metrics.setGlobalMeterProvider(new MeterProvider({ readers: [this.reader] }));
   }
 
+  /** Runs `test` with another tracer provider registered, then this SDK's again. */
+  async withTracerProvider(provider: BasicTracerProvider, test: () => Promise<void>): Promise<void> {
+    trace.disable();
+    trace.setGlobalTracerProvider(provider);
+    try {
+      await test();
+    } finally {
+      trace.disable();
+      trace.setGlobalTracerProvider(this.tracerProvider);
+    }
+  }
+
   /** The spans ended so far. */
   spans(): ReadableSpan[] {
     return this.exporter.getFinishedSpans();

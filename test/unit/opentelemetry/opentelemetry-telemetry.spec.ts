@@ -1,7 +1,7 @@
 import { jest } from '@jest/globals';
 import { Logger } from '@nestjs/common';
 import { SpanKind, SpanStatusCode, trace, type SpanContext } from '@opentelemetry/api';
-import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
+import { BasicTracerProvider, type ReadableSpan, type SpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { resolveOptions } from '../../../lib/core/runner-options.js';
 import { ScopedBackgroundTasks } from '../../../lib/core/scoped-background-tasks.js';
 import { TaskRunner } from '../../../lib/core/task-runner.js';
@@ -204,6 +204,45 @@ describe('the span of a task that runs', () => {
     expect(span.events.map((event) => event.name)).toEqual(['background_task.aborted', 'exception']);
     expect(span.attributes).toMatchObject({ 'background_task.outcome': 'failed', 'error.type': 'AbortError' });
   });
+});
+
+describe('a failing SDK', () => {
+  it.each(['onStart', 'onEnd'] as const)(
+    'never fails a task nor the runner: a span processor whose %s throws is logged once',
+    async (hook) => {
+      const processor: SpanProcessor = {
+        onStart: () => undefined,
+        onEnd: () => undefined,
+        forceFlush: () => Promise.resolve(),
+        shutdown: () => Promise.resolve(),
+        [hook]: () => {
+          throw new Error('exporter down');
+        },
+      };
+      await sdk.withTracerProvider(new BasicTracerProvider({ spanProcessors: [processor] }), async () => {
+        const runner = tracedRunner();
+        const tasks = ownedTasks(runner);
+        const ran: string[] = [];
+        tasks.addTask(() => void ran.push('sync'));
+        tasks.addTask(async () => void ran.push('async'));
+        tasks.addTaskWithOptions({ name: 'never' }, () => undefined);
+        tasks.cancel('never');
+        tasks.addTask(function breaks() {
+          throw new RangeError('its own');
+        });
+        succeed(tasks);
+        await batchDone(tasks);
+
+        expect(ran).toEqual(['sync', 'async']);
+        expect(runner.stats()).toMatchObject({ queued: 0, running: 0, succeeded: 2, failed: 1, cancelled: 1 });
+        expect(watched.errorMessages()).toEqual([
+          'OpenTelemetry threw while tracing a background task: exporter down. The tasks run on, without what failed; ' +
+            'check the span processors, exporters and metric readers of your OpenTelemetry SDK. Later failures are not logged.',
+          'Background task "breaks" of POST /orders/42 failed: its own',
+        ]);
+      });
+    },
+  );
 });
 
 describe('the span of a task that never runs', () => {

@@ -1,4 +1,13 @@
-import { context, SpanKind, SpanStatusCode, trace, type Attributes, type Context, type Span } from '@opentelemetry/api';
+import {
+  context,
+  isSpanContextValid,
+  SpanKind,
+  SpanStatusCode,
+  trace,
+  type Attributes,
+  type Context,
+  type Span,
+} from '@opentelemetry/api';
 import { performance } from 'node:perf_hooks';
 import type { BackgroundTask } from '../core/background-task.js';
 import type { ResolvedTracingOptions } from '../core/runner-options.js';
@@ -57,7 +66,7 @@ export class TaskSpans {
     if (this.parent === 'child') return this.tracer.startSpan(name, { kind: SpanKind.INTERNAL, attributes }, caller);
     // The caller's span has ended, or soon will: the task starts a trace of its own, linked to it.
     const callerSpan = trace.getSpanContext(caller);
-    const links = callerSpan === undefined ? undefined : [{ context: callerSpan }];
+    const links = callerSpan !== undefined && isSpanContextValid(callerSpan) ? [{ context: callerSpan }] : undefined;
     return this.tracer.startSpan(name, { kind: SpanKind.INTERNAL, root: true, links, attributes });
   }
 }

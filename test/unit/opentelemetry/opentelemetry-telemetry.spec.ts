@@ -1,6 +1,6 @@
 import { jest } from '@jest/globals';
 import { Logger } from '@nestjs/common';
-import { SpanKind, SpanStatusCode, trace, type SpanContext } from '@opentelemetry/api';
+import { context, INVALID_SPAN_CONTEXT, SpanKind, SpanStatusCode, trace, type SpanContext } from '@opentelemetry/api';
 import { BasicTracerProvider, type ReadableSpan, type SpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { resolveOptions } from '../../../lib/core/runner-options.js';
 import { ScopedBackgroundTasks } from '../../../lib/core/scoped-background-tasks.js';
@@ -110,16 +110,20 @@ describe('the span of a task that runs', () => {
     expect(span.links).toEqual([]);
   });
 
-  it('is a root without links when no span was active where the task was added', async () => {
+  it('is a root without links when no valid span was active where the task was added', async () => {
     const runner = tracedRunner();
     const tasks = ownedTasks(runner);
     tasks.addTask(function notify() {});
+    // What a propagator leaves when a request carried no trace context.
+    const invalid = trace.setSpan(context.active(), trace.wrapSpanContext(INVALID_SPAN_CONTEXT));
+    context.with(invalid, () => tasks.addTask(function notifyAgain() {}));
     succeed(tasks);
     await batchDone(tasks);
 
-    const span = onlySpan('notify');
-    expect(span.parentSpanContext).toBeUndefined();
-    expect(span.links).toEqual([]);
+    for (const span of [onlySpan('notify'), onlySpan('notifyAgain')]) {
+      expect(span.parentSpanContext).toBeUndefined();
+      expect(span.links).toEqual([]);
+    }
   });
 
   it('names the method and path of a message, and none for the app’s own tasks', async () => {

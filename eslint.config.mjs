@@ -25,6 +25,8 @@ const LEAVES = [
   './lib/exceptions',
 ];
 const CORE = './lib/core';
+// Observers of the core, which only the glue loads: the OpenTelemetry adapter, with its optional peer.
+const OBSERVERS = ['./lib/opentelemetry'];
 const TRANSPORTS = ['./lib/http', './lib/microservices', './lib/websockets'];
 const GLUE = ['./lib/providers', './lib/request-scope', './lib/interceptor', './lib/decorators', './lib/terminus'];
 const MODULES = './lib/*.module.ts';
@@ -46,10 +48,16 @@ const layering = [
     except: underLib([...LEAVES, CORE]),
     message: 'The core imports only itself and the leaves: never a transport, the glue, the module or the index.',
   },
+  {
+    target: OBSERVERS,
+    from: './lib',
+    except: underLib([...LEAVES, CORE, ...OBSERVERS]),
+    message: 'An observer (opentelemetry) imports only itself, the core and the leaves; the glue loads it.',
+  },
   ...TRANSPORTS.map((transport) => ({
     target: transport,
-    from: TRANSPORTS.filter((other) => other !== transport).concat(GLUE),
-    message: 'A transport imports the leaves and the core: not another transport, nor the glue.',
+    from: TRANSPORTS.filter((other) => other !== transport).concat(GLUE, OBSERVERS),
+    message: 'A transport imports the leaves and the core: not another transport, the glue, nor an observer.',
   })),
   {
     // Separate zone: a zone's `from` is either all globs or no glob.

@@ -6,7 +6,7 @@
 //   npm run bench -- --smoke      ~25 s: every variant runs and every task is counted; no timing judged,
 //                                 nothing rewritten
 //   --rounds=N --requests=N       override rounds, and requests per measured window (results not written)
-//   --pairs=2,3b                  only these pairs (info, 1, 1b, 2, 2b, 3, 3b, 4; "b": the info row after a pair),
+//   --pairs=2,3b                  only these pairs (info, 1, 1b, 2, 2b, 3, 3b, 4, 5; "b": the info row after a pair),
 //                                 and only their table: for iterating on one cost (results not written)
 //   --pairs=fastapi               only the FastAPI comparison (about 30 s a round; --rounds=3 for a quick look);
 //                                 it can be combined with pairs (--pairs=2,fastapi)
@@ -85,6 +85,8 @@ const labels = {
   'hand-ctor+noop': 'hand-ctor behind the no-op APP_INTERCEPTOR',
   'hand-slow': 'as hand-param, one 100 ms async task',
   'module-slow': 'as module-param, one 100 ms async task',
+  'hand-traced': 'request spans; a hand-written span and metrics per task',
+  'module-traced': 'request spans; @Background() tasks with tracing: true',
 };
 
 const pairs = [
@@ -111,6 +113,13 @@ const pairs = [
     subject: 'module-ctor',
   },
   { label: 'pair 4', title: 'one 100 ms async task', baseline: 'hand-slow', subject: 'module-slow', budget: 5 },
+  {
+    label: 'pair 5',
+    title: 'tracing on: a span and metrics per task',
+    baseline: 'hand-traced',
+    subject: 'module-traced',
+    budget: 5,
+  },
 ];
 
 /**
@@ -149,7 +158,7 @@ function selected() {
     .filter((name) => name !== 'fastapi')
     .map((name) => {
       const pair = pairs.find((p) => p.label === byName(name));
-      if (pair === undefined) throw new Error(`--pairs: no pair "${name}" (info, 1, 1b, 2, 2b, 3, 3b, 4, fastapi)`);
+      if (pair === undefined) throw new Error(`--pairs: no pair "${name}" (info, 1, 1b, 2, 2b, 3, 3b, 4, 5, fastapi)`);
       return pair;
     });
   return { measured, withFastapi: names.includes('fastapi') };

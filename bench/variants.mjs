@@ -8,7 +8,7 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { pathToFileURL } from 'node:url';
 import { Controller, Get, Inject, Injectable, Module, Req, Scope } from '@nestjs/common';
-import { APP_INTERCEPTOR, REQUEST } from '@nestjs/core';
+import { APP_INTERCEPTOR, NestFactory, REQUEST } from '@nestjs/core';
 import { Background, BackgroundTasks, BackgroundTasksModule } from '../dist/index.js';
 
 /** What the server counts, to prove that no task was lost. */
@@ -92,8 +92,15 @@ function controller(handler, { params = [], inject = [] } = {}) {
   return AppController;
 }
 
-function appModule({ controllers, imports = [], providers = [] }) {
-  class AppModule {}
+function appModule({ controllers, imports = [], providers = [], middleware }) {
+  // Only a module with middleware has configure(): Nest would call it otherwise.
+  const AppModule = middleware
+    ? class AppModule {
+        configure(consumer) {
+          consumer.apply(middleware).forRoutes('*');
+        }
+      }
+    : class AppModule {};
   Module({ imports, controllers, providers })(AppModule);
   return AppModule;
 }
@@ -135,6 +142,18 @@ const sampleApp = (adapter) => ({
     const url = pathToFileURL(path.join(process.env.BENCH_SAMPLE_DIR, 'create-app.js')).href;
     const { createSampleApp } = await import(url);
     return createSampleApp(adapter, options);
+  },
+});
+
+/**
+ * The tracing pair: the SDK registered and a span per request (bench/tracing.mjs,
+ * imported only here), and `build(kit)` the app on top.
+ */
+const traced = (build) => ({
+  tasksPerRequest: 1,
+  async create(options) {
+    const kit = await import('./tracing.mjs');
+    return NestFactory.create(build(kit), options);
   },
 });
 
@@ -206,6 +225,31 @@ export const variants = {
         controllers: [controller(withParam(slowTask), { params: [Background()] })],
         imports: [BackgroundTasksModule],
       }),
+  },
+  'hand-traced': traced(({ requestSpan, tracedByHand }) =>
+    appModule({
+      controllers: [
+        controller(
+          function (req) {
+            counts.requests++;
+            addTaskByHand(req, tracedByHand(countTask, req.method, req.path), 1);
+            return OK();
+          },
+          { params: [Req()] },
+        ),
+      ],
+      middleware: requestSpan,
+    }),
+  ),
+  'module-traced': {
+    ...traced(({ requestSpan }) =>
+      appModule({
+        controllers: [controller(withParam(countTask), { params: [Background()] })],
+        imports: [BackgroundTasksModule.forRoot({ tracing: true })],
+        middleware: requestSpan,
+      }),
+    ),
+    usesModule: true,
   },
   // The FastAPI comparison: the sample itself, on each of its adapters.
   'sample-express': sampleApp('express'),

@@ -58,6 +58,13 @@ export const MUST_BE_SHARE = (value: unknown): string => `must be a number above
 
 export const MUST_BE_BOOLEAN = (value: unknown): string => `must be a boolean, got ${describe(value)}.`;
 
+export const MUST_BE_TRACING = (value: unknown): string =>
+  `must be a boolean, or an object with "parent" and "metrics", got ${describe(value)}.`;
+
+export const TRACING_WITHOUT_API =
+  'BackgroundTasksModule: option "tracing" is on, but @opentelemetry/api is not installed. ' +
+  'Install it (npm install @opentelemetry/api), with the OpenTelemetry SDK that exports your traces, or turn tracing off.';
+
 export const NO_RESPONSE =
   'BackgroundTasks found no response for this HTTP request, so its tasks could never run. ' +
   'Import BackgroundTasksModule in the root module, and let Nest apply middleware to every route.';
@@ -117,6 +124,10 @@ export const TASK_DROPPED_OVERFLOW = (name: string, method: string, path: string
 export const origin = (method: string, path: string): string => (method === '' ? 'the app' : `${method} ${path}`);
 
 export const HOOK_THREW = (hook: string, error: string): string => `${hook} threw: ${error}`;
+
+export const TELEMETRY_THREW = (error: string): string =>
+  `OpenTelemetry threw while tracing a background task: ${error}. The tasks run on, without what failed; ` +
+  'check the span processors, exporters and metric readers of your OpenTelemetry SDK. Later failures are not logged.';
 
 export const SHUTDOWN_EXPIRED = (timeout: number, tasks: readonly BackgroundTaskInfo[]): string =>
   `Shutdown timeout of ${timeout} ms expired; running tasks have their signal aborted, queued ones are dropped: ` +

@@ -173,6 +173,24 @@ describe('BackgroundTasksModule registration', () => {
       );
     });
 
+    it('lets two configured imports with equal tracing options agree, and names both when they differ', async () => {
+      const app = await start([
+        BackgroundTasksModule.forRoot({ tracing: true }),
+        BackgroundTasksModule.forRoot({ tracing: { parent: 'link', metrics: true } }),
+      ]);
+      expect(app.get(TaskRunner).options.tracing).toEqual({ parent: 'link', metrics: true });
+      expect(new Set(app.get(TaskRunner, { each: true, strict: false })).size).toBe(1);
+      await app.close();
+      await expect(
+        start([
+          BackgroundTasksModule.forRoot({ tracing: true }),
+          BackgroundTasksModule.forRoot({ tracing: { parent: 'child' } }),
+        ]),
+      ).rejects.toThrow(
+        'BackgroundTasksModule is configured twice, with different options (tracing: {"parent":"link","metrics":true} and {"parent":"child","metrics":true}).',
+      );
+    });
+
     it('lets a test override only the mode, keeping the hooks', async () => {
       const onTaskSucceeded = jest.fn<BackgroundTaskHook>();
       const moduleRef = await Test.createTestingModule({

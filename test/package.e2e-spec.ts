@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, posix, relative } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
+import { TRACING_WITHOUT_API } from '../lib/background-tasks.messages.js';
 
 const run = promisify(execFile);
 const root = join(import.meta.dirname, '..');
@@ -68,6 +69,7 @@ const options: BackgroundTasksModuleOptions = {
   overflow: 'drop-oldest',
   taskTimeout: 30_000,
   mode: 'background',
+  tracing: { parent: 'link', metrics: true },
   onTaskFailed: (event: BackgroundTaskEvent) => console.error(event.name, event.path, event.error),
   onTaskDropped: ({ name, reason }) => console.warn(name, reason),
 };
@@ -150,7 +152,7 @@ describe('npm pack', () => {
     installed = join(app, 'node_modules/nestjs-background-tasks');
     await mkdir(installed, { recursive: true });
     await run('tar', ['-xzf', tarball, '-C', installed, '--strip-components=1']);
-    await linkPackages(join(root, 'node_modules'), join(app, 'node_modules'), (name) => !WITHOUT.has(name));
+    await linkPackages(join(root, 'node_modules'), join(app, 'node_modules'), (name) => !leftOut(name));
     // A second app with them, for the subpath that needs one.
     withPeers = join(tmp, 'with-peers');
     await mkdir(join(withPeers, 'node_modules/nestjs-background-tasks'), { recursive: true });
@@ -169,7 +171,17 @@ describe('npm pack', () => {
 
   it('leaves out the optional peers in the consumer app, whose boot tests below prove them optional', () => {
     for (const name of WITHOUT) expect(existsSync(join(app, 'node_modules', name))).toBe(false);
+    expect(existsSync(join(app, 'node_modules/@opentelemetry/api'))).toBe(false);
   });
+
+  it('starts with tracing on where @opentelemetry/api is installed, and stops with what to do where it is not', async () => {
+    for (const dir of [app, withPeers])
+      await copyFile(join(import.meta.dirname, 'fixtures/tracing-consumer.mjs'), join(dir, 'tracing.mjs'));
+    const withApi = await run(process.execPath, ['tracing.mjs'], { cwd: withPeers, timeout: 60_000 });
+    expect(JSON.parse(withApi.stdout)).toEqual({ stats: expect.objectContaining({ succeeded: 1 }) });
+    const without = await run(process.execPath, ['tracing.mjs'], { cwd: app, timeout: 60_000 });
+    expect(JSON.parse(without.stdout)).toEqual({ error: TRACING_WITHOUT_API });
+  }, 90_000);
 
   it('loads nestjs-background-tasks/terminus where @nestjs/terminus is installed, and only there', async () => {
     const probe = `import('nestjs-background-tasks/terminus').then((m) => console.log(typeof m.BackgroundTasksHealthIndicator), (e) => console.log(e.code))`;
@@ -299,7 +311,11 @@ function headingAnchors(markdown: string): Set<string> {
   return anchors;
 }
 
-/** Optional peers (and the dev-only packages of tests and the sample): the consumer app has none of them. */
+/**
+ * Optional peers (and the dev-only packages of tests and the sample): the consumer app has none of them,
+ * nor any package of OpenTelemetry (the optional @opentelemetry/api, and the SDK the tests use).
+ */
+const leftOut = (name: string): boolean => WITHOUT.has(name) || name.startsWith('@opentelemetry/');
 const WITHOUT = new Set([
   '@nestjs/terminus',
   '@nestjs/schedule',

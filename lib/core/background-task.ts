@@ -17,6 +17,8 @@ export class BackgroundTask {
   /** When it was added and started, for inspection and the durations that hooks report. */
   readonly addedAt = performance.now();
   startedAt = 0;
+  /** What the telemetry, when there is one, keeps of the task while it runs (its span). Only the telemetry reads it. */
+  observed?: unknown;
   /** The async context of the code that added the task, which it runs in. */
   private readonly scope = new AsyncResource('BackgroundTask');
 
@@ -36,12 +38,25 @@ export class BackgroundTask {
     return this.givenName ?? (this.fn.name || 'anonymous');
   }
 
-  /** Calls the task in the async context it was added in. */
-  invoke(): unknown {
+  /** Calls the task in the async context it was added in, within what `wrapper` runs it in (its span), if given. */
+  invoke(wrapper?: TaskCallWrapper): unknown {
     const fn = this.fn as (...args: unknown[]) => unknown;
-    if (!this.takesContext) return this.scope.runInAsyncScope(fn, undefined, ...this.args);
-    this.controller = new AbortController();
-    const context = { signal: this.controller.signal, name: this.name };
-    return this.scope.runInAsyncScope(fn, undefined, context, ...this.args);
+    let args = this.args;
+    if (this.takesContext) {
+      this.controller = new AbortController();
+      args = [{ signal: this.controller.signal, name: this.name }, ...args];
+    }
+    if (wrapper === undefined) return this.scope.runInAsyncScope(fn, undefined, ...args);
+    return this.scope.runInAsyncScope(() => wrapper.run(this, () => fn(...args)));
   }
+
+  /** Calls `fn` in the async context the task was added in. */
+  inScope<T>(fn: () => T): T {
+    return this.scope.runInAsyncScope(fn);
+  }
+}
+
+/** Runs a task's call inside something of its own, such as the task's span; it returns what the call returned. */
+export interface TaskCallWrapper {
+  run(task: BackgroundTask, call: () => unknown): unknown;
 }

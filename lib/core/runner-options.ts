@@ -2,10 +2,12 @@ import { DEFAULT_SHUTDOWN_TIMEOUT, MAX_TIMEOUT } from '../background-tasks.const
 import {
   MODULE_OPTION,
   MODULE_OPTIONS_NOT_AN_OBJECT,
+  MUST_BE_BOOLEAN,
   MUST_BE_COUNT,
   MUST_BE_FUNCTION,
   MUST_BE_ONE_OF,
   MUST_BE_TIMEOUT,
+  MUST_BE_TRACING,
   UNKNOWN_OPTION,
 } from '../background-tasks.messages.js';
 import type { BackgroundTaskHook } from '../interfaces/background-task-event.interface.js';
@@ -13,6 +15,7 @@ import type {
   BackgroundTasksMode,
   BackgroundTasksModuleOptions,
   BackgroundTasksOverflowPolicy,
+  BackgroundTasksTracingOptions,
 } from '../interfaces/background-tasks-module-options.interface.js';
 import { closest } from '../utils/closest.js';
 
@@ -28,6 +31,8 @@ export const HOOK_NAMES = [
 
 export type HookName = (typeof HOOK_NAMES)[number];
 
+export type ResolvedTracingOptions = Readonly<Required<BackgroundTasksTracingOptions>>;
+
 export interface ResolvedBackgroundTasksOptions extends Partial<Record<HookName, BackgroundTaskHook>> {
   readonly concurrency: number;
   readonly maxQueued: number;
@@ -35,6 +40,8 @@ export interface ResolvedBackgroundTasksOptions extends Partial<Record<HookName,
   readonly taskTimeout: number;
   readonly shutdownTimeout: number;
   readonly mode: BackgroundTasksMode;
+  /** `false` when off. One frozen object per choice, so that equal options compare equal. */
+  readonly tracing: ResolvedTracingOptions | false;
 }
 
 const OPTION_NAMES: readonly string[] = [
@@ -44,10 +51,13 @@ const OPTION_NAMES: readonly string[] = [
   'taskTimeout',
   'shutdownTimeout',
   'mode',
+  'tracing',
   ...HOOK_NAMES,
 ];
 const OVERFLOW_POLICIES: readonly BackgroundTasksOverflowPolicy[] = ['reject', 'drop-newest', 'drop-oldest'];
 const MODES: readonly BackgroundTasksMode[] = ['background', 'inline', 'disabled'];
+const TRACING_OPTION_NAMES: readonly string[] = ['parent', 'metrics'];
+const TRACING_PARENTS: ReadonlyArray<ResolvedTracingOptions['parent']> = ['link', 'child'];
 
 /** Applies defaults and rejects bad options at startup, naming the option. */
 export function resolveOptions(options: BackgroundTasksModuleOptions = {}): ResolvedBackgroundTasksOptions {
@@ -65,6 +75,7 @@ export function resolveOptions(options: BackgroundTasksModuleOptions = {}): Reso
     taskTimeout = Infinity,
     shutdownTimeout = DEFAULT_SHUTDOWN_TIMEOUT,
     mode = 'background',
+    tracing = false,
   } = options;
   const resolved: ResolvedBackgroundTasksOptions = {
     concurrency: checkCount(concurrency, 'concurrency'),
@@ -73,6 +84,7 @@ export function resolveOptions(options: BackgroundTasksModuleOptions = {}): Reso
     taskTimeout: checkTimeout(taskTimeout, moduleOption('taskTimeout')),
     shutdownTimeout: checkTimeout(shutdownTimeout, moduleOption('shutdownTimeout'), true),
     mode: checkOneOf(mode, MODES, 'mode'),
+    tracing: checkTracing(tracing),
   };
   for (const name of HOOK_NAMES) {
     const hook = options[name];
@@ -92,6 +104,32 @@ export function checkTimeout(value: unknown, option: (problem: string) => string
   const min = allowZero ? 0 : Number.MIN_VALUE;
   if (value === Infinity || (typeof value === 'number' && value >= min && value <= MAX_TIMEOUT)) return value;
   throw new TypeError(option(MUST_BE_TIMEOUT(allowZero, MAX_TIMEOUT, value)));
+}
+
+function checkTracing(value: unknown): ResolvedTracingOptions | false {
+  if (value === false) return false;
+  const options = value === true ? {} : value;
+  if (options === null || typeof options !== 'object' || Array.isArray(options)) {
+    throw new TypeError(MODULE_OPTION('tracing', MUST_BE_TRACING(value)));
+  }
+  for (const key of Object.keys(options)) {
+    if (!TRACING_OPTION_NAMES.includes(key)) {
+      const owner = MODULE_OPTION('tracing', '').trimEnd();
+      throw new TypeError(UNKNOWN_OPTION(owner, key, closest(key, TRACING_OPTION_NAMES), TRACING_OPTION_NAMES));
+    }
+  }
+  const { parent = 'link', metrics = true } = options as BackgroundTasksTracingOptions;
+  if (typeof metrics !== 'boolean') throw new TypeError(MODULE_OPTION('tracing.metrics', MUST_BE_BOOLEAN(metrics)));
+  return tracingChoice(checkOneOf(parent, TRACING_PARENTS, 'tracing.parent'), metrics);
+}
+
+const tracingChoices = new Map<string, ResolvedTracingOptions>();
+
+function tracingChoice(parent: ResolvedTracingOptions['parent'], metrics: boolean): ResolvedTracingOptions {
+  const key = `${parent} ${metrics}`;
+  let choice = tracingChoices.get(key);
+  if (choice === undefined) tracingChoices.set(key, (choice = Object.freeze({ parent, metrics })));
+  return choice;
 }
 
 function checkCount(value: unknown, name: string): number {

@@ -18,6 +18,7 @@ import { resolveOptions, type ResolvedBackgroundTasksOptions } from './runner-op
 import type { TaskBatch } from './task-batch.js';
 import { TaskList } from './task-list.js';
 import { TaskReporter } from './task-reporter.js';
+import type { TaskTelemetry, TaskTelemetryFactory } from './task-telemetry.js';
 
 type Outcome = 'succeeded' | 'failed' | 'timed-out';
 type Batch = TaskBatch<BackgroundTask>;
@@ -33,6 +34,8 @@ type Counters = { -readonly [K in keyof BackgroundTaskStats]: BackgroundTaskStat
 export class TaskRunner implements BeforeApplicationShutdown, OnApplicationShutdown {
   readonly options: ResolvedBackgroundTasksOptions;
   private readonly reporter: TaskReporter;
+  /** Spans and metrics, with the `tracing` option only: without it, the runner calls nothing more. */
+  private readonly telemetry?: TaskTelemetry;
   /** Durations are for the hooks that report them; nothing else needs the clock when a task ends. */
   private readonly timesTasks: boolean;
   private readonly counters: Counters = {
@@ -60,9 +63,10 @@ export class TaskRunner implements BeforeApplicationShutdown, OnApplicationShutd
   private settledDrained?: Promise<void>;
   private drained?: Promise<void>;
 
-  constructor(options: BackgroundTasksModuleOptions = {}) {
+  constructor(options: BackgroundTasksModuleOptions = {}, telemetry?: TaskTelemetryFactory) {
     this.options = resolveOptions(options);
     this.reporter = new TaskReporter(this.options);
+    this.telemetry = telemetry?.(() => this.stats());
     const { onTaskSucceeded, onTaskFailed, onTaskTimedOut } = this.options;
     this.timesTasks = onTaskSucceeded !== undefined || onTaskFailed !== undefined || onTaskTimedOut !== undefined;
   }
@@ -136,7 +140,7 @@ export class TaskRunner implements BeforeApplicationShutdown, OnApplicationShutd
     this.unlink(task, 'cancelled');
     this.counters.cancelled++;
     this.reporter.emit('onTaskCancelled', task, { reason });
-    this.ended(task);
+    this.ended(task, reason);
   }
 
   /**
@@ -219,7 +223,7 @@ export class TaskRunner implements BeforeApplicationShutdown, OnApplicationShutd
    * runner's bookkeeping. Returns what it returned; a thenable ends it later.
    */
   private execute(task: BackgroundTask): unknown {
-    return task.invoke();
+    return task.invoke(this.telemetry);
   }
 
   private finish(task: BackgroundTask, outcome: Outcome, error?: unknown): void {
@@ -239,14 +243,14 @@ export class TaskRunner implements BeforeApplicationShutdown, OnApplicationShutd
       this.counters.timedOut++;
       this.reporter.timedOut(task, error as DOMException, duration);
     }
-    this.ended(task);
+    this.ended(task, error);
   }
 
   private drop(task: BackgroundTask, reason: BackgroundTaskDropReason): void {
     this.unlink(task, 'dropped');
     this.counters.dropped++;
     this.reporter.dropped(task, reason);
-    this.ended(task);
+    this.ended(task, reason);
   }
 
   private enqueue(task: BackgroundTask): void {
@@ -265,9 +269,11 @@ export class TaskRunner implements BeforeApplicationShutdown, OnApplicationShutd
     this.counters.queued--;
   }
 
-  private ended(task: BackgroundTask): void {
+  /** `detail`: what it failed with, its timeout error, or why it was dropped or cancelled. */
+  private ended(task: BackgroundTask, detail?: unknown): void {
     if (task.batch.settled) this.released--;
     task.batch.taskEnded();
+    this.telemetry?.ended(task, detail);
     if (this.idleWaiters.length === 0) return;
     const waiters = this.idleWaiters;
     this.idleWaiters = waiters.filter((waiter) => !waiter.idle());
@@ -304,6 +310,7 @@ export class TaskRunner implements BeforeApplicationShutdown, OnApplicationShutd
       this.reporter.log(SHUTDOWN_DRAINED(Math.round(performance.now() - this.shutdownWaitStart)));
     }
     this.reporter.flush();
+    this.telemetry?.close();
   }
 
   /** Resolves `true` once idle, or `false` at the shutdown deadline, which both phases share. */
@@ -334,7 +341,10 @@ export class TaskRunner implements BeforeApplicationShutdown, OnApplicationShutd
   private abandonUnfinished(): void {
     const { running, queued } = this.inspect(Infinity);
     this.reporter.warn(SHUTDOWN_EXPIRED(this.options.shutdownTimeout, [...running.tasks, ...queued.tasks]));
-    for (const task of this.running) task.controller?.abort(new DOMException(SHUTTING_DOWN, 'AbortError'));
+    for (const task of this.running) {
+      this.telemetry?.abandoned(task);
+      task.controller?.abort(new DOMException(SHUTTING_DOWN, 'AbortError'));
+    }
     while (this.queued.first !== undefined) this.drop(this.queued.first, 'shutdown');
   }
 }

@@ -18,6 +18,29 @@ export type BackgroundTasksOverflowPolicy = 'reject' | 'drop-newest' | 'drop-old
 export type BackgroundTasksMode = 'background' | 'inline' | 'disabled';
 
 /**
+ * The `tracing` option in full. `tracing: true` is `{}`: every default.
+ */
+export interface BackgroundTasksTracingOptions {
+  /**
+   * How a task's span relates to the span of the request that added it:
+   * - `'link'`: a new trace, linked to the request's span; the request's span
+   *   has ended by the time the task runs, and a trace stays as long as its
+   *   request, however late or long its tasks;
+   * - `'child'`: a child of the request's span, in the request's trace.
+   *
+   * @default 'link'
+   */
+  parent?: 'link' | 'child';
+
+  /**
+   * Whether to record metrics too (task counts, durations and queue waits), through the API's global meter.
+   *
+   * @default true
+   */
+  metrics?: boolean;
+}
+
+/**
  * Options of {@link BackgroundTasksModule}, given to `forRoot()` or returned
  * by the factory of `forRootAsync()`.
  */
@@ -72,6 +95,16 @@ export interface BackgroundTasksModuleOptions {
    * @default 'background'
    */
   mode?: BackgroundTasksMode;
+
+  /**
+   * Runs each task in an OpenTelemetry span, and records metrics, through
+   * `@opentelemetry/api`, an optional peer dependency that must then be
+   * installed (startup fails otherwise). Off, the module loads nothing of it.
+   * See {@link BackgroundTasksTracingOptions}.
+   *
+   * @default false
+   */
+  tracing?: boolean | BackgroundTasksTracingOptions;
 
   /** Called when a task is accepted. */
   onTaskQueued?: BackgroundTaskHook;

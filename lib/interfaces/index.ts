@@ -13,4 +13,5 @@ export type {
   BackgroundTasksModuleOptions,
   BackgroundTasksMode,
   BackgroundTasksOverflowPolicy,
+  BackgroundTasksTracingOptions,
 } from './background-tasks-module-options.interface.js';

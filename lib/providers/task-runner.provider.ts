@@ -1,9 +1,10 @@
 import type { FactoryProvider } from '@nestjs/common';
 import { ModulesContainer } from '@nestjs/core';
 import { BACKGROUND_TASKS_MODE, BACKGROUND_TASKS_MODULE_OPTIONS } from '../background-tasks.module-definition.js';
-import { CONFIGURED_TWICE } from '../background-tasks.messages.js';
-import { resolveOptions, type ResolvedBackgroundTasksOptions } from '../core/runner-options.js';
+import { CONFIGURED_TWICE, TRACING_WITHOUT_API } from '../background-tasks.messages.js';
+import { resolveOptions, type ResolvedBackgroundTasksOptions, type ResolvedTracingOptions } from '../core/runner-options.js';
 import { TaskRunner } from '../core/task-runner.js';
+import type { TaskTelemetryFactory } from '../core/task-telemetry.js';
 import type {
   BackgroundTasksMode,
   BackgroundTasksModuleOptions,
@@ -55,10 +56,15 @@ class AppRunner {
     return this.create(resolved);
   }
 
-  private create(options: ResolvedBackgroundTasksOptions): TaskRunner {
-    this.runner = new TaskRunner(options);
-    this.resolveRunner(this.runner);
-    return this.runner;
+  private create(options: ResolvedBackgroundTasksOptions): TaskRunner | Promise<TaskRunner> {
+    if (options.tracing === false) return this.publish(new TaskRunner(options));
+    return openTelemetry(options.tracing).then((telemetry) => this.publish(new TaskRunner(options, telemetry)));
+  }
+
+  private publish(runner: TaskRunner): TaskRunner {
+    this.runner = runner;
+    this.resolveRunner(runner);
+    return runner;
   }
 
   /** Whether any import of the module has options other than the plain import's (forRoot, forRootAsync, or a test's override). */
@@ -72,6 +78,19 @@ class AppRunner {
   }
 }
 
+/** Loads the OpenTelemetry adapter, and @opentelemetry/api with it: only when tracing is on. */
+async function openTelemetry(options: ResolvedTracingOptions): Promise<TaskTelemetryFactory> {
+  try {
+    const adapter = await import('../opentelemetry/opentelemetry-telemetry.js');
+    return adapter.openTelemetry(options);
+  } catch (error) {
+    if (String((error as Error | undefined)?.message).includes("'@opentelemetry/api'")) {
+      throw new Error(TRACING_WITHOUT_API, { cause: error });
+    }
+    throw error;
+  }
+}
+
 function differencesBetween(first: ResolvedBackgroundTasksOptions, second: ResolvedBackgroundTasksOptions): string[] {
   const keys = new Set([...Object.keys(first), ...Object.keys(second)] as Array<keyof ResolvedBackgroundTasksOptions>);
   return [...keys]
@@ -82,5 +101,6 @@ function differencesBetween(first: ResolvedBackgroundTasksOptions, second: Resol
 function describeOption(value: unknown): string {
   if (typeof value === 'function') return value.name ? `function ${value.name}` : 'a function';
   if (typeof value === 'string') return `'${value}'`;
-  return typeof value === 'number' ? String(value) : 'none';
+  if (typeof value === 'object' && value !== null) return JSON.stringify(value);
+  return typeof value === 'number' || typeof value === 'boolean' ? String(value) : 'none';
 }

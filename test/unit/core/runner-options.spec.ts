@@ -26,6 +26,7 @@ describe('options', () => {
       taskTimeout: Infinity,
       shutdownTimeout: 250,
       mode: 'background',
+      tracing: false,
       onTaskFailed,
     });
     expect(() => new TaskRunner({ shutdownTimeout: Infinity, onTaskFailed })).not.toThrow();
@@ -90,6 +91,43 @@ describe('unknown option keys', () => {
     ['retries', 'BackgroundTasksModule: unknown option "retries"; the options are concurrency, maxQueued, overflow,'],
   ])('rejects %p with a TypeError naming it, and the option it is closest to', (key, message) => {
     const options = { [key]: 5 } as unknown as BackgroundTasksModuleOptions;
+    expect(() => resolveOptions(options)).toThrow(TypeError);
+    expect(() => resolveOptions(options)).toThrow(message);
+  });
+});
+
+describe('tracing', () => {
+  it('is off by default; true means every default: spans linked to their caller, and metrics', () => {
+    expect(resolveOptions().tracing).toBe(false);
+    expect(resolveOptions({ tracing: false }).tracing).toBe(false);
+    expect(resolveOptions({ tracing: true }).tracing).toEqual({ parent: 'link', metrics: true });
+    expect(resolveOptions({ tracing: { parent: 'child', metrics: false } }).tracing).toEqual({ parent: 'child', metrics: false });
+  });
+
+  it('resolves equal choices to the same object, so that two imports with equal options agree', () => {
+    expect(resolveOptions({ tracing: true }).tracing).toBe(resolveOptions({ tracing: { parent: 'link' } }).tracing);
+    expect(resolveOptions({ tracing: { metrics: false } }).tracing).toBe(resolveOptions({ tracing: { metrics: false } }).tracing);
+    expect(Object.isFrozen(resolveOptions({ tracing: true }).tracing)).toBe(true);
+  });
+
+  it.each([
+    [
+      'a string',
+      'on',
+      'BackgroundTasksModule: option "tracing" must be a boolean, or an object with "parent" and "metrics", got a string ("on").',
+    ],
+    ['null', null, 'option "tracing" must be a boolean, or an object with "parent" and "metrics", got null.'],
+    ['an array', [], 'got an array.'],
+    ['a bad parent', { parent: 'sibling' }, `option "tracing.parent" must be one of 'link', 'child'; got a string ("sibling").`],
+    ['a bad metrics', { metrics: 'yes' }, 'option "tracing.metrics" must be a boolean, got a string ("yes").'],
+    [
+      'a misspelt key',
+      { parnet: 'child' },
+      'BackgroundTasksModule: option "tracing": unknown option "parnet". Did you mean "parent"?',
+    ],
+    ['an unknown key', { exporter: 'otlp' }, 'unknown option "exporter"; the options are parent, metrics.'],
+  ])('rejects %s with a TypeError that says what to write', (_, tracing, message) => {
+    const options = { tracing } as unknown as BackgroundTasksModuleOptions;
     expect(() => resolveOptions(options)).toThrow(TypeError);
     expect(() => resolveOptions(options)).toThrow(message);
   });

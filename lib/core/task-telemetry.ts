@@ -1,0 +1,25 @@
+import type { BackgroundTaskStats } from '../interfaces/background-task-stats.interface.js';
+import type { BackgroundTask, TaskCallWrapper } from './background-task.js';
+
+/**
+ * What the runner tells an observer, such as OpenTelemetry's spans and
+ * metrics, about its tasks. Optional: a runner without one calls nothing.
+ * `run()` is called in the task's async context, that of the code that added
+ * it, so the observer reads the caller's trace context there; a queue backend
+ * would serialise it at the same point.
+ */
+export interface TaskTelemetry extends TaskCallWrapper {
+  /**
+   * The task has ended: its `state` says how (it ran to an outcome, or was
+   * dropped or cancelled); `detail` is what it failed with, its timeout error,
+   * or why it was dropped or cancelled.
+   */
+  ended(task: BackgroundTask, detail: unknown): void;
+  /** The shutdown timeout expired while the task ran: its signal, if it has one, is aborted. */
+  abandoned(task: BackgroundTask): void;
+  /** The runner has shut down: nothing more will be reported. */
+  close(): void;
+}
+
+/** Creates the telemetry of a runner, given the runner's counters. */
+export type TaskTelemetryFactory = (stats: () => BackgroundTaskStats) => TaskTelemetry;

@@ -1,0 +1,97 @@
+import {
+  context,
+  isSpanContextValid,
+  SpanKind,
+  SpanStatusCode,
+  trace,
+  type Attributes,
+  type Context,
+  type Span,
+} from '@opentelemetry/api';
+import { performance } from 'node:perf_hooks';
+import type { BackgroundTask } from '../core/background-task.js';
+import type { ResolvedTracingOptions } from '../core/runner-options.js';
+import { errorMessage } from '../utils/describe.js';
+import * as names from './names.js';
+
+/**
+ * One span per task, named `background-task <name>`. A task that runs has
+ * its span from its start to its end, active while it runs, so that what it
+ * calls (HTTP clients, database drivers) sees it as their parent. A task that
+ * never runs (dropped, cancelled) gets a span at that moment, for its trace
+ * to say so. Related to the span of the code that added the task, which the
+ * task's async context holds: linked, or its parent (`parent` option).
+ */
+export class TaskSpans {
+  private readonly tracer = trace.getTracer(names.SCOPE);
+
+  constructor(private readonly parent: ResolvedTracingOptions['parent']) {}
+
+  /** Called in the task's async context: the active context is its caller's. */
+  run(task: BackgroundTask, call: () => unknown): unknown {
+    const caller = context.active();
+    const span = this.start(task, caller, task.startedAt);
+    task.observed = span;
+    return context.with(trace.setSpan(caller, span), call);
+  }
+
+  ended(task: BackgroundTask, detail: unknown): void {
+    let span = task.observed as Span | undefined;
+    task.observed = undefined;
+    if (task.state === 'dropped' || task.state === 'cancelled') {
+      // It never started: its span is made now.
+      span = task.inScope(() => this.start(task, context.active(), performance.now()));
+      span.setAttribute(names.ATTR_REASON, detail as string);
+    } else if (span === undefined) {
+      // Its span could not be started (the telemetry said why).
+      return;
+    } else if (task.state === 'failed' || task.state === 'timed-out') {
+      const error = isError(detail);
+      span.recordException(error ? detail : errorMessage(detail));
+      span.setAttribute(names.ATTR_ERROR_TYPE, error ? detail.name : '_OTHER');
+      span.setStatus({ code: SpanStatusCode.ERROR, message: error ? detail.message : errorMessage(detail) });
+    }
+    span.setAttribute(names.ATTR_OUTCOME, task.state);
+    span.end();
+  }
+
+  abandoned(task: BackgroundTask): void {
+    (task.observed as Span | undefined)?.addEvent(names.EVENT_ABORTED);
+  }
+
+  /** `until`: when it started, or was dropped or cancelled, which ends its wait. */
+  private start(task: BackgroundTask, caller: Context, until: number): Span {
+    const name = names.spanName(task.name);
+    const attributes = attributesOf(task, until);
+    if (this.parent === 'child') return this.tracer.startSpan(name, { kind: SpanKind.INTERNAL, attributes }, caller);
+    // The caller's span has ended, or soon will: the task starts a trace of its own, linked to it.
+    const callerSpan = trace.getSpanContext(caller);
+    const links = callerSpan !== undefined && isSpanContextValid(callerSpan) ? [{ context: callerSpan }] : undefined;
+    return this.tracer.startSpan(name, { kind: SpanKind.INTERNAL, root: true, links, attributes });
+  }
+}
+
+function attributesOf(task: BackgroundTask, until: number): Attributes {
+  const { transport, method, path } = task.batch.owner.origin;
+  const attributes: Attributes = {
+    [names.ATTR_NAME]: task.name,
+    [names.ATTR_TRANSPORT]: transport,
+    [names.ATTR_WAIT_TIME]: (until - task.addedAt) / 1000,
+    [names.ATTR_ATTEMPT]: 1,
+  };
+  if (transport === 'http') {
+    attributes[names.ATTR_HTTP_METHOD] = method;
+    attributes[names.ATTR_URL_PATH] = path;
+  } else if (transport !== 'none') {
+    attributes[names.ATTR_METHOD] = method;
+    attributes[names.ATTR_PATH] = path;
+  }
+  return attributes;
+}
+
+/** An Error, or a DOMException (the timeout's, the abort's), from this realm or another. */
+function isError(value: unknown): value is Error {
+  if (value instanceof Error) return true;
+  const { name, message } = (value ?? {}) as Partial<Error>;
+  return typeof name === 'string' && typeof message === 'string';
+}

@@ -25,7 +25,7 @@ const LEAVES = [
   './lib/exceptions',
 ];
 const CORE = './lib/core';
-const TRANSPORTS = ['./lib/http', './lib/microservices', './lib/websockets'];
+const TRANSPORTS = ['./lib/http', './lib/graphql', './lib/microservices', './lib/websockets'];
 const GLUE = ['./lib/providers', './lib/request-scope', './lib/interceptor', './lib/decorators', './lib/terminus'];
 const MODULES = './lib/*.module.ts';
 const INDEX = './lib/index.ts';

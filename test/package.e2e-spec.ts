@@ -302,6 +302,13 @@ function headingAnchors(markdown: string): Set<string> {
 /** Optional peers (and the dev-only packages of tests and the sample): the consumer app has none of them. */
 const WITHOUT = new Set([
   '@nestjs/terminus',
+  '@nestjs/graphql',
+  '@nestjs/apollo',
+  '@nestjs/mercurius',
+  '@apollo/server',
+  '@as-integrations/express5',
+  'mercurius',
+  'graphql',
   '@nestjs/schedule',
   '@nestjs/event-emitter',
   '@nestjs/config',

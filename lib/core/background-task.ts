@@ -1,6 +1,7 @@
 import { AsyncResource } from 'node:async_hooks';
 import { performance } from 'node:perf_hooks';
 import type { TaskBatch } from './task-batch.js';
+import type { TaskScope } from './task-scope.js';
 
 export type TaskState = 'queued' | 'running' | 'succeeded' | 'failed' | 'timed-out' | 'dropped' | 'cancelled';
 
@@ -12,13 +13,15 @@ export class BackgroundTask {
   next?: BackgroundTask;
   /** The next task of its batch, while both wait for their request to be done. */
   nextInBatch?: BackgroundTask;
+  /** The part of its request it was added in (a GraphQL field), whose failure drops it too. */
+  scope?: TaskScope;
   /** Only tasks that receive a context get one, when they start. */
   controller?: AbortController;
   /** When it was added and started, for inspection and the durations that hooks report. */
   readonly addedAt = performance.now();
   startedAt = 0;
   /** The async context of the code that added the task, which it runs in. */
-  private readonly scope = new AsyncResource('BackgroundTask');
+  private readonly asyncContext = new AsyncResource('BackgroundTask');
 
   constructor(
     readonly fn: (...args: never[]) => unknown,
@@ -39,9 +42,9 @@ export class BackgroundTask {
   /** Calls the task in the async context it was added in. */
   invoke(): unknown {
     const fn = this.fn as (...args: unknown[]) => unknown;
-    if (!this.takesContext) return this.scope.runInAsyncScope(fn, undefined, ...this.args);
+    if (!this.takesContext) return this.asyncContext.runInAsyncScope(fn, undefined, ...this.args);
     this.controller = new AbortController();
     const context = { signal: this.controller.signal, name: this.name };
-    return this.scope.runInAsyncScope(fn, undefined, context, ...this.args);
+    return this.asyncContext.runInAsyncScope(fn, undefined, context, ...this.args);
   }
 }

@@ -14,6 +14,7 @@ import { BackgroundTasks } from './background-tasks.js';
 import { checkTimeout } from './runner-options.js';
 import { TaskBatch } from './task-batch.js';
 import type { TaskOrigin, TaskOwner } from './task-owner.js';
+import { currentScope, type TaskScope } from './task-scope.js';
 import type { TaskRunner } from './task-runner.js';
 
 /**
@@ -24,6 +25,8 @@ import type { TaskRunner } from './task-runner.js';
 export class ScopedBackgroundTasks extends BackgroundTasks implements TaskOwner {
   concurrent = false;
   readonly batch = new TaskBatch<BackgroundTask>(this);
+  /** The scope of the tasks added outside any other: a GraphQL request's, for what its guards add. */
+  private outerScope?: TaskScope;
 
   constructor(
     protected readonly runner: TaskRunner,
@@ -68,6 +71,11 @@ export class ScopedBackgroundTasks extends BackgroundTasks implements TaskOwner 
     this.runner.settle(this.batch, succeeded ? 'succeeded' : 'failed');
   }
 
+  /** Gives the tasks added outside any scope from now on a scope of their own. Once only. */
+  enterOuterScope(scope: TaskScope): void {
+    this.outerScope ??= scope;
+  }
+
   /** Inline mode: finishes, and resolves once the tasks have run. */
   runInline(succeeded: boolean): Promise<void> {
     this.finish(succeeded);
@@ -81,6 +89,8 @@ export class ScopedBackgroundTasks extends BackgroundTasks implements TaskOwner 
   protected letGo(): void {}
 
   private add(task: BackgroundTask): void {
+    // Once the batch has settled, the part of the request that added a task is over.
+    if (!this.batch.settled) task.scope = currentScope() ?? this.outerScope;
     if (!this.runner.accept(task)) return;
     if (this.batch.settled) this.release();
     else this.taskAdded();

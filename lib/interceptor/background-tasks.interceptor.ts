@@ -4,6 +4,7 @@ import { Observable, tap } from 'rxjs';
 import { BACKGROUND_PARAM_METADATA } from '../background-tasks.constants.js';
 import { ScopedBackgroundTasks } from '../core/scoped-background-tasks.js';
 import { TaskRunner } from '../core/task-runner.js';
+import { resolveField } from '../graphql/graphql-field.js';
 import { peekHttpTasks } from '../http/http-background-tasks.js';
 import { messageContextOf, messageOriginOf } from '../microservices/message-context.js';
 import { markWithoutTasks, messageTasksOf, peekMessageTasks } from '../microservices/message-tasks.js';
@@ -11,7 +12,8 @@ import { wsMessageTasks, wsOriginOf } from '../websockets/ws-message.js';
 
 /**
  * Global singleton interceptor, for what the HTTP status cannot tell: when a
- * message's (or WebSocket message's) handler has finished, and how; and, in
+ * message's (or WebSocket message's) handler has finished, and how; which
+ * GraphQL field's resolver added a task, and whether it failed; and, in
  * `mode: 'inline'`, holding every handler's result until its tasks have run.
  * An HTTP app in the default mode has none: see the interceptor provider.
  */
@@ -28,9 +30,10 @@ export class BackgroundTasksInterceptor implements NestInterceptor {
   }
 
   intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
-    const type = context.getType();
+    const type = context.getType<string>();
     if (type === 'rpc') return this.interceptMessage(context, next);
     if (type === 'ws') return this.interceptWsMessage(context, next);
+    if (type === 'graphql') return resolveField(context, () => next.handle());
     if (type === 'http' && this.inline) return this.interceptInlineRequest(context, next);
     return next.handle();
   }

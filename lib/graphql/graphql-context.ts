@@ -1,0 +1,41 @@
+import type { ExecutionContext } from '@nestjs/common';
+
+/**
+ * `@Resolver()` metadata, read without loading the optional `@nestjs/graphql`
+ * (its `RESOLVER_TYPE_METADATA`; a test pins it).
+ */
+export const RESOLVER_TYPE_METADATA = 'graphql:resolver_type';
+
+/** A resolver's arguments are `[root, args, context, info]`. */
+const CONTEXT_ARG = 2;
+const INFO_ARG = 3;
+
+/** The GraphQL context of a resolver: what Nest also injects as REQUEST there. */
+export function graphqlContextOf(context: ExecutionContext): object | undefined {
+  const gqlContext: unknown = context.getArgByIndex(CONTEXT_ARG);
+  return typeof gqlContext === 'object' && gqlContext !== null ? gqlContext : undefined;
+}
+
+/**
+ * The HTTP request under a GraphQL context, if it came over HTTP. Both Nest
+ * drivers put it in the context as `req` (Apollo: Express's or Fastify's
+ * request; Mercurius: Fastify's), and Mercurius adds its `reply`. A
+ * subscription's context over WebSocket has neither.
+ */
+export function requestOfGraphQLContext(gqlContext: object): object | undefined {
+  const { req, reply } = gqlContext as { req?: unknown; reply?: { request?: unknown } | null };
+  const request = req ?? reply?.request;
+  return typeof request === 'object' && request !== null ? request : undefined;
+}
+
+/** A field of `query` or `mutation` itself (in a subscription, of `subscription`): its path has no parent. */
+export function isRootField(context: ExecutionContext): boolean {
+  const info = context.getArgByIndex<{ path?: { prev?: unknown } } | undefined>(INFO_ARG);
+  return info?.path !== undefined && info.path.prev === undefined;
+}
+
+/** Whether the resolver serves a subscription, whose events have no response to wait for. */
+export function isSubscription(context: ExecutionContext): boolean {
+  const info = context.getArgByIndex<{ operation?: { operation?: string } } | undefined>(INFO_ARG);
+  return info?.operation?.operation === 'subscription';
+}

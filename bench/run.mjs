@@ -6,7 +6,7 @@
 //   npm run bench -- --smoke      ~25 s: every variant runs and every task is counted; no timing judged,
 //                                 nothing rewritten
 //   --rounds=N --requests=N       override rounds, and requests per measured window (results not written)
-//   --pairs=2,3b                  only these pairs (info, 1, 1b, 2, 2b, 3, 3b, 4; "b": the info row after a pair),
+//   --pairs=2,3b                  only these pairs (info, 1, 1b, 2, 2b, 3, 3b, 4, 5, 5b; "b": the info row after a pair),
 //                                 and only their table: for iterating on one cost (results not written)
 //   --pairs=fastapi               only the FastAPI comparison (about 30 s a round; --rounds=3 for a quick look);
 //                                 it can be combined with pairs (--pairs=2,fastapi)
@@ -85,6 +85,17 @@ const labels = {
   'hand-ctor+noop': 'hand-ctor behind the no-op APP_INTERCEPTOR',
   'hand-slow': 'as hand-param, one 100 ms async task',
   'module-slow': 'as module-param, one 100 ms async task',
+  'hand-graphql': 'GraphQL mutation (Apollo, Express): @Context() req, as hand-param',
+  'hand-graphql+noop': 'hand-graphql behind the no-op APP_INTERCEPTOR',
+  'module-graphql': 'GraphQL mutation (Apollo, Express): @Background(), one trivial task',
+};
+
+/** The GraphQL variants' request: one mutation, as a JSON POST. */
+const GRAPHQL_REQUEST = {
+  method: 'POST',
+  path: '/graphql',
+  headers: { 'content-type': 'application/json' },
+  body: JSON.stringify({ query: 'mutation { hit }' }),
 };
 
 const pairs = [
@@ -111,6 +122,22 @@ const pairs = [
     subject: 'module-ctor',
   },
   { label: 'pair 4', title: 'one 100 ms async task', baseline: 'hand-slow', subject: 'module-slow', budget: 5 },
+  {
+    label: 'pair 5',
+    title: 'GraphQL mutation, @Background(), one trivial task',
+    baseline: 'hand-graphql',
+    subject: 'module-graphql',
+    budget: 5,
+    // Both are GraphQL apps: Nest's GraphQL layer costs far more than a REST route.
+    request: GRAPHQL_REQUEST,
+  },
+  {
+    label: 'info 5',
+    title: 'pair 5 against a baseline that has the no-op interceptor too, as the module adds one to GraphQL apps',
+    baseline: 'hand-graphql+noop',
+    subject: 'module-graphql',
+    request: GRAPHQL_REQUEST,
+  },
 ];
 
 /**
@@ -149,7 +176,7 @@ function selected() {
     .filter((name) => name !== 'fastapi')
     .map((name) => {
       const pair = pairs.find((p) => p.label === byName(name));
-      if (pair === undefined) throw new Error(`--pairs: no pair "${name}" (info, 1, 1b, 2, 2b, 3, 3b, 4, fastapi)`);
+      if (pair === undefined) throw new Error(`--pairs: no pair "${name}" (info, 1, 1b, 2, 2b, 3, 3b, 4, 5, 5b, fastapi)`);
       return pair;
     });
   return { measured, withFastapi: names.includes('fastapi') };
@@ -183,7 +210,8 @@ function checkCounts(variant, counts, served) {
  * the machine hits both alike. Then both close, and every task is counted.
  */
 function measurePair(pair, round, pinning) {
-  return measureGroup([pair.baseline, pair.subject], round, { start: (variant) => Server.start(variant, { pinning }) });
+  const start = (variant) => Server.start(variant, { pinning });
+  return measureGroup([pair.baseline, pair.subject], round, { start, request: pair.request });
 }
 
 /**

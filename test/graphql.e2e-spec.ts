@@ -66,8 +66,10 @@ describe.each(DRIVERS)('GraphQL (%s)', (_name, driver, createAdapter) => {
     expect(journal).toEqual(['slow:s']);
   });
 
-  it('gives @Background() and injection the same object', async () => {
+  it('gives @Background() and injection the same tasks', async () => {
     expect(await graphql({ query: '{ sameTasks }' })).toEqual({ status: 200, json: { data: { sameTasks: true } } });
+    await idle(runner);
+    expect(journal).toEqual([]);
   });
 
   it('drops the tasks of a resolver that throws, and runs those of one that succeeds', async () => {

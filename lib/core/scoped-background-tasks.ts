@@ -27,6 +27,8 @@ export class ScopedBackgroundTasks extends BackgroundTasks implements TaskOwner 
   readonly batch = new TaskBatch<BackgroundTask>(this);
   /** The scope of the tasks added outside any other: a GraphQL request's, for what its guards add. */
   private outerScope?: TaskScope;
+  /** The scope of the tasks being added through a {@link ScopeView}, while it adds them. */
+  private pinnedScope?: TaskScope;
 
   constructor(
     protected readonly runner: TaskRunner,
@@ -76,6 +78,17 @@ export class ScopedBackgroundTasks extends BackgroundTasks implements TaskOwner 
     this.outerScope ??= scope;
   }
 
+  /** Adds, through `add`, tasks of `scope`: a part of the request that holds a view of its tasks. */
+  addInScope(scope: TaskScope, add: () => void): void {
+    const previous = this.pinnedScope;
+    this.pinnedScope = scope;
+    try {
+      add();
+    } finally {
+      this.pinnedScope = previous;
+    }
+  }
+
   /** Inline mode: finishes, and resolves once the tasks have run. */
   runInline(succeeded: boolean): Promise<void> {
     this.finish(succeeded);
@@ -90,7 +103,7 @@ export class ScopedBackgroundTasks extends BackgroundTasks implements TaskOwner 
 
   private add(task: BackgroundTask): void {
     // Once the batch has settled, the part of the request that added a task is over.
-    if (!this.batch.settled) task.scope = currentScope() ?? this.outerScope;
+    if (!this.batch.settled) task.scope = this.pinnedScope ?? currentScope() ?? this.outerScope;
     if (!this.runner.accept(task)) return;
     if (this.batch.settled) this.release();
     else this.taskAdded();

@@ -7,8 +7,10 @@ import {
   GRAPHQL_SUBSCRIPTION,
 } from '../background-tasks.messages.js';
 import type { BackgroundTasks } from '../core/background-tasks.js';
+import { ScopeView } from '../core/scope-view.js';
 import type { TaskRunner } from '../core/task-runner.js';
 import { graphqlContextOf, isSubscription, requestOfGraphQLContext } from '../graphql/graphql-context.js';
+import { fieldScopeOf } from '../graphql/graphql-field.js';
 import { httpTasksOf } from '../http/http-background-tasks.js';
 import { runnerOf } from '../http/http-runner.js';
 import { messageContextOf } from '../microservices/message-context.js';
@@ -27,7 +29,10 @@ const BackgroundParam = createParamDecorator((_data: unknown, context: Execution
     const gqlContext = graphqlContextOf(context);
     const request = gqlContext && requestOfGraphQLContext(gqlContext);
     if (request === undefined || isSubscription(context)) throw new Error(GRAPHQL_SUBSCRIPTION);
-    return graphqlTasksOf(request, requireRunner(request));
+    const tasks = graphqlTasksOf(request, requireRunner(request));
+    // A view that adds the field's tasks to its scope; a field resolver that Nest runs without interceptors has none.
+    const scope = fieldScopeOf(context);
+    return scope === undefined ? tasks : new ScopeView(tasks, scope);
   }
   // For messages, the module's interceptor prepares them before the handler's parameters are resolved.
   let tasks: BackgroundTasks | null | undefined;

@@ -1,4 +1,5 @@
 import type { ExecutionContext } from '@nestjs/common';
+import type { DiscoveryService } from '@nestjs/core';
 
 /**
  * `@Resolver()` metadata, read without loading the optional `@nestjs/graphql`
@@ -28,14 +29,40 @@ export function requestOfGraphQLContext(gqlContext: object): object | undefined 
   return typeof request === 'object' && request !== null ? request : undefined;
 }
 
+/** What graphql-js tells a resolver about the field it resolves. */
+interface ResolveInfo {
+  readonly path?: { readonly prev?: unknown };
+  readonly operation?: { readonly operation?: string };
+}
+
+export function infoOf(context: ExecutionContext): ResolveInfo | undefined {
+  const info: unknown = context.getArgByIndex(INFO_ARG);
+  return typeof info === 'object' && info !== null ? info : undefined;
+}
+
 /** A field of `query` or `mutation` itself (in a subscription, of `subscription`): its path has no parent. */
 export function isRootField(context: ExecutionContext): boolean {
-  const info = context.getArgByIndex<{ path?: { prev?: unknown } } | undefined>(INFO_ARG);
-  return info?.path !== undefined && info.path.prev === undefined;
+  const path = infoOf(context)?.path;
+  return path !== undefined && path.prev === undefined;
 }
 
 /** Whether the resolver serves a subscription, whose events have no response to wait for. */
 export function isSubscription(context: ExecutionContext): boolean {
-  const info = context.getArgByIndex<{ operation?: { operation?: string } } | undefined>(INFO_ARG);
-  return info?.operation?.operation === 'subscription';
+  return infoOf(context)?.operation?.operation === 'subscription';
+}
+
+/**
+ * The resolver classes that are request-scoped: only they (and what they
+ * call) can have `BackgroundTasks` injected, which is one object for the
+ * whole request, so only their fields need the async context to tell whose
+ * task it is. Read once every provider is resolved.
+ */
+export function requestScopedResolvers(discovery: DiscoveryService): Set<unknown> {
+  return new Set(
+    discovery
+      .getProviders()
+      .filter(({ metatype }) => !!metatype && Reflect.hasMetadata(RESOLVER_TYPE_METADATA, metatype))
+      .filter((wrapper) => !wrapper.isDependencyTreeStatic())
+      .map(({ metatype }) => metatype),
+  );
 }

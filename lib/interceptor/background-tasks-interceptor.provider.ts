@@ -21,7 +21,7 @@ export const backgroundTasksInterceptorProvider: FactoryProvider<BackgroundTasks
     if (intercepted.has(runner)) return undefined;
     intercepted.add(runner);
     const needed = runner.options.mode === 'inline' || handlesMessages(discovery, scanner);
-    return needed ? new BackgroundTasksInterceptor(runner, reflector) : undefined;
+    return needed ? new BackgroundTasksInterceptor(runner, reflector, discovery) : undefined;
   },
 };
 

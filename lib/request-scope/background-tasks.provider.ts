@@ -5,7 +5,7 @@ import { BackgroundTasks } from '../core/background-tasks.js';
 import { TaskRunner } from '../core/task-runner.js';
 import { requestOfGraphQLContext } from '../graphql/graphql-context.js';
 import { operationScopeOf } from '../graphql/graphql-operation.js';
-import { httpTasksOf } from '../http/http-background-tasks.js';
+import { type HttpBackgroundTasks, httpTasksOf } from '../http/http-background-tasks.js';
 import { isHttpRequest } from '../http/node-request.js';
 import { isMessageRequest, messageOrigin } from '../microservices/message-context.js';
 import { messageTasksOf } from '../microservices/message-tasks.js';
@@ -45,7 +45,7 @@ export function requestTasksOf(request: unknown, runner: TaskRunner): Background
  * The tasks of the HTTP request that carries a GraphQL request: those added
  * outside a field's resolver (by its guards) fail with the request as a whole.
  */
-export function graphqlTasksOf(request: object, runner: TaskRunner): BackgroundTasks {
+export function graphqlTasksOf(request: object, runner: TaskRunner): HttpBackgroundTasks {
   const tasks = httpTasksOf(request, runner);
   tasks.enterOuterScope(operationScopeOf(request));
   return tasks;

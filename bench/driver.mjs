@@ -219,6 +219,17 @@ export class PythonServer extends Server {
 
 // ---- load ------------------------------------------------------------------------
 
+/** The request of the GraphQL variants (bench/variants.mjs): one mutation, as a JSON POST. */
+export const GRAPHQL_REQUEST = {
+  method: 'POST',
+  path: '/graphql',
+  headers: { 'content-type': 'application/json' },
+  body: JSON.stringify({ query: 'mutation { hit }' }),
+};
+
+/** What `load` sends to a variant. */
+export const requestOf = (variant) => (variant.includes('graphql') ? GRAPHQL_REQUEST : undefined);
+
 /**
  * Sends exactly `amount` requests (GET / unless `method`, `path`, `headers`
  * and `body` say otherwise) over `connections` keep-alive connections. Returns the response times (ms, fractions included: autocannon's

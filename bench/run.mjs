@@ -29,7 +29,17 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { findFastapi, killChildren, latency, load, pinCpus, PythonServer, Server, spawnTracked } from './driver.mjs';
+import {
+  findFastapi,
+  GRAPHQL_REQUEST,
+  killChildren,
+  latency,
+  load,
+  pinCpus,
+  PythonServer,
+  Server,
+  spawnTracked,
+} from './driver.mjs';
 import {
   budgetLine,
   chartSvg,
@@ -88,14 +98,6 @@ const labels = {
   'hand-graphql': 'GraphQL mutation (Apollo, Express): @Context() req, as hand-param',
   'hand-graphql+noop': 'hand-graphql behind the no-op APP_INTERCEPTOR',
   'module-graphql': 'GraphQL mutation (Apollo, Express): @Background(), one trivial task',
-};
-
-/** The GraphQL variants' request: one mutation, as a JSON POST. */
-const GRAPHQL_REQUEST = {
-  method: 'POST',
-  path: '/graphql',
-  headers: { 'content-type': 'application/json' },
-  body: JSON.stringify({ query: 'mutation { hit }' }),
 };
 
 const pairs = [

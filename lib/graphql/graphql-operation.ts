@@ -1,12 +1,5 @@
 import { TaskScope } from '../core/task-scope.js';
 
-/** Where a GraphQL request's HTTP request (Express's, or Fastify's) keeps its operation scope. */
-const OPERATION_SCOPE = Symbol('nestjs-background-tasks:graphql-operation');
-
-interface ScopeCarrier {
-  [OPERATION_SCOPE]?: OperationScope;
-}
-
 /**
  * The tasks that a GraphQL request adds outside any field's resolver: in
  * guards, which Nest runs before the interceptor that scopes the resolver,
@@ -26,7 +19,16 @@ export class OperationScope extends TaskScope {
   }
 }
 
+/**
+ * The operation scopes of GraphQL requests, by their HTTP request (Express's,
+ * or Fastify's): a property added to it would change the shape of every
+ * request object of the app, which costs more.
+ */
+const operationScopes = new WeakMap<object, OperationScope>();
+
 /** The one operation scope of the HTTP request of a GraphQL context, created on first use. */
 export function operationScopeOf(request: object): OperationScope {
-  return ((request as ScopeCarrier)[OPERATION_SCOPE] ??= new OperationScope());
+  let scope = operationScopes.get(request);
+  if (scope === undefined) operationScopes.set(request, (scope = new OperationScope()));
+  return scope;
 }

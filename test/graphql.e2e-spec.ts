@@ -6,7 +6,15 @@ import { Test } from '@nestjs/testing';
 import { Agent } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { BackgroundTaskRunner } from 'nestjs-background-tasks';
-import { gates, GraphQLAppModule, type GraphQLDriverName, journal, resetGraphQL } from './fixtures/graphql.app.js';
+import { WebSocket } from 'ws';
+import {
+  gates,
+  GraphQLAppModule,
+  type GraphQLDriverName,
+  journal,
+  resetGraphQL,
+  SubscriptionAppModule,
+} from './fixtures/graphql.app.js';
 import { pool, type Reply, send } from './utils/load.js';
 import { idle } from './utils/task-record.js';
 import { waitFor, within } from './utils/wait-for.js';
@@ -177,5 +185,31 @@ describe.each(DRIVERS)('GraphQL shutdown (%s)', (_name, driver, createAdapter) =
     expect(stats.succeeded).toBe(journal.length);
     expect(journal.length).toBeGreaterThanOrEqual(answered.length);
     expect(answered.length).toBeGreaterThanOrEqual(20);
+  });
+});
+
+describe('GraphQL subscriptions (Mercurius over WebSocket)', () => {
+  it('refuse @Background() with a clear error, and queue nothing', async () => {
+    const moduleRef = await Test.createTestingModule({ imports: [SubscriptionAppModule.create()] }).compile();
+    const app = moduleRef.createNestApplication(new FastifyAdapter(), { logger: false });
+    await app.listen(0, '127.0.0.1');
+    const { port } = app.getHttpServer().address() as AddressInfo;
+    const socket = new WebSocket(`ws://127.0.0.1:${port}/graphql`, 'graphql-transport-ws');
+    const messages: Array<{ type: string; payload?: unknown }> = [];
+    socket.on('message', (data: Buffer) => messages.push(JSON.parse(data.toString()) as { type: string }));
+    try {
+      await within('the connection', new Promise((resolve) => socket.once('open', resolve)));
+      socket.send(JSON.stringify({ type: 'connection_init' }));
+      await waitFor('the ack', () => messages.some(({ type }) => type === 'connection_ack'));
+      socket.send(JSON.stringify({ id: '1', type: 'subscribe', payload: { query: 'subscription { onEvent }' } }));
+      await waitFor('the answer', () => messages.some(({ type }) => type !== 'connection_ack'));
+      expect(JSON.stringify(messages.find(({ type }) => type !== 'connection_ack'))).toContain(
+        'BackgroundTasks is not supported in GraphQL subscriptions: their events go out over a WebSocket',
+      );
+      expect(app.get(BackgroundTaskRunner).stats()).toMatchObject({ queued: 0, succeeded: 0, dropped: 0 });
+    } finally {
+      socket.close();
+      await app.close();
+    }
   });
 });

@@ -5,7 +5,7 @@ import { FastifyAdapter } from '@nestjs/platform-fastify';
 import { Test } from '@nestjs/testing';
 import { Agent } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { BackgroundTaskRunner } from 'nestjs-background-tasks';
+import { BackgroundTaskRunner, type BackgroundTasksModuleOptions } from 'nestjs-background-tasks';
 import { WebSocket } from 'ws';
 import {
   gates,
@@ -24,8 +24,12 @@ const DRIVERS: ReadonlyArray<readonly [name: string, driver: GraphQLDriverName, 
   ['Mercurius on Fastify', 'mercurius', () => new FastifyAdapter()],
 ];
 
-async function startApp(driver: GraphQLDriverName, createAdapter: () => AbstractHttpAdapter): Promise<INestApplication> {
-  const moduleRef = await Test.createTestingModule({ imports: [GraphQLAppModule.forDriver(driver)] }).compile();
+async function startApp(
+  driver: GraphQLDriverName,
+  createAdapter: () => AbstractHttpAdapter,
+  options: BackgroundTasksModuleOptions = {},
+): Promise<INestApplication> {
+  const moduleRef = await Test.createTestingModule({ imports: [GraphQLAppModule.forDriver(driver, options)] }).compile();
   const app = moduleRef.createNestApplication(createAdapter(), { logger: false });
   await app.listen(0, '127.0.0.1');
   return app;
@@ -185,6 +189,30 @@ describe.each(DRIVERS)('GraphQL shutdown (%s)', (_name, driver, createAdapter) =
     expect(stats.succeeded).toBe(journal.length);
     expect(journal.length).toBeGreaterThanOrEqual(answered.length);
     expect(answered.length).toBeGreaterThanOrEqual(20);
+  });
+});
+
+describe.each(DRIVERS)("GraphQL in mode 'inline' (%s)", (_name, driver, createAdapter) => {
+  beforeEach(() => resetGraphQL());
+
+  it('does not hold the response back: the tasks run after it, each field with its outcome', async () => {
+    const app = await startApp(driver, createAdapter, { mode: 'inline' });
+    try {
+      const { port } = app.getHttpServer().address() as AddressInfo;
+      const agent = new Agent();
+      const reply = await send({
+        agent,
+        port,
+        path: '/graphql',
+        json: { query: 'mutation { succeed(label: "i") fail(label: "j") }' },
+      });
+      agent.destroy();
+      expect(reply).toMatchObject({ status: 200 });
+      await idle(app.get(BackgroundTaskRunner));
+      expect(journal).toEqual(['succeed:i']);
+    } finally {
+      await app.close();
+    }
   });
 });
 

@@ -35,6 +35,7 @@ interface ResolveInfo {
   readonly operation?: { readonly operation?: string };
 }
 
+/** The `info` of the field being resolved. */
 export function infoOf(context: ExecutionContext): ResolveInfo | undefined {
   const info: unknown = context.getArgByIndex(INFO_ARG);
   return typeof info === 'object' && info !== null ? info : undefined;

@@ -9,7 +9,7 @@ import {
 import type { BackgroundTasks } from '../core/background-tasks.js';
 import { ScopeView } from '../core/scope-view.js';
 import type { TaskRunner } from '../core/task-runner.js';
-import { graphqlContextOf, isSubscription, requestOfGraphQLContext } from '../graphql/graphql-context.js';
+import { isSubscription, requestOfResolver } from '../graphql/graphql-context.js';
 import { fieldScopeOf } from '../graphql/graphql-field.js';
 import { httpTasksOf } from '../http/http-background-tasks.js';
 import { runnerOf } from '../http/http-runner.js';
@@ -26,8 +26,7 @@ const BackgroundParam = createParamDecorator((_data: unknown, context: Execution
   }
   if (type === 'graphql') {
     // A query or mutation came over HTTP: its request's tasks serve every resolver of the request.
-    const gqlContext = graphqlContextOf(context);
-    const request = gqlContext && requestOfGraphQLContext(gqlContext);
+    const request = requestOfResolver(context);
     if (request === undefined || isSubscription(context)) throw new Error(GRAPHQL_SUBSCRIPTION);
     const tasks = graphqlTasksOf(request, requireRunner(request));
     // A view that adds the field's tasks to its scope; a field resolver that Nest runs without interceptors has none.

@@ -12,7 +12,7 @@ const CONTEXT_ARG = 2;
 const INFO_ARG = 3;
 
 /** The GraphQL context of a resolver: what Nest also injects as REQUEST there. */
-export function graphqlContextOf(context: ExecutionContext): object | undefined {
+function graphqlContextOf(context: ExecutionContext): object | undefined {
   const gqlContext: unknown = context.getArgByIndex(CONTEXT_ARG);
   return typeof gqlContext === 'object' && gqlContext !== null ? gqlContext : undefined;
 }
@@ -27,6 +27,12 @@ export function requestOfGraphQLContext(gqlContext: object): object | undefined 
   const { req, reply } = gqlContext as { req?: unknown; reply?: { request?: unknown } | null };
   const request = req ?? reply?.request;
   return typeof request === 'object' && request !== null ? request : undefined;
+}
+
+/** The HTTP request of a resolver's GraphQL request, if it came over HTTP. */
+export function requestOfResolver(context: ExecutionContext): object | undefined {
+  const gqlContext = graphqlContextOf(context);
+  return gqlContext && requestOfGraphQLContext(gqlContext);
 }
 
 /** What graphql-js tells a resolver about the field it resolves. */

@@ -1,7 +1,7 @@
 import type { ExecutionContext } from '@nestjs/common';
 import { type Observable, tap } from 'rxjs';
 import { runInScope, TaskScope } from '../core/task-scope.js';
-import { graphqlContextOf, infoOf, isRootField, requestOfGraphQLContext } from './graphql-context.js';
+import { infoOf, isRootField, requestOfResolver } from './graphql-context.js';
 import { operationScopeOf } from './graphql-operation.js';
 
 /** The scope of each field being resolved, by its `info`, which graphql-js creates for each field it resolves. */
@@ -25,7 +25,7 @@ export function resolveField(
   const info = infoOf(context);
   if (info !== undefined) fieldScopes.set(info, scope);
   const resolved = trackAsyncContext ? runInScope(scope, resolve) : resolve();
-  const request = isRootField(context) ? requestOf(context) : undefined;
+  const request = isRootField(context) ? requestOfResolver(context) : undefined;
   return resolved.pipe(
     tap({
       error: () => scope.fail(),
@@ -38,9 +38,4 @@ export function resolveField(
 export function fieldScopeOf(context: ExecutionContext): TaskScope | undefined {
   const info = infoOf(context);
   return info && fieldScopes.get(info);
-}
-
-function requestOf(context: ExecutionContext): object | undefined {
-  const gqlContext = graphqlContextOf(context);
-  return gqlContext && requestOfGraphQLContext(gqlContext);
 }

@@ -27,7 +27,7 @@ const LEAVES = [
 const CORE = './lib/core';
 // Observers of the core, which only the glue loads: the OpenTelemetry adapter, with its optional peer.
 const OBSERVERS = ['./lib/opentelemetry'];
-const TRANSPORTS = ['./lib/http', './lib/microservices', './lib/websockets'];
+const TRANSPORTS = ['./lib/http', './lib/graphql', './lib/microservices', './lib/websockets'];
 const GLUE = ['./lib/providers', './lib/request-scope', './lib/interceptor', './lib/decorators', './lib/terminus'];
 const MODULES = './lib/*.module.ts';
 const INDEX = './lib/index.ts';

@@ -219,13 +219,24 @@ export class PythonServer extends Server {
 
 // ---- load ------------------------------------------------------------------------
 
+/** The request of the GraphQL variants (bench/variants.mjs): one mutation, as a JSON POST. */
+export const GRAPHQL_REQUEST = {
+  method: 'POST',
+  path: '/graphql',
+  headers: { 'content-type': 'application/json' },
+  body: JSON.stringify({ query: 'mutation { hit }' }),
+};
+
+/** What `load` sends to a variant. */
+export const requestOf = (variant) => (variant.includes('graphql') ? GRAPHQL_REQUEST : undefined);
+
 /**
- * Sends exactly `amount` requests (GET / unless `method` and `path` say
- * otherwise) over `connections` keep-alive connections. Returns the response times (ms, fractions included: autocannon's
+ * Sends exactly `amount` requests (GET / unless `method`, `path`, `headers`
+ * and `body` say otherwise) over `connections` keep-alive connections. Returns the response times (ms, fractions included: autocannon's
  * histogram would round them to whole ms) and the time from the first request
  * to the last response.
  */
-export async function load(port, amount, { connections = 10, rate, method = 'GET', path = '/' } = {}) {
+export async function load(port, amount, { connections = 10, rate, method = 'GET', path = '/', headers, body } = {}) {
   const times = new Float64Array(amount);
   let n = 0;
   // Timed here: autocannon's own duration runs on to its next sampling tick.
@@ -234,6 +245,8 @@ export async function load(port, amount, { connections = 10, rate, method = 'GET
   const instance = autocannon({
     url: `http://127.0.0.1:${port}${path}`,
     method,
+    headers,
+    body,
     amount,
     connections,
     overallRate: rate,

@@ -4,13 +4,13 @@
 // prints self time per request: the module variant's top functions, and the
 // functions whose cost grew most against the baseline.
 // Usage: node bench/profile.mjs [--requests=N] [--out=DIR] [--top=N] [pair ...]
-//   pairs: info, 1, 1b, 2, 2b, 3, 3b, 4, 5 (default 1 2 3); 1b compares with the bare app, 2b and 3b with
+//   pairs: info, 1, 1b, 2, 2b, 3, 3b, 4, 5, 6, 6b (default 1 2 3); 1b compares with the bare app, 2b, 3b and 6b with
 //   hand-written + no-op interceptor
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { killChildren, load, pinCpus, Server } from './driver.mjs';
+import { killChildren, load, pinCpus, requestOf, Server } from './driver.mjs';
 
 const { values: flags, positionals } = parseArgs({
   allowPositionals: true,
@@ -30,6 +30,8 @@ const pairs = {
   '3b': ['hand-ctor+noop', 'module-ctor'],
   4: ['hand-slow', 'module-slow'],
   5: ['hand-traced', 'module-traced'],
+  6: ['hand-graphql', 'module-graphql'],
+  '6b': ['hand-graphql+noop', 'module-graphql'],
 };
 
 /** Runs a variant under the profiler; returns self µs per request by function, and by origin. */
@@ -38,9 +40,9 @@ async function profile(variant, pinning) {
   const nodeFlags = ['--cpu-prof', `--cpu-prof-dir=${out}`, `--cpu-prof-name=${file}`, '--cpu-prof-interval=100'];
   const server = await Server.start(variant, { pinning, nodeFlags });
   try {
-    await load(server.port, 10_000);
+    await load(server.port, 10_000, requestOf(variant));
     const { at: from } = await server.command('reset');
-    await load(server.port, requests);
+    await load(server.port, requests, requestOf(variant));
     const { at: to, requests: served } = await server.command('read');
     await server.close(); // the profile is written when the process exits
     writeFileSync(path.join(out, `${variant}.window.json`), JSON.stringify({ from, to, served }));

@@ -6,7 +6,7 @@
 //   npm run bench -- --smoke      ~25 s: every variant runs and every task is counted; no timing judged,
 //                                 nothing rewritten
 //   --rounds=N --requests=N       override rounds, and requests per measured window (results not written)
-//   --pairs=2,3b                  only these pairs (info, 1, 1b, 2, 2b, 3, 3b, 4, 5; "b": the info row after a pair),
+//   --pairs=2,3b                  only these pairs (info, 1, 1b, 2, 2b, 3, 3b, 4, 5, 6, 6b; "b": the info row after a pair),
 //                                 and only their table: for iterating on one cost (results not written)
 //   --pairs=fastapi               only the FastAPI comparison (about 30 s a round; --rounds=3 for a quick look);
 //                                 it can be combined with pairs (--pairs=2,fastapi)
@@ -29,7 +29,17 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { findFastapi, killChildren, latency, load, pinCpus, PythonServer, Server, spawnTracked } from './driver.mjs';
+import {
+  findFastapi,
+  GRAPHQL_REQUEST,
+  killChildren,
+  latency,
+  load,
+  pinCpus,
+  PythonServer,
+  Server,
+  spawnTracked,
+} from './driver.mjs';
 import {
   budgetLine,
   chartSvg,
@@ -87,6 +97,9 @@ const labels = {
   'module-slow': 'as module-param, one 100 ms async task',
   'hand-traced': 'request spans; a hand-written span and metrics per task',
   'module-traced': 'request spans; @Background() tasks with tracing: true',
+  'hand-graphql': 'GraphQL mutation (Apollo, Express): @Context() req, as hand-param',
+  'hand-graphql+noop': 'hand-graphql behind the no-op APP_INTERCEPTOR',
+  'module-graphql': 'GraphQL mutation (Apollo, Express): @Background(), one trivial task',
 };
 
 const pairs = [
@@ -119,6 +132,22 @@ const pairs = [
     baseline: 'hand-traced',
     subject: 'module-traced',
     budget: 5,
+  },
+  {
+    label: 'pair 6',
+    title: 'GraphQL mutation, @Background(), one trivial task',
+    baseline: 'hand-graphql',
+    subject: 'module-graphql',
+    budget: 5,
+    // Both are GraphQL apps, so that Nest's GraphQL layer is on both sides.
+    request: GRAPHQL_REQUEST,
+  },
+  {
+    label: 'info 6',
+    title: 'pair 6 against a baseline that has the no-op interceptor too, as the module adds one to GraphQL apps',
+    baseline: 'hand-graphql+noop',
+    subject: 'module-graphql',
+    request: GRAPHQL_REQUEST,
   },
 ];
 
@@ -158,7 +187,7 @@ function selected() {
     .filter((name) => name !== 'fastapi')
     .map((name) => {
       const pair = pairs.find((p) => p.label === byName(name));
-      if (pair === undefined) throw new Error(`--pairs: no pair "${name}" (info, 1, 1b, 2, 2b, 3, 3b, 4, 5, fastapi)`);
+      if (pair === undefined) throw new Error(`--pairs: no pair "${name}" (info, 1, 1b, 2, 2b, 3, 3b, 4, 5, 6, 6b, fastapi)`);
       return pair;
     });
   return { measured, withFastapi: names.includes('fastapi') };
@@ -192,7 +221,8 @@ function checkCounts(variant, counts, served) {
  * the machine hits both alike. Then both close, and every task is counted.
  */
 function measurePair(pair, round, pinning) {
-  return measureGroup([pair.baseline, pair.subject], round, { start: (variant) => Server.start(variant, { pinning }) });
+  const start = (variant) => Server.start(variant, { pinning });
+  return measureGroup([pair.baseline, pair.subject], round, { start, request: pair.request });
 }
 
 /**

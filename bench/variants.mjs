@@ -157,6 +157,42 @@ const traced = (build) => ({
   },
 });
 
+/**
+ * A GraphQL app (Apollo on Express) whose one mutation, `hit`, counts the
+ * request and adds one trivial task, as `addTask(context, tasks)` does it.
+ * Loaded on demand, so that the other variants never load GraphQL. Its pair
+ * in bench/run.mjs POSTs `mutation { hit }`.
+ */
+const graphqlApp = ({ usesModule, addTask, providers = [] }) => ({
+  tasksPerRequest: 1,
+  usesModule,
+  async create(options) {
+    const [{ NestFactory }, { GraphQLModule, Mutation, Resolver, Context }, { ApolloDriver }] = await Promise.all([
+      import('@nestjs/core'),
+      import('@nestjs/graphql'),
+      import('@nestjs/apollo'),
+    ]);
+    class HitResolver {
+      hit(context, tasks) {
+        counts.requests++;
+        addTask(context, tasks);
+        return true;
+      }
+    }
+    Context()(HitResolver.prototype, 'hit', 0);
+    if (usesModule) Background()(HitResolver.prototype, 'hit', 1);
+    Reflect.decorate([Mutation()], HitResolver.prototype, 'hit', Object.getOwnPropertyDescriptor(HitResolver.prototype, 'hit'));
+    Resolver('Mutation')(HitResolver);
+    const graphql = GraphQLModule.forRoot({
+      driver: ApolloDriver,
+      typeDefs: 'type Query { ok: Boolean } type Mutation { hit: Boolean }',
+      graphiql: false,
+    });
+    const imports = usesModule ? [graphql, BackgroundTasksModule] : [graphql];
+    return NestFactory.create(appModule({ controllers: [], imports, providers: [HitResolver, ...providers] }), options);
+  },
+});
+
 // ---- the variants ----------------------------------------------------------
 
 /**
@@ -251,6 +287,14 @@ export const variants = {
     ),
     usesModule: true,
   },
+  // GraphQL: the baseline is a resolver too, so that Nest's GraphQL layer is on both sides.
+  'hand-graphql': graphqlApp({ usesModule: false, addTask: ({ req }) => addTaskByHand(req, countTask, 1) }),
+  'hand-graphql+noop': graphqlApp({
+    usesModule: false,
+    addTask: ({ req }) => addTaskByHand(req, countTask, 1),
+    providers: [noopInterceptor],
+  }),
+  'module-graphql': graphqlApp({ usesModule: true, addTask: (_context, tasks) => tasks.addTask(countTask, 1) }),
   // The FastAPI comparison: the sample itself, on each of its adapters.
   'sample-express': sampleApp('express'),
   'sample-fastify': sampleApp('fastify'),

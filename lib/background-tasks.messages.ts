@@ -86,12 +86,12 @@ export const DURABLE_PROVIDER = (name: string): string =>
   'Take BackgroundTasks as a @Background() handler parameter and pass it on, ' +
   'or make the class that uses it request-scoped without durable: true.';
 
-export const GRAPHQL_CONTEXT =
-  'BackgroundTasks is not supported in GraphQL resolvers yet: REQUEST is the GraphQL context there, not an HTTP request. ' +
-  'Add the tasks from an HTTP controller or a message handler.';
+export const GRAPHQL_SUBSCRIPTION =
+  'BackgroundTasks is not supported in GraphQL subscriptions: their events go out over a WebSocket, with no response ' +
+  'to wait for. Add the tasks in the mutation that publishes the event, or inject AppBackgroundTasks.';
 
 export const UNKNOWN_REQUEST = (request: unknown): string =>
-  `BackgroundTasks got a REQUEST that is neither an HTTP request, a microservice message nor a WebSocket client: ${describe(request)}. ` +
+  `BackgroundTasks got a REQUEST that is neither an HTTP request, a GraphQL context over HTTP, a microservice message nor a WebSocket client: ${describe(request)}. ` +
   'A ContextIdStrategy that gives durable providers a payload replaces the request with it; ' +
   'take BackgroundTasks as a @Background() handler parameter there.';
 
@@ -106,7 +106,7 @@ export const BACKGROUND_WITHOUT_MODULE = (what: 'request' | 'message'): string =
   `@Background() found no BackgroundTasks for this ${what}: import BackgroundTasksModule in the root module.`;
 
 export const BACKGROUND_UNSUPPORTED = (type: string): string =>
-  `@Background() is not supported in ${type} handlers, only in HTTP, microservice and WebSocket ones.`;
+  `@Background() is not supported in ${type} handlers, only in HTTP, GraphQL, microservice and WebSocket ones.`;
 
 export const TASK_FAILED = (name: string, method: string, path: string, error: string): string =>
   `Background task "${name}" of ${origin(method, path)} failed: ${error}`;

@@ -318,6 +318,13 @@ function headingAnchors(markdown: string): Set<string> {
 const leftOut = (name: string): boolean => WITHOUT.has(name) || name.startsWith('@opentelemetry/');
 const WITHOUT = new Set([
   '@nestjs/terminus',
+  '@nestjs/graphql',
+  '@nestjs/apollo',
+  '@nestjs/mercurius',
+  '@apollo/server',
+  '@as-integrations/express5',
+  'mercurius',
+  'graphql',
   '@nestjs/schedule',
   '@nestjs/event-emitter',
   '@nestjs/config',

@@ -50,11 +50,10 @@ describe('BackgroundTasks where REQUEST is not an HTTP request', () => {
     it.each<[string, unknown, RegExp]>([
       ['none (undefined)', undefined, /^BackgroundTasks was resolved without a request/],
       [
-        'Apollo’s GraphQL context',
-        { req: { method: 'POST', headers: {} }, res: {} },
-        /^BackgroundTasks is not supported in GraphQL resolvers yet/,
+        'a GraphQL subscription’s context, which has no HTTP request',
+        { connectionParams: {}, extra: {} },
+        /^BackgroundTasks got a REQUEST that is neither an HTTP request, a GraphQL context over HTTP/,
       ],
-      ['Mercurius’s GraphQL context', { reply: {}, app: {} }, /^BackgroundTasks is not supported in GraphQL resolvers yet/],
       [
         'a durable tree’s payload',
         { tenantId: 'acme' },

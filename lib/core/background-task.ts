@@ -1,6 +1,7 @@
 import { AsyncResource } from 'node:async_hooks';
 import { performance } from 'node:perf_hooks';
 import type { TaskBatch } from './task-batch.js';
+import type { TaskScope } from './task-scope.js';
 
 export type TaskState = 'queued' | 'running' | 'succeeded' | 'failed' | 'timed-out' | 'dropped' | 'cancelled';
 
@@ -12,6 +13,8 @@ export class BackgroundTask {
   next?: BackgroundTask;
   /** The next task of its batch, while both wait for their request to be done. */
   nextInBatch?: BackgroundTask;
+  /** The part of its request it was added in (a GraphQL field), whose failure drops it too. */
+  scope?: TaskScope;
   /** Only tasks that receive a context get one, when they start. */
   controller?: AbortController;
   /** When it was added and started, for inspection and the durations that hooks report. */
@@ -20,7 +23,7 @@ export class BackgroundTask {
   /** What the telemetry, when there is one, keeps of the task while it runs (its span). Only the telemetry reads it. */
   observed?: unknown;
   /** The async context of the code that added the task, which it runs in. */
-  private readonly scope = new AsyncResource('BackgroundTask');
+  private readonly asyncContext = new AsyncResource('BackgroundTask');
 
   constructor(
     readonly fn: (...args: never[]) => unknown,
@@ -46,13 +49,13 @@ export class BackgroundTask {
       this.controller = new AbortController();
       args = [{ signal: this.controller.signal, name: this.name }, ...args];
     }
-    if (wrapper === undefined) return this.scope.runInAsyncScope(fn, undefined, ...args);
-    return this.scope.runInAsyncScope(() => wrapper.run(this, () => fn(...args)));
+    if (wrapper === undefined) return this.asyncContext.runInAsyncScope(fn, undefined, ...args);
+    return this.asyncContext.runInAsyncScope(() => wrapper.run(this, () => fn(...args)));
   }
 
   /** Calls `fn` in the async context the task was added in. */
-  inScope<T>(fn: () => T): T {
-    return this.scope.runInAsyncScope(fn);
+  inAsyncContext<T>(fn: () => T): T {
+    return this.asyncContext.runInAsyncScope(fn);
   }
 }
 

@@ -14,6 +14,7 @@ import { BackgroundTasks } from './background-tasks.js';
 import { checkTimeout } from './runner-options.js';
 import { TaskBatch } from './task-batch.js';
 import type { TaskOrigin, TaskOwner } from './task-owner.js';
+import { currentScope, type TaskScope } from './task-scope.js';
 import type { TaskRunner } from './task-runner.js';
 
 /**
@@ -24,6 +25,10 @@ import type { TaskRunner } from './task-runner.js';
 export class ScopedBackgroundTasks extends BackgroundTasks implements TaskOwner {
   concurrent = false;
   readonly batch = new TaskBatch<BackgroundTask>(this);
+  /** The scope of the tasks added outside any other: a GraphQL request's, for what its guards add. */
+  private outerScope?: TaskScope;
+  /** The scope of the tasks being added through a {@link ScopeView}, while it adds them. */
+  private pinnedScope?: TaskScope;
 
   constructor(
     protected readonly runner: TaskRunner,
@@ -68,6 +73,22 @@ export class ScopedBackgroundTasks extends BackgroundTasks implements TaskOwner 
     this.runner.settle(this.batch, succeeded ? 'succeeded' : 'failed');
   }
 
+  /** Gives the tasks added outside any scope from now on a scope of their own. Once only. */
+  enterOuterScope(scope: TaskScope): void {
+    this.outerScope ??= scope;
+  }
+
+  /** Adds, through `add`, tasks of `scope`: a part of the request that holds a view of its tasks. */
+  addInScope(scope: TaskScope, add: () => void): void {
+    const previous = this.pinnedScope;
+    this.pinnedScope = scope;
+    try {
+      add();
+    } finally {
+      this.pinnedScope = previous;
+    }
+  }
+
   /** Inline mode: finishes, and resolves once the tasks have run. */
   runInline(succeeded: boolean): Promise<void> {
     this.finish(succeeded);
@@ -81,6 +102,8 @@ export class ScopedBackgroundTasks extends BackgroundTasks implements TaskOwner 
   protected letGo(): void {}
 
   private add(task: BackgroundTask): void {
+    // Once the batch has settled, the part of the request that added a task is over.
+    if (!this.batch.settled) task.scope = this.pinnedScope ?? currentScope() ?? this.outerScope;
     if (!this.runner.accept(task)) return;
     if (this.batch.settled) this.release();
     else this.taskAdded();

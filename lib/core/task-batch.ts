@@ -7,6 +7,7 @@ export interface BatchedTask<Task> {
   readonly state: string;
   /** The `name` option, which replacement and `cancel()` go by. */
   readonly givenName?: string;
+  readonly scope?: { readonly failed: boolean };
   nextInBatch?: Task;
 }
 
@@ -18,6 +19,8 @@ export interface BatchedTask<Task> {
 export class TaskBatch<Task extends BatchedTask<Task>> {
   /** How the request or message ended, which decides what runs; `'pending'` until then. */
   outcome: BatchOutcome = 'pending';
+  /** Some task belongs to a scope, whose own failure may drop it: see `TaskScope`. */
+  scoped = false;
   /** True while the runner works through the queue, one task after another. */
   draining = false;
   /** Tasks accepted and not ended. */
@@ -46,6 +49,7 @@ export class TaskBatch<Task extends BatchedTask<Task>> {
     else this.tail.nextInBatch = task;
     this.tail = task;
     this.pending++;
+    if (task.scope !== undefined) this.scoped = true;
     if (task.givenName !== undefined) (this.named ??= new Map()).set(task.givenName, task);
   }
 

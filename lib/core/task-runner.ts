@@ -121,10 +121,12 @@ export class TaskRunner implements BeforeApplicationShutdown, OnApplicationShutd
   /** Starts, or drops, the queued tasks of a settled batch: at settling, and for each task added later. */
   release(batch: Batch): void {
     const { mode } = this.options;
-    if (mode === 'disabled' || batch.outcome === 'failed') {
-      const reason = mode === 'disabled' ? 'disabled' : 'request-failed';
+    if (mode === 'disabled') {
+      for (const task of batch.queued()) this.drop(task, 'disabled');
+    } else if (batch.outcome === 'failed' || batch.scoped) {
+      const failed = batch.outcome === 'failed';
       for (const task of batch.queued()) {
-        if (reason === 'disabled' || !task.always) this.drop(task, reason);
+        if (!task.always && (failed || task.scope?.failed === true)) this.drop(task, 'request-failed');
       }
     }
     if (batch.owner.concurrent) {

@@ -1,21 +1,37 @@
 import { createParamDecorator, type ExecutionContext } from '@nestjs/common';
 import { BACKGROUND_PARAM_METADATA, PARAMTYPES_METADATA } from '../background-tasks.constants.js';
-import { BACKGROUND_ON_CONSTRUCTOR, BACKGROUND_UNSUPPORTED, BACKGROUND_WITHOUT_MODULE } from '../background-tasks.messages.js';
+import {
+  BACKGROUND_ON_CONSTRUCTOR,
+  BACKGROUND_UNSUPPORTED,
+  BACKGROUND_WITHOUT_MODULE,
+  GRAPHQL_SUBSCRIPTION,
+} from '../background-tasks.messages.js';
 import type { BackgroundTasks } from '../core/background-tasks.js';
+import { ScopeView } from '../core/scope-view.js';
+import type { TaskRunner } from '../core/task-runner.js';
+import { isSubscription, requestOfResolver } from '../graphql/graphql-context.js';
+import { fieldScopeOf } from '../graphql/graphql-field.js';
 import { httpTasksOf } from '../http/http-background-tasks.js';
 import { runnerOf } from '../http/http-runner.js';
 import { messageContextOf } from '../microservices/message-context.js';
 import { peekMessageTasks } from '../microservices/message-tasks.js';
+import { graphqlTasksOf } from '../request-scope/background-tasks.provider.js';
 import { wsMessageTasks } from '../websockets/ws-message.js';
 
 const BackgroundParam = createParamDecorator((_data: unknown, context: ExecutionContext): BackgroundTasks => {
   const type = context.getType<string>();
   if (type === 'http') {
-    // No interceptor is involved: the request leads to its app's runner.
     const request = context.getArgByIndex<object>(0);
-    const runner = runnerOf(request);
-    if (runner === undefined) throw new Error(BACKGROUND_WITHOUT_MODULE('request'));
-    return httpTasksOf(request, runner);
+    return httpTasksOf(request, requireRunner(request));
+  }
+  if (type === 'graphql') {
+    // A query or mutation came over HTTP: its request's tasks serve every resolver of the request.
+    const request = requestOfResolver(context);
+    if (request === undefined || isSubscription(context)) throw new Error(GRAPHQL_SUBSCRIPTION);
+    const tasks = graphqlTasksOf(request, requireRunner(request));
+    // A view that adds the field's tasks to its scope; a field resolver that Nest runs without interceptors has none.
+    const scope = fieldScopeOf(context);
+    return scope === undefined ? tasks : new ScopeView(tasks, scope);
   }
   // For messages, the module's interceptor prepares them before the handler's parameters are resolved.
   let tasks: BackgroundTasks | null | undefined;
@@ -31,12 +47,20 @@ const BackgroundParam = createParamDecorator((_data: unknown, context: Execution
   return tasks;
 });
 
+/** No interceptor is involved: the request leads to its app's runner. */
+function requireRunner(request: object): TaskRunner {
+  const runner = runnerOf(request);
+  if (runner === undefined) throw new Error(BACKGROUND_WITHOUT_MODULE('request'));
+  return runner;
+}
+
 /**
  * Handler parameter decorator that gives the request's (or message's)
  * {@link BackgroundTasks}, FastAPI style, without making the controller
  * request-scoped. This is the fast path for hot routes, and the way to get
- * them in a WebSocket gateway. Works in route handlers, microservice message
- * and event handlers, and `@SubscribeMessage()` handlers.
+ * them in a WebSocket gateway. Works in route handlers, GraphQL query and
+ * mutation resolvers, microservice message and event handlers, and
+ * `@SubscribeMessage()` handlers.
  *
  * @example
  * ```ts

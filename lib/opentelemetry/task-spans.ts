@@ -40,7 +40,7 @@ export class TaskSpans {
     task.observed = undefined;
     if (task.state === 'dropped' || task.state === 'cancelled') {
       // It never started: its span is made now.
-      span = task.inScope(() => this.start(task, context.active(), performance.now()));
+      span = task.inAsyncContext(() => this.start(task, context.active(), performance.now()));
       span.setAttribute(names.ATTR_REASON, detail as string);
     } else if (span === undefined) {
       // Its span could not be started (the telemetry said why).

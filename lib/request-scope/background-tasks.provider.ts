@@ -1,9 +1,11 @@
 import { type FactoryProvider, Scope } from '@nestjs/common';
 import { REQUEST } from '@nestjs/core';
-import { GRAPHQL_CONTEXT, NO_REQUEST, UNKNOWN_REQUEST } from '../background-tasks.messages.js';
+import { NO_REQUEST, UNKNOWN_REQUEST } from '../background-tasks.messages.js';
 import { BackgroundTasks } from '../core/background-tasks.js';
 import { TaskRunner } from '../core/task-runner.js';
-import { httpTasksOf } from '../http/http-background-tasks.js';
+import { requestOfGraphQLContext } from '../graphql/graphql-context.js';
+import { operationScopeOf } from '../graphql/graphql-operation.js';
+import { type HttpBackgroundTasks, httpTasksOf } from '../http/http-background-tasks.js';
 import { isHttpRequest } from '../http/node-request.js';
 import { isMessageRequest, messageOrigin } from '../microservices/message-context.js';
 import { messageTasksOf } from '../microservices/message-tasks.js';
@@ -18,7 +20,11 @@ export const backgroundTasksProvider: FactoryProvider<BackgroundTasks> = {
   useFactory: requestTasksOf,
 };
 
-/** REQUEST is an HTTP request, a message's request context, or a WebSocket client; anything else is a mistake to explain. */
+/**
+ * REQUEST is an HTTP request, a GraphQL context (whose HTTP request holds the
+ * tasks), a message's request context, or a WebSocket client; anything else
+ * is a mistake to explain.
+ */
 export function requestTasksOf(request: unknown, runner: TaskRunner): BackgroundTasks {
   if (typeof request !== 'object' || request === null) throw new Error(NO_REQUEST);
   if (isHttpRequest(request)) return httpTasksOf(request, runner);
@@ -30,12 +36,17 @@ export function requestTasksOf(request: unknown, runner: TaskRunner): Background
   }
   // The gateway is built when a client connects, outside any handler: throwing here would crash the process.
   if (isWsClient(request)) return new ConnectionScopedBackgroundTasks();
-  if (isGraphQLContext(request)) throw new Error(GRAPHQL_CONTEXT);
+  const httpRequest = requestOfGraphQLContext(request);
+  if (httpRequest !== undefined && isHttpRequest(httpRequest)) return graphqlTasksOf(httpRequest, runner);
   throw new Error(UNKNOWN_REQUEST(request));
 }
 
-/** Apollo's context holds the HTTP request as `req`, Mercurius's the Fastify reply as `reply`. */
-function isGraphQLContext(request: object): boolean {
-  const { req, reply } = request as { req?: unknown; reply?: unknown };
-  return (typeof req === 'object' && req !== null && isHttpRequest(req)) || (typeof reply === 'object' && reply !== null);
+/**
+ * The tasks of the HTTP request that carries a GraphQL request: those added
+ * outside a field's resolver (by its guards) fail with the request as a whole.
+ */
+export function graphqlTasksOf(request: object, runner: TaskRunner): HttpBackgroundTasks {
+  const tasks = httpTasksOf(request, runner);
+  tasks.enterOuterScope(operationScopeOf(request));
+  return tasks;
 }

@@ -9,6 +9,8 @@ export interface SendOptions {
   readonly path: string;
   /** Sent as a JSON body. */
   readonly json?: unknown;
+  /** Sent besides the JSON content type and length. */
+  readonly headers?: Readonly<Record<string, string>>;
   /** When it resolves before the response has come, the client destroys its socket. */
   readonly abortWhen?: Promise<unknown>;
   /** Fails the request if its socket stays silent this long, so that a lost request cannot hang the test. */
@@ -16,10 +18,10 @@ export interface SendOptions {
 }
 
 /** POSTs on `agent` to 127.0.0.1 and resolves with the whole reply. */
-export function send({ agent, port, path, json, abortWhen, timeout = 15_000 }: SendOptions): Promise<Reply> {
+export function send({ agent, port, path, json, headers: extra, abortWhen, timeout = 15_000 }: SendOptions): Promise<Reply> {
   return new Promise((resolve, reject) => {
     const body = json === undefined ? '' : JSON.stringify(json);
-    const headers = { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) };
+    const headers = { ...extra, 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) };
     let settled = false;
     let aborting = false;
     const settle = (reply: Reply) => {

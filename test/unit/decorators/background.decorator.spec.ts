@@ -30,9 +30,24 @@ describe('@Background()', () => {
     ['http', '@Background() found no BackgroundTasks for this request: import BackgroundTasksModule in the root module.'],
     ['rpc', '@Background() found no BackgroundTasks for this message: import BackgroundTasksModule in the root module.'],
     ['ws', '@Background() found no BackgroundTasks for this message: import BackgroundTasksModule in the root module.'],
-    ['graphql', '@Background() is not supported in graphql handlers, only in HTTP, microservice and WebSocket ones.'],
+    [
+      'kafka-streams',
+      '@Background() is not supported in kafka-streams handlers, only in HTTP, GraphQL, microservice and WebSocket ones.',
+    ],
   ])('in a %s handler the module did not prepare, throws a clear error', (type, message) => {
     expect(() => backgroundFactory()(undefined, contextOf(type))).toThrow(message);
+  });
+
+  it.each([
+    ['over a WebSocket, with no HTTP request in its context', { connectionParams: {} }, 'subscription'],
+    ['even with an HTTP request in its context', { req: { method: 'GET', headers: {} } }, 'subscription'],
+  ])('in a GraphQL subscription %s, throws a clear error', (_case, gqlContext, operation) => {
+    const args = [undefined, {}, gqlContext, { operation: { operation }, path: { key: 'onEvent' } }];
+    const context = { getType: () => 'graphql', getArgByIndex: (index: number) => args[index] } as unknown as ExecutionContext;
+    expect(() => backgroundFactory()(undefined, context)).toThrow(
+      'BackgroundTasks is not supported in GraphQL subscriptions: their events go out over a WebSocket, with no response ' +
+        'to wait for. Add the tasks in the mutation that publishes the event, or inject AppBackgroundTasks.',
+    );
   });
 
   it('refuses constructor parameters', () => {

@@ -1,0 +1,75 @@
+import type { ExecutionContext } from '@nestjs/common';
+import type { DiscoveryService } from '@nestjs/core';
+
+/**
+ * `@Resolver()` metadata, read without loading the optional `@nestjs/graphql`
+ * (its `RESOLVER_TYPE_METADATA`; a test pins it).
+ */
+export const RESOLVER_TYPE_METADATA = 'graphql:resolver_type';
+
+/** A resolver's arguments are `[root, args, context, info]`. */
+const CONTEXT_ARG = 2;
+const INFO_ARG = 3;
+
+/** The GraphQL context of a resolver: what Nest also injects as REQUEST there. */
+function graphqlContextOf(context: ExecutionContext): object | undefined {
+  const gqlContext: unknown = context.getArgByIndex(CONTEXT_ARG);
+  return typeof gqlContext === 'object' && gqlContext !== null ? gqlContext : undefined;
+}
+
+/**
+ * The HTTP request under a GraphQL context, if it came over HTTP. Both Nest
+ * drivers put it in the context as `req` (Apollo: Express's or Fastify's
+ * request; Mercurius: Fastify's), and Mercurius adds its `reply`. A
+ * subscription's context over WebSocket has neither.
+ */
+export function requestOfGraphQLContext(gqlContext: object): object | undefined {
+  const { req, reply } = gqlContext as { req?: unknown; reply?: { request?: unknown } | null };
+  const request = req ?? reply?.request;
+  return typeof request === 'object' && request !== null ? request : undefined;
+}
+
+/** The HTTP request of a resolver's GraphQL request, if it came over HTTP. */
+export function requestOfResolver(context: ExecutionContext): object | undefined {
+  const gqlContext = graphqlContextOf(context);
+  return gqlContext && requestOfGraphQLContext(gqlContext);
+}
+
+/** What graphql-js tells a resolver about the field it resolves. */
+interface ResolveInfo {
+  readonly path?: { readonly prev?: unknown };
+  readonly operation?: { readonly operation?: string };
+}
+
+/** The `info` of the field being resolved. */
+export function infoOf(context: ExecutionContext): ResolveInfo | undefined {
+  const info: unknown = context.getArgByIndex(INFO_ARG);
+  return typeof info === 'object' && info !== null ? info : undefined;
+}
+
+/** A field of `query` or `mutation` itself (in a subscription, of `subscription`): its path has no parent. */
+export function isRootField(context: ExecutionContext): boolean {
+  const path = infoOf(context)?.path;
+  return path !== undefined && path.prev === undefined;
+}
+
+/** Whether the resolver serves a subscription, whose events have no response to wait for. */
+export function isSubscription(context: ExecutionContext): boolean {
+  return infoOf(context)?.operation?.operation === 'subscription';
+}
+
+/**
+ * The resolver classes that are request-scoped: only they (and what they
+ * call) can have `BackgroundTasks` injected, which is one object for the
+ * whole request, so only their fields need the async context to tell whose
+ * task it is. Read once every provider is resolved.
+ */
+export function requestScopedResolvers(discovery: DiscoveryService): Set<unknown> {
+  return new Set(
+    discovery
+      .getProviders()
+      .filter(({ metatype }) => !!metatype && Reflect.hasMetadata(RESOLVER_TYPE_METADATA, metatype))
+      .filter((wrapper) => !wrapper.isDependencyTreeStatic())
+      .map(({ metatype }) => metatype),
+  );
+}

@@ -1,5 +1,12 @@
-import { Global, type MiddlewareConsumer, Module, type NestModule, type OnModuleInit } from '@nestjs/common';
-import { DiscoveryModule, DiscoveryService, HttpAdapterHost } from '@nestjs/core';
+import {
+  Global,
+  type MiddlewareConsumer,
+  Module,
+  type NestModule,
+  type OnApplicationBootstrap,
+  type OnModuleInit,
+} from '@nestjs/common';
+import { DiscoveryModule, DiscoveryService, HttpAdapterHost, MetadataScanner } from '@nestjs/core';
 import {
   BACKGROUND_TASKS_MODE,
   BACKGROUND_TASKS_MODULE_OPTIONS,
@@ -9,6 +16,7 @@ import { AppBackgroundTasks } from './core/app-background-tasks.js';
 import { BackgroundTaskRunner } from './core/background-task-runner.js';
 import { BackgroundTasks } from './core/background-tasks.js';
 import { TaskRunner } from './core/task-runner.js';
+import { scopeGraphQLSchemas } from './graphql/graphql-schema.js';
 import { registerRunner } from './http/http-runner.js';
 import { linkRawResponse } from './http/node-request.js';
 import { backgroundTasksInterceptorProvider } from './interceptor/background-tasks-interceptor.provider.js';
@@ -42,11 +50,12 @@ import { assertNoDurableDependents } from './request-scope/durable-dependents.js
   // TaskRunner too, for integrations such as the terminus health indicator.
   exports: [BackgroundTasks, AppBackgroundTasks, BackgroundTaskRunner, TaskRunner],
 })
-export class BackgroundTasksModule extends ConfigurableModuleClass implements NestModule, OnModuleInit {
+export class BackgroundTasksModule extends ConfigurableModuleClass implements NestModule, OnModuleInit, OnApplicationBootstrap {
   constructor(
     private readonly adapterHost: HttpAdapterHost,
     private readonly runner: TaskRunner,
     private readonly discovery: DiscoveryService,
+    private readonly scanner: MetadataScanner,
   ) {
     super();
   }
@@ -56,6 +65,11 @@ export class BackgroundTasksModule extends ConfigurableModuleClass implements Ne
     // @Background() reaches the runner through the request, at no cost to routes that do not use it.
     const instance = this.adapterHost.httpAdapter?.getInstance<object | undefined>();
     if (instance) registerRunner(instance, this.runner);
+  }
+
+  /** GraphQL modules build their schemas in their `onModuleInit`; each field's outcome is set up in them. */
+  onApplicationBootstrap(): Promise<void> {
+    return scopeGraphQLSchemas(this.discovery, this.scanner);
   }
 
   configure(consumer: MiddlewareConsumer): void {

@@ -235,7 +235,7 @@ describe('BackgroundTasksModule registration', () => {
     ["an HTTP app in mode 'disabled'", 0, { mode: 'disabled' }, [PlainController], []],
     ['an app with a message handler', 1, {}, [PlainController, PingMessageController], []],
     ['an app with a WebSocket gateway', 1, {}, [PlainController], [PingGateway]],
-    ['an app with a GraphQL resolver', 1, {}, [PlainController], [PingResolver]],
+    ['an app with a GraphQL resolver', 0, {}, [PlainController], [PingResolver]],
   ])('gives %s %d global interceptor(s)', async (_app, count, options, controllers, providers) => {
     const moduleRef = await Test.createTestingModule({
       imports: [BackgroundTasksModule.forRoot(options)],

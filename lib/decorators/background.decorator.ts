@@ -9,7 +9,7 @@ import {
 import type { BackgroundTasks } from '../core/background-tasks.js';
 import { ScopeView } from '../core/scope-view.js';
 import type { TaskRunner } from '../core/task-runner.js';
-import { isSubscription, requestOfResolver } from '../graphql/graphql-context.js';
+import { infoOf, isSubscription, requestOfResolver } from '../graphql/graphql-context.js';
 import { fieldScopeOf } from '../graphql/graphql-field.js';
 import { httpTasksOf } from '../http/http-background-tasks.js';
 import { runnerOf } from '../http/http-runner.js';
@@ -29,8 +29,9 @@ const BackgroundParam = createParamDecorator((_data: unknown, context: Execution
     const request = requestOfResolver(context);
     if (request === undefined || isSubscription(context)) throw new Error(GRAPHQL_SUBSCRIPTION);
     const tasks = graphqlTasksOf(request, requireRunner(request));
-    // A view that adds the field's tasks to its scope; a field resolver that Nest runs without interceptors has none.
-    const scope = fieldScopeOf(context);
+    // A view that adds the field's tasks to its scope; a field of a schema the module did not scope has none.
+    const info = infoOf(context);
+    const scope = info && fieldScopeOf(info);
     return scope === undefined ? tasks : new ScopeView(tasks, scope);
   }
   // For messages, the module's interceptor prepares them before the handler's parameters are resolved.

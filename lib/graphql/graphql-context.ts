@@ -1,11 +1,4 @@
 import type { ExecutionContext } from '@nestjs/common';
-import type { DiscoveryService } from '@nestjs/core';
-
-/**
- * `@Resolver()` metadata, read without loading the optional `@nestjs/graphql`
- * (its `RESOLVER_TYPE_METADATA`; a test pins it).
- */
-export const RESOLVER_TYPE_METADATA = 'graphql:resolver_type';
 
 /** A resolver's arguments are `[root, args, context, info]`. */
 const CONTEXT_ARG = 2;
@@ -37,7 +30,6 @@ export function requestOfResolver(context: ExecutionContext): object | undefined
 
 /** What graphql-js tells a resolver about the field it resolves. */
 interface ResolveInfo {
-  readonly path?: { readonly prev?: unknown };
   readonly operation?: { readonly operation?: string };
 }
 
@@ -47,29 +39,7 @@ export function infoOf(context: ExecutionContext): ResolveInfo | undefined {
   return typeof info === 'object' && info !== null ? info : undefined;
 }
 
-/** A field of `query` or `mutation` itself (in a subscription, of `subscription`): its path has no parent. */
-export function isRootField(context: ExecutionContext): boolean {
-  const path = infoOf(context)?.path;
-  return path !== undefined && path.prev === undefined;
-}
-
 /** Whether the resolver serves a subscription, whose events have no response to wait for. */
 export function isSubscription(context: ExecutionContext): boolean {
   return infoOf(context)?.operation?.operation === 'subscription';
-}
-
-/**
- * The resolver classes that are request-scoped: only they (and what they
- * call) can have `BackgroundTasks` injected, which is one object for the
- * whole request, so only their fields need the async context to tell whose
- * task it is. Read once every provider is resolved.
- */
-export function requestScopedResolvers(discovery: DiscoveryService): Set<unknown> {
-  return new Set(
-    discovery
-      .getProviders()
-      .filter(({ metatype }) => !!metatype && Reflect.hasMetadata(RESOLVER_TYPE_METADATA, metatype))
-      .filter((wrapper) => !wrapper.isDependencyTreeStatic())
-      .map(({ metatype }) => metatype),
-  );
 }

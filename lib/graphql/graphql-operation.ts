@@ -1,21 +1,25 @@
 import { TaskScope } from '../core/task-scope.js';
 
 /**
- * The tasks that a GraphQL request adds outside any field's resolver: in
- * guards, which Nest runs before the interceptor that scopes the resolver,
- * and in field resolvers without interceptors. They fail with the request as
- * a whole: when none of its root fields (those of `query`, `mutation`, in
- * any operation of a batch) resolved.
+ * The tasks that a GraphQL request adds outside any field's resolver (a
+ * global guard of a singleton resolver, `moduleRef.resolve()`). They fail
+ * with the request as a whole: when its root fields (those of `query`,
+ * `mutation`, in any operation of a batch) were resolved and none succeeded.
+ * A request whose fields the module never saw (a schema it did not scope)
+ * does not fail here: its status decides, as on REST.
  */
 export class OperationScope extends TaskScope {
-  private resolved = false;
+  private rootFieldSettled = false;
+  private rootFieldResolved = false;
 
   override get failed(): boolean {
-    return super.failed || !this.resolved;
+    return this.rootFieldSettled && !this.rootFieldResolved;
   }
 
-  rootFieldResolved(): void {
-    this.resolved = true;
+  /** A root field's resolver returned or threw. */
+  settleRootField(resolved: boolean): void {
+    this.rootFieldSettled = true;
+    if (resolved) this.rootFieldResolved = true;
   }
 }
 

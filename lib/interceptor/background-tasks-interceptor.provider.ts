@@ -1,15 +1,15 @@
 import type { FactoryProvider } from '@nestjs/common';
 import { APP_INTERCEPTOR, DiscoveryService, MetadataScanner, Reflector } from '@nestjs/core';
 import { TaskRunner } from '../core/task-runner.js';
-import { RESOLVER_TYPE_METADATA } from '../graphql/graphql-context.js';
 import { MESSAGE_PATTERN_METADATA } from '../microservices/message-context.js';
 import { GATEWAY_METADATA } from '../websockets/ws-message.js';
 import { BackgroundTasksInterceptor } from './background-tasks.interceptor.js';
 
 /**
  * The global interceptor, only in apps that need one: apps with message
- * handlers, WebSocket gateways or GraphQL resolvers, and `mode: 'inline'`. An HTTP request's
- * outcome is its status, so plain HTTP apps go without, as any global
+ * handlers or WebSocket gateways, and `mode: 'inline'`. An HTTP request's
+ * outcome is its status, and a GraphQL field's comes from its resolver in
+ * the schema, so HTTP and GraphQL apps go without, as any global
  * interceptor costs Nest a fifth of a trivial route's CPU time. Nest skips
  * an `APP_INTERCEPTOR` factory that returns nothing. Each import of the
  * module has this provider; only the first of an app's runner creates one.
@@ -21,14 +21,14 @@ export const backgroundTasksInterceptorProvider: FactoryProvider<BackgroundTasks
     if (intercepted.has(runner)) return undefined;
     intercepted.add(runner);
     const needed = runner.options.mode === 'inline' || handlesMessages(discovery, scanner);
-    return needed ? new BackgroundTasksInterceptor(runner, reflector, discovery) : undefined;
+    return needed ? new BackgroundTasksInterceptor(runner, reflector) : undefined;
   },
 };
 
 /** The runners that have their interceptor (or were found not to need one). */
 const intercepted = new WeakSet<TaskRunner>();
 
-/** Whether any controller has a message handler, or any provider is a WebSocket gateway or a GraphQL resolver. */
+/** Whether any controller has a message handler, or any provider is a WebSocket gateway. */
 function handlesMessages(discovery: DiscoveryService, scanner: MetadataScanner): boolean {
   const hasMessageHandler = discovery.getControllers().some(({ metatype }) => {
     const prototype = (metatype as { prototype?: Record<string, object> } | null)?.prototype;
@@ -37,11 +37,8 @@ function handlesMessages(discovery: DiscoveryService, scanner: MetadataScanner):
       scanner.getAllMethodNames(prototype).some((name) => Reflect.hasMetadata(MESSAGE_PATTERN_METADATA, prototype[name]))
     );
   });
-  const hasGatewayOrResolver = discovery
+  const hasGateway = discovery
     .getProviders()
-    .some(
-      ({ metatype }) =>
-        !!metatype && (Reflect.hasMetadata(GATEWAY_METADATA, metatype) || Reflect.hasMetadata(RESOLVER_TYPE_METADATA, metatype)),
-    );
-  return hasMessageHandler || hasGatewayOrResolver;
+    .some(({ metatype }) => !!metatype && Reflect.hasMetadata(GATEWAY_METADATA, metatype));
+  return hasMessageHandler || hasGateway;
 }

@@ -1,11 +1,9 @@
 import { type CallHandler, type ExecutionContext, Injectable, type NestInterceptor } from '@nestjs/common';
-import { DiscoveryService, Reflector } from '@nestjs/core';
+import { Reflector } from '@nestjs/core';
 import { Observable, tap } from 'rxjs';
 import { BACKGROUND_PARAM_METADATA } from '../background-tasks.constants.js';
 import { ScopedBackgroundTasks } from '../core/scoped-background-tasks.js';
 import { TaskRunner } from '../core/task-runner.js';
-import { requestScopedResolvers } from '../graphql/graphql-context.js';
-import { resolveField } from '../graphql/graphql-field.js';
 import { peekHttpTasks } from '../http/http-background-tasks.js';
 import { messageContextOf, messageOriginOf } from '../microservices/message-context.js';
 import { markWithoutTasks, messageTasksOf, peekMessageTasks } from '../microservices/message-tasks.js';
@@ -13,21 +11,20 @@ import { wsMessageTasks, wsOriginOf } from '../websockets/ws-message.js';
 
 /**
  * Global singleton interceptor, for what the HTTP status cannot tell: when a
- * message's (or WebSocket message's) handler has finished, and how; which
- * GraphQL field's resolver added a task, and whether it failed; and, in
- * `mode: 'inline'`, holding every handler's result until its tasks have run.
- * An HTTP app in the default mode has none: see the interceptor provider.
+ * message's (or WebSocket message's) handler has finished, and how; and, in
+ * `mode: 'inline'`, holding every HTTP handler's result until its tasks have
+ * run. An HTTP or GraphQL app in the default mode has none: see the
+ * interceptor provider. GraphQL fields get their outcome from their schema
+ * instead (`graphql/graphql-schema.ts`); inline mode does not hold them back.
  */
 @Injectable()
 export class BackgroundTasksInterceptor implements NestInterceptor {
   private readonly takesParam = new WeakMap<object, boolean>();
   private readonly inline: boolean;
-  private requestScopedResolvers?: Set<unknown>;
 
   constructor(
     private readonly runner: TaskRunner,
     private readonly reflector: Reflector,
-    private readonly discovery: DiscoveryService,
   ) {
     this.inline = runner.options.mode === 'inline';
   }
@@ -36,7 +33,6 @@ export class BackgroundTasksInterceptor implements NestInterceptor {
     const type = context.getType<string>();
     if (type === 'rpc') return this.interceptMessage(context, next);
     if (type === 'ws') return this.interceptWsMessage(context, next);
-    if (type === 'graphql') return this.interceptResolver(context, next);
     if (type === 'http' && this.inline) return this.interceptInlineRequest(context, next);
     return next.handle();
   }
@@ -65,12 +61,6 @@ export class BackgroundTasksInterceptor implements NestInterceptor {
       wsMessageTasks.run(tasks, () => next.handle()),
       tasks,
     );
-  }
-
-  /** Injected tasks need the async context to find their field's scope; `@Background()` does without. */
-  private interceptResolver(context: ExecutionContext, next: CallHandler): Observable<unknown> {
-    this.requestScopedResolvers ??= requestScopedResolvers(this.discovery);
-    return resolveField(context, () => next.handle(), this.requestScopedResolvers.has(context.getClass()));
   }
 
   /**

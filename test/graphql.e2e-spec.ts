@@ -132,6 +132,13 @@ describe.each(DRIVERS)('GraphQL (%s)', (_name, driver, createAdapter) => {
     expect(journal).toEqual(['succeed:s']);
   });
 
+  it('runs the tasks of a field whose error an exception filter turned into a result', async () => {
+    const { json } = await graphql({ query: 'mutation { rescued(label: "r") }' });
+    expect(json).toEqual({ data: { rescued: false } });
+    await idle(runner);
+    expect(journal).toEqual(['rescued:r']);
+  });
+
   it('runs the tasks added before GraphQL saw the request (a middleware)', async () => {
     await graphql({ query: 'mutation { succeed(label: "m") }' }, { 'x-audit': '1' });
     await idle(runner);

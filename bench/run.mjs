@@ -6,7 +6,7 @@
 //   npm run bench -- --smoke      ~25 s: every variant runs and every task is counted; no timing judged,
 //                                 nothing rewritten
 //   --rounds=N --requests=N       override rounds, and requests per measured window (results not written)
-//   --pairs=2,3b                  only these pairs (info, 1, 1b, 2, 2b, 3, 3b, 4, 5, 6, 6b; "b": the info row after a pair),
+//   --pairs=2,3b                  only these pairs (info, 1, 1b, 2, 2b, 3, 3b, 4, 5, 6; "b": the info row after a pair),
 //                                 and only their table: for iterating on one cost (results not written)
 //   --pairs=fastapi               only the FastAPI comparison (about 30 s a round; --rounds=3 for a quick look);
 //                                 it can be combined with pairs (--pairs=2,fastapi)
@@ -98,7 +98,6 @@ const labels = {
   'hand-traced': 'request spans; a hand-written span and metrics per task',
   'module-traced': 'request spans; @Background() tasks with tracing: true',
   'hand-graphql': 'GraphQL mutation (Apollo, Express): @Context() req, as hand-param',
-  'hand-graphql+noop': 'hand-graphql behind the no-op APP_INTERCEPTOR',
   'module-graphql': 'GraphQL mutation (Apollo, Express): @Background(), one trivial task',
 };
 
@@ -142,13 +141,6 @@ const pairs = [
     // Both are GraphQL apps, so that Nest's GraphQL layer is on both sides.
     request: GRAPHQL_REQUEST,
   },
-  {
-    label: 'info 6',
-    title: 'pair 6 against a baseline that has the no-op interceptor too, as the module adds one to GraphQL apps',
-    baseline: 'hand-graphql+noop',
-    subject: 'module-graphql',
-    request: GRAPHQL_REQUEST,
-  },
 ];
 
 /**
@@ -187,7 +179,7 @@ function selected() {
     .filter((name) => name !== 'fastapi')
     .map((name) => {
       const pair = pairs.find((p) => p.label === byName(name));
-      if (pair === undefined) throw new Error(`--pairs: no pair "${name}" (info, 1, 1b, 2, 2b, 3, 3b, 4, 5, 6, 6b, fastapi)`);
+      if (pair === undefined) throw new Error(`--pairs: no pair "${name}" (info, 1, 1b, 2, 2b, 3, 3b, 4, 5, 6, fastapi)`);
       return pair;
     });
   return { measured, withFastapi: names.includes('fastapi') };

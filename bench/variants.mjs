@@ -163,7 +163,7 @@ const traced = (build) => ({
  * Loaded on demand, so that the other variants never load GraphQL. Its pair
  * in bench/run.mjs POSTs `mutation { hit }`.
  */
-const graphqlApp = ({ usesModule, addTask, providers = [] }) => ({
+const graphqlApp = ({ usesModule, addTask }) => ({
   tasksPerRequest: 1,
   usesModule,
   async create(options) {
@@ -189,7 +189,7 @@ const graphqlApp = ({ usesModule, addTask, providers = [] }) => ({
       graphiql: false,
     });
     const imports = usesModule ? [graphql, BackgroundTasksModule] : [graphql];
-    return NestFactory.create(appModule({ controllers: [], imports, providers: [HitResolver, ...providers] }), options);
+    return NestFactory.create(appModule({ controllers: [], imports, providers: [HitResolver] }), options);
   },
 });
 
@@ -289,11 +289,6 @@ export const variants = {
   },
   // GraphQL: the baseline is a resolver too, so that Nest's GraphQL layer is on both sides.
   'hand-graphql': graphqlApp({ usesModule: false, addTask: ({ req }) => addTaskByHand(req, countTask, 1) }),
-  'hand-graphql+noop': graphqlApp({
-    usesModule: false,
-    addTask: ({ req }) => addTaskByHand(req, countTask, 1),
-    providers: [noopInterceptor],
-  }),
   'module-graphql': graphqlApp({ usesModule: true, addTask: (_context, tasks) => tasks.addTask(countTask, 1) }),
   // The FastAPI comparison: the sample itself, on each of its adapters.
   'sample-express': sampleApp('express'),

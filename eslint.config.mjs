@@ -28,6 +28,8 @@ const CORE = './lib/core';
 const TRANSPORTS = ['./lib/http', './lib/microservices', './lib/websockets'];
 const GLUE = ['./lib/providers', './lib/request-scope', './lib/interceptor', './lib/decorators', './lib/terminus'];
 const MODULES = './lib/*.module.ts';
+// Integrations that are modules of their own (the BullMQ backend imports BackgroundTasksModule).
+const INTEGRATIONS = ['./lib/bullmq'];
 const INDEX = './lib/index.ts';
 
 /** `except` of a zone whose `from` is ./lib: the given paths, relative to ./lib. */
@@ -56,6 +58,11 @@ const layering = [
     target: [...TRANSPORTS, ...GLUE],
     from: MODULES,
     message: 'Transports and glue do not import the module: it imports them.',
+  },
+  {
+    target: [...TRANSPORTS, ...GLUE, MODULES],
+    from: INTEGRATIONS,
+    message: 'Nothing but the index files imports an integration module: apps without its package load nothing of it.',
   },
   {
     target: './lib',

@@ -1,5 +1,5 @@
 import { Global, type MiddlewareConsumer, Module, type NestModule, type OnModuleInit } from '@nestjs/common';
-import { DiscoveryModule, DiscoveryService, HttpAdapterHost } from '@nestjs/core';
+import { DiscoveryModule, DiscoveryService, HttpAdapterHost, MetadataScanner } from '@nestjs/core';
 import {
   BACKGROUND_TASKS_MODE,
   BACKGROUND_TASKS_MODULE_OPTIONS,
@@ -12,6 +12,7 @@ import { TaskRunner } from './core/task-runner.js';
 import { registerRunner } from './http/http-runner.js';
 import { linkRawResponse } from './http/node-request.js';
 import { backgroundTasksInterceptorProvider } from './interceptor/background-tasks-interceptor.provider.js';
+import { discoverHandlers } from './providers/task-handlers.discovery.js';
 import { PLAIN_IMPORT_OPTIONS, taskRunnerProvider } from './providers/task-runner.provider.js';
 import { backgroundTasksProvider } from './request-scope/background-tasks.provider.js';
 import { assertNoDurableDependents } from './request-scope/durable-dependents.js';
@@ -45,12 +46,18 @@ export class BackgroundTasksModule extends ConfigurableModuleClass implements Ne
     private readonly adapterHost: HttpAdapterHost,
     private readonly runner: TaskRunner,
     private readonly discovery: DiscoveryService,
+    private readonly scanner: MetadataScanner,
   ) {
     super();
   }
 
   onModuleInit(): void {
     assertNoDurableDependents(this.discovery);
+    // Every import of the module shares the runner: its handlers are found once.
+    if (!discovered.has(this.runner)) {
+      discovered.add(this.runner);
+      discoverHandlers(this.discovery, this.scanner, this.runner.handlers);
+    }
     // @Background() reaches the runner through the request, at no cost to routes that do not use it.
     const instance = this.adapterHost.httpAdapter?.getInstance<object | undefined>();
     if (instance) registerRunner(instance, this.runner);
@@ -63,6 +70,9 @@ export class BackgroundTasksModule extends ConfigurableModuleClass implements Ne
     consumer.apply(linkRawResponse).forRoutes('*');
   }
 }
+
+/** The runners whose app's handlers are registered. */
+const discovered = new WeakSet<TaskRunner>();
 
 /** The runners whose app links Fastify's raw requests to their responses already. */
 const linked = new WeakSet<TaskRunner>();

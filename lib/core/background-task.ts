@@ -1,8 +1,9 @@
 import { AsyncResource } from 'node:async_hooks';
 import { performance } from 'node:perf_hooks';
 import type { TaskBatch } from './task-batch.js';
+import type { TaskHandler } from './task-handlers.js';
 
-export type TaskState = 'queued' | 'running' | 'succeeded' | 'failed' | 'timed-out' | 'dropped' | 'cancelled';
+export type TaskState = 'queued' | 'running' | 'succeeded' | 'failed' | 'timed-out' | 'dropped' | 'cancelled' | 'dispatched';
 
 /** One task, from `addTask()` to its end: what the runner runs and counts. */
 export class BackgroundTask {
@@ -30,18 +31,21 @@ export class BackgroundTask {
     readonly timeout: number,
     /** Added through `addTaskWithOptions()`: called with a context first. */
     readonly takesContext: boolean,
+    /** Set when `fn` is a `@BackgroundTask()` method: it runs on its provider, or as a job. */
+    readonly handler?: TaskHandler,
   ) {}
 
   get name(): string {
-    return this.givenName ?? (this.fn.name || 'anonymous');
+    return this.givenName ?? this.handler?.name ?? (this.fn.name || 'anonymous');
   }
 
-  /** Calls the task in the async context it was added in. */
+  /** Calls the task in the async context it was added in, on its provider if it is a handler. */
   invoke(): unknown {
     const fn = this.fn as (...args: unknown[]) => unknown;
-    if (!this.takesContext) return this.scope.runInAsyncScope(fn, undefined, ...this.args);
+    const self = this.handler?.instance;
+    if (!this.takesContext) return this.scope.runInAsyncScope(fn, self, ...this.args);
     this.controller = new AbortController();
     const context = { signal: this.controller.signal, name: this.name };
-    return this.scope.runInAsyncScope(fn, undefined, context, ...this.args);
+    return this.scope.runInAsyncScope(fn, self, context, ...this.args);
   }
 }

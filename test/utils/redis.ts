@@ -108,7 +108,7 @@ export async function startPrivateRedis(): Promise<PrivateRedis> {
       const timer = setTimeout(() => reject(new Error(`redis-server did not start within 10 s:\n${output}`)), 10_000);
       child.stdout.on('data', (chunk: Buffer) => {
         output += String(chunk);
-        if (output.includes('Ready to accept connections')) {
+        if (/ready to accept connections/i.test(output)) {
           clearTimeout(timer);
           resolve();
         }

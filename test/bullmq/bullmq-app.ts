@@ -1,0 +1,26 @@
+import type { INestApplication } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import type { AddressInfo } from 'node:net';
+import type { BackgroundTasksModuleOptions } from '../../lib/index.js';
+import type { BackgroundTasksBullMQOptions } from '../../lib/bullmq/index.js';
+import { bullmqAppModule } from '../fixtures/bullmq.app.js';
+import type { TestRedis } from '../utils/redis.js';
+
+let queues = 0;
+
+/** A queue name no other test of this process uses. */
+export function uniqueQueue(): string {
+  return `q${process.pid}-${++queues}`;
+}
+
+/** Starts the fixture app on loopback, with the BullMQ module on `redis`. */
+export async function startBullMQApp(
+  redis: TestRedis,
+  options: Partial<BackgroundTasksBullMQOptions> = {},
+  tasks: BackgroundTasksModuleOptions = {},
+): Promise<{ app: INestApplication; port: number }> {
+  const bullmq = { connection: redis.connection, prefix: redis.prefix, queueName: uniqueQueue(), ...options };
+  const app = await NestFactory.create(bullmqAppModule(bullmq, tasks), { logger: false });
+  await app.listen(0, '127.0.0.1');
+  return { app, port: (app.getHttpServer().address() as AddressInfo).port };
+}

@@ -200,3 +200,6 @@ export const QUEUE_NOT_CONNECTED = 'the queue is not connected';
 
 export const MALFORMED_JOB = (name: string): string =>
   `Background job "${name}" has no arguments array in its data: it was not added by nestjs-background-tasks, or by an incompatible version.`;
+
+export const MUST_BE_INTEGER = (min: number, value: unknown): string =>
+  `must be an integer of at least ${min}, got ${describe(value)}.`;

@@ -2,7 +2,7 @@ import type { DiscoveryService, MetadataScanner } from '@nestjs/core';
 import { BACKGROUND_TASK_HANDLER_METADATA } from '../background-tasks.constants.js';
 import {
   HANDLER_OPTION,
-  MUST_BE_COUNT,
+  MUST_BE_INTEGER,
   MUST_BE_NAME,
   MUST_BE_TIMEOUT,
   REQUEST_SCOPED_HANDLER,
@@ -41,9 +41,10 @@ function checkHandlerOptions(options: BackgroundTaskHandlerOptions, defaultName:
     }
   }
   if (typeof name !== 'string' || name === '') throw problem('name', MUST_BE_NAME(name));
-  if (attempts !== undefined && !(Number.isInteger(attempts) && attempts > 0)) throw problem('attempts', MUST_BE_COUNT(attempts));
+  if (attempts !== undefined && !(Number.isInteger(attempts) && attempts > 0))
+    throw problem('attempts', MUST_BE_INTEGER(1, attempts));
   if (priority !== undefined && !(Number.isInteger(priority) && priority >= 0))
-    throw problem('priority', MUST_BE_COUNT(priority));
+    throw problem('priority', MUST_BE_INTEGER(0, priority));
   if (delay !== undefined && !(typeof delay === 'number' && delay >= 0 && delay < Infinity)) {
     throw problem('delay', MUST_BE_TIMEOUT(true, Number.MAX_SAFE_INTEGER, delay));
   }

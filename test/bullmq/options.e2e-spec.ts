@@ -19,13 +19,34 @@ describe('BackgroundTasksBullMQModule options', () => {
   it.each([
     [{ connection, queuName: 'x' }, 'BackgroundTasksBullMQModule: unknown option "queuName". Did you mean "queueName"?'],
     [{}, 'BackgroundTasksBullMQModule: no connection. Give forRoot() a connection'],
-    [{ connection, queueName: '' }, 'BackgroundTasksBullMQModule: option "queueName" must be a non-empty string, got a string ("").'],
-    [{ connection, worker: 2 }, 'BackgroundTasksBullMQModule: option "worker" must be true, false (a web-only process) or BullMQ worker options, got number (2).'],
-    [{ connection, enqueueTimeout: 0 }, 'BackgroundTasksBullMQModule: option "enqueueTimeout" must be a positive number of milliseconds'],
-    [{ connection, onEnqueueFailure: 'retry' }, `BackgroundTasksBullMQModule: option "onEnqueueFailure" must be one of 'run-in-process', 'drop'; got a string ("retry").`],
-    [{ connection, requireDurable: 'yes' }, 'BackgroundTasksBullMQModule: option "requireDurable" must be a boolean, got a string ("yes").'],
-    [{ connection, defaultJobOptions: [] }, 'BackgroundTasksBullMQModule: option "defaultJobOptions" must be an object, got an array'],
-    [{ connection, backend: 'postgres' }, 'BackgroundTasksBullMQModule: option "backend" must be a function, got a string ("postgres").'],
+    [
+      { connection, queueName: '' },
+      'BackgroundTasksBullMQModule: option "queueName" must be a non-empty string, got a string ("").',
+    ],
+    [
+      { connection, worker: 2 },
+      'BackgroundTasksBullMQModule: option "worker" must be true, false (a web-only process) or BullMQ worker options, got number (2).',
+    ],
+    [
+      { connection, enqueueTimeout: 0 },
+      'BackgroundTasksBullMQModule: option "enqueueTimeout" must be a positive number of milliseconds',
+    ],
+    [
+      { connection, onEnqueueFailure: 'retry' },
+      `BackgroundTasksBullMQModule: option "onEnqueueFailure" must be one of 'run-in-process', 'drop'; got a string ("retry").`,
+    ],
+    [
+      { connection, requireDurable: 'yes' },
+      'BackgroundTasksBullMQModule: option "requireDurable" must be a boolean, got a string ("yes").',
+    ],
+    [
+      { connection, defaultJobOptions: [] },
+      'BackgroundTasksBullMQModule: option "defaultJobOptions" must be an object, got an array',
+    ],
+    [
+      { connection, backend: 'postgres' },
+      'BackgroundTasksBullMQModule: option "backend" must be a function, got a string ("postgres").',
+    ],
     [{ connection, prefix: 7 }, 'BackgroundTasksBullMQModule: option "prefix" must be a non-empty string, got number (7).'],
   ])('rejects %j at startup', async (options, message) => {
     await expect(startWith(options)).rejects.toThrow(message);

@@ -15,7 +15,7 @@ import { ConfigurableModuleClass } from './bullmq.module-definition.js';
  * ```ts
  * @Module({
  *   imports: [
- *     BackgroundTasksModule.forRoot(),
+ *     BackgroundTasksModule.forRoot({ shutdownTimeout: 10_000 }),
  *     BackgroundTasksBullMQModule.forRoot({ connection: { host: 'localhost', port: 6379 } }),
  *   ],
  * })

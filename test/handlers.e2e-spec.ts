@@ -46,7 +46,7 @@ describe('@BackgroundTask() handlers without a queue', () => {
 
   describe('stops startup', () => {
     const startWith = async (...providers: Array<new (...args: never[]) => object>) => {
-      @Module({ imports: [BackgroundTasksModule.forRoot()], providers })
+      @Module({ imports: [BackgroundTasksModule.forRoot({})], providers })
       class AppModule {}
       const app = await NestFactory.createApplicationContext(AppModule, { logger: false, abortOnError: false });
       await app.close();

@@ -1,4 +1,11 @@
-import type { BackendFactory, ConnectionOptions, DefaultJobOptions, PostgresConnectionOptions, WorkerOptions } from 'bullmq';
+import type {
+  BackendFactory,
+  ConnectionOptions,
+  DefaultJobOptions,
+  IQueueBackend,
+  PostgresConnectionOptions,
+  WorkerOptions,
+} from 'bullmq';
 
 /** What `onEnqueueFailure` does with a task that could not be enqueued within `enqueueTimeout`. */
 export type BackgroundTasksEnqueueFailurePolicy = 'run-in-process' | 'drop';
@@ -60,5 +67,5 @@ export interface BackgroundTasksBullMQOptions {
    * A BullMQ backend factory, such as `createPostgresBackend` for the
    * experimental PostgreSQL backend; `connection` is then its connection.
    */
-  readonly backend?: BackendFactory;
+  readonly backend?: BackendFactory<IQueueBackend, never>;
 }

@@ -1,4 +1,4 @@
-import type { DefaultJobOptions } from 'bullmq';
+import type { BackendFactory, DefaultJobOptions } from 'bullmq';
 import {
   BULLMQ_NO_CONNECTION,
   BULLMQ_OPTION,
@@ -35,7 +35,8 @@ export interface ResolvedBullMQOptions {
   readonly enqueueTimeout: number;
   readonly onEnqueueFailure: BackgroundTasksEnqueueFailurePolicy;
   readonly requireDurable: boolean;
-  readonly backend?: BackgroundTasksBullMQOptions['backend'];
+  /** Whatever its connection type: the module hands it the connection it was given. */
+  readonly backend?: BackendFactory;
 }
 
 const OPTION_NAMES = [
@@ -94,7 +95,7 @@ export function resolveBullMQOptions(options: BackgroundTasksBullMQOptions, shar
     enqueueTimeout: checkTimeout(enqueueTimeout, (message) => BULLMQ_OPTION('enqueueTimeout', message)),
     onEnqueueFailure,
     requireDurable,
-    backend,
+    backend: backend as BackendFactory | undefined,
   };
 }
 

@@ -57,7 +57,7 @@ describeWithRedis('BullMQ: what addTask() accepts', (redis) => {
     @Module({
       imports: [
         BullModule.forRoot({ connection: redis().connection, prefix: redis().prefix }),
-        BackgroundTasksModule.forRoot(),
+        BackgroundTasksModule.forRoot({}),
         BackgroundTasksBullMQModule.forRoot({ queueName }),
       ],
       controllers: [SignupController],

@@ -9,7 +9,7 @@ describe('BackgroundTasksBullMQModule options', () => {
     const bullmq = async
       ? BackgroundTasksBullMQModule.forRootAsync({ useFactory: () => options as BackgroundTasksBullMQOptions })
       : BackgroundTasksBullMQModule.forRoot(options as BackgroundTasksBullMQOptions);
-    @Module({ imports: [BackgroundTasksModule.forRoot(), bullmq] })
+    @Module({ imports: [BackgroundTasksModule.forRoot({}), bullmq] })
     class AppModule {}
     const app = await NestFactory.createApplicationContext(AppModule, { logger: false, abortOnError: false });
     await app.close();

@@ -50,32 +50,23 @@ export class BullMQDispatcher implements TaskDispatcher {
     }
   }
 
-  /** Adds the task's job, or throws: at once while disconnected, or at the deadline. */
-  private async add(task: BackgroundTask, deadline: number): Promise<void> {
-    if (!this.connected()) throw new Error(QUEUE_NOT_CONNECTED);
+  /** Adds the task's job, or rejects: at once while disconnected, or at the deadline. */
+  private add(task: BackgroundTask, deadline: number): Promise<unknown> {
+    if (!this.connected()) return Promise.reject(new Error(QUEUE_NOT_CONNECTED));
     const handler = task.handler!;
     let options = this.jobOptions.get(handler) ?? this.buildJobOptions(handler);
     if (task.givenName !== undefined) options = { ...options, deduplication: { id: task.givenName } };
     const added = this.queue.add(handler.name, jobDataOf(task), options);
     const remaining = deadline - performance.now();
-    if (remaining === Infinity) {
-      await added;
-      return;
-    }
-    let timer: NodeJS.Timeout | undefined;
-    const expired = new Promise<never>((_, reject) => {
-      timer = setTimeout(
-        () => reject(new EnqueueTimeout(ENQUEUE_TIMED_OUT(this.options.enqueueTimeout))),
-        Math.max(0, remaining),
+    if (remaining === Infinity) return added;
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new EnqueueTimeout(ENQUEUE_TIMED_OUT(this.options.enqueueTimeout))), remaining);
+      // A late answer, after the timeout, is no news.
+      added.then(
+        (job) => (clearTimeout(timer), resolve(job)),
+        (error: unknown) => (clearTimeout(timer), reject(error as Error)),
       );
     });
-    try {
-      await Promise.race([added, expired]);
-    } finally {
-      clearTimeout(timer);
-      // A late failure, after the timeout, is no news.
-      added.catch(() => undefined);
-    }
   }
 
   private buildJobOptions(handler: TaskHandler): JobsOptions {

@@ -11,46 +11,71 @@ export interface Unserialisable {
  * if any. JSON values, arrays and plain objects pass; an `undefined`
  * property passes too (it vanishes, and reads as `undefined` on the other
  * side), but not an `undefined` in an array, which would arrive as `null`.
+ * It runs for every task enqueued, so the path is only built for a problem.
  */
-export function findUnserialisable(value: unknown, path = '', seen: Map<object, string> = new Map()): Unserialisable | undefined {
+export function findUnserialisable(value: unknown): Unserialisable | undefined {
+  const ancestors: object[] = [];
+  const found = find(value, ancestors);
+  if (found === undefined) return undefined;
+  const path = found.keys.map(segment).join('');
+  if (found.cycleTo === undefined) return { path, what: found.what };
+  const target = found.keys.slice(0, found.cycleTo).map(segment).join('');
+  return { path, what: `a cycle back to ${target || 'the argument'}` };
+}
+
+interface Found {
+  what: string;
+  /** Keys and indexes from the argument down, filled in on the way back up. */
+  keys: Array<string | number>;
+  /** For a cycle: how many of `keys` lead to the object it leads back to. */
+  cycleTo?: number;
+}
+
+function find(value: unknown, ancestors: object[]): Found | undefined {
   switch (typeof value) {
     case 'string':
     case 'boolean':
       return undefined;
     case 'number':
-      return Number.isFinite(value) ? undefined : { path, what: String(value) };
+      return Number.isFinite(value) ? undefined : { what: String(value), keys: [] };
     case 'undefined':
-      return { path, what: 'undefined' };
+      return { what: 'undefined', keys: [] };
     case 'bigint':
-      return { path, what: 'a BigInt' };
+      return { what: 'a BigInt', keys: [] };
     case 'symbol':
-      return { path, what: 'a symbol' };
+      return { what: 'a symbol', keys: [] };
     case 'function':
-      return { path, what: 'a function' };
+      return { what: 'a function', keys: [] };
   }
   if (value === null) return undefined;
   const object = value as object;
-  const earlier = seen.get(object);
-  if (earlier !== undefined) return { path, what: `a cycle back to ${earlier || 'the argument'}` };
+  const depth = ancestors.indexOf(object);
+  if (depth !== -1) return { what: '', keys: [], cycleTo: depth };
   if (Array.isArray(object)) {
-    seen.set(object, path);
+    ancestors.push(object);
     for (let i = 0; i < object.length; i++) {
-      const found = findUnserialisable(object[i], `${path}[${i}]`, seen);
-      if (found !== undefined) return found;
+      const found = find(object[i], ancestors);
+      if (found !== undefined) return within(i, found);
     }
   } else {
     const prototype = Object.getPrototypeOf(object) as object | null;
-    if (prototype !== Object.prototype && prototype !== null) return { path, what: describeInstance(object) };
-    seen.set(object, path);
-    for (const [key, property] of Object.entries(object)) {
+    if (prototype !== Object.prototype && prototype !== null) return { what: describeInstance(object), keys: [] };
+    ancestors.push(object);
+    for (const key in object) {
+      const property = (object as Record<string, unknown>)[key];
       if (property === undefined) continue;
-      const found = findUnserialisable(property, `${path}${propertyPath(key)}`, seen);
-      if (found !== undefined) return found;
+      const found = find(property, ancestors);
+      if (found !== undefined) return within(key, found);
     }
   }
   // A shared object is fine; only one that contains itself is a cycle.
-  seen.delete(object);
+  ancestors.pop();
   return undefined;
+}
+
+function within(key: string | number, found: Found): Found {
+  found.keys.unshift(key);
+  return found;
 }
 
 function describeInstance(object: object): string {
@@ -58,6 +83,7 @@ function describeInstance(object: object): string {
   return name ? `${/^[AEIO]/.test(name) ? 'an' : 'a'} ${name}` : 'an instance of a class';
 }
 
-function propertyPath(key: string): string {
+function segment(key: string | number): string {
+  if (typeof key === 'number') return `[${key}]`;
   return /^[A-Za-z_$][\w$]*$/.test(key) ? `.${key}` : `[${JSON.stringify(key)}]`;
 }

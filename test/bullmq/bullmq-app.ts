@@ -1,5 +1,7 @@
 import type { INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
+import { Queue } from 'bullmq';
+import { Redis } from 'ioredis';
 import type { AddressInfo } from 'node:net';
 import type { BackgroundTasksModuleOptions } from '../../lib/index.js';
 import type { BackgroundTasksBullMQOptions } from '../../lib/bullmq/index.js';
@@ -23,4 +25,16 @@ export async function startBullMQApp(
   const app = await NestFactory.create(bullmqAppModule(bullmq, tasks), { logger: false });
   await app.listen(0, '127.0.0.1');
   return { app, port: (app.getHttpServer().address() as AddressInfo).port };
+}
+
+/** A plain BullMQ queue on the suite's Redis, to look at the jobs. */
+export async function inspectQueue<T>(redis: TestRedis, queueName: string, look: (queue: Queue) => Promise<T>): Promise<T> {
+  const connection = new Redis({ ...redis.connection, maxRetriesPerRequest: null });
+  const queue = new Queue(queueName, { connection, prefix: redis.prefix });
+  try {
+    return await look(queue);
+  } finally {
+    await queue.close();
+    connection.disconnect();
+  }
 }

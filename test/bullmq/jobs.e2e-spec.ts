@@ -7,7 +7,7 @@ import { gates, journal, Mailer } from '../fixtures/bullmq.app.js';
 import { post } from '../utils/http.js';
 import { describeWithRedis } from '../utils/redis.js';
 import { waitFor, within } from '../utils/wait-for.js';
-import { startBullMQApp, uniqueQueue } from './bullmq-app.js';
+import { inspectQueue, startBullMQApp, uniqueQueue } from './bullmq-app.js';
 
 describeWithRedis('BullMQ jobs, run by a worker of the same process', (redis) => {
   let app: INestApplication | undefined;
@@ -115,5 +115,19 @@ describeWithRedis('BullMQ jobs, run by a worker of the same process', (redis) =>
     expect(journal).toEqual(['slow never start']);
     const error = onTaskFailed.mock.calls[0][0].error as DOMException;
     expect([error.name, error.message]).toEqual(['TimeoutError', 'Background task "slow" timed out after 50 ms.']);
+  });
+
+  it("makes a task's name its job's deduplication id: while a job of that name waits, a new one is not added", async () => {
+    const queueName = uniqueQueue();
+    ({ app, port } = await startBullMQApp(redis(), { queueName, worker: false }));
+    const tasks = app.get(AppBackgroundTasks);
+    const mailer = app.get(Mailer);
+    for (const label of ['first', 'second']) {
+      tasks.addTaskWithOptions({ name: 'reindex' }, mailer.slow, label);
+      await within('the enqueue', app.get(BackgroundTaskRunner).whenIdle());
+    }
+    expect(stats().jobs?.dispatched).toBe(2);
+    const waiting = await inspectQueue(redis(), queueName, async (queue) => (await queue.getWaiting()).map((job) => job.data));
+    expect(waiting).toEqual([{ args: ['first'], context: true, name: 'reindex' }]);
   });
 });

@@ -1,23 +1,9 @@
-import { Queue } from 'bullmq';
-import { Redis } from 'ioredis';
 import { AppBackgroundTasks, BackgroundTaskRunner } from '../../lib/index.js';
 import { gates, journal, Mailer } from '../fixtures/bullmq.app.js';
 import { post } from '../utils/http.js';
-import { describeWithRedis, type TestRedis } from '../utils/redis.js';
+import { describeWithRedis } from '../utils/redis.js';
 import { waitFor, within } from '../utils/wait-for.js';
-import { startBullMQApp, uniqueQueue } from './bullmq-app.js';
-
-/** A plain BullMQ queue on the suite's Redis, to look at the jobs. */
-async function inspectQueue<T>(redis: TestRedis, queueName: string, look: (queue: Queue) => Promise<T>): Promise<T> {
-  const connection = new Redis({ ...redis.connection, maxRetriesPerRequest: null });
-  const queue = new Queue(queueName, { connection, prefix: redis.prefix });
-  try {
-    return await look(queue);
-  } finally {
-    await queue.close();
-    connection.disconnect();
-  }
-}
+import { inspectQueue, startBullMQApp, uniqueQueue } from './bullmq-app.js';
 
 describeWithRedis('BullMQ: shutdown', (redis) => {
   beforeEach(() => (journal.length = 0));

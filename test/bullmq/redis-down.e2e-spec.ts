@@ -1,5 +1,5 @@
 import { jest } from '@jest/globals';
-import type { INestApplication } from '@nestjs/common';
+import { type INestApplication, Logger } from '@nestjs/common';
 import { performance } from 'node:perf_hooks';
 import { BackgroundTaskRunner, type BackgroundTaskHook } from '../../lib/index.js';
 import { journal } from '../fixtures/bullmq.app.js';
@@ -27,6 +27,7 @@ describeWithRedis(
     });
 
     afterAll(async () => {
+      jest.restoreAllMocks();
       await inProcess?.app.close();
       await dropping?.app.close();
     });
@@ -36,6 +37,8 @@ describeWithRedis(
       await within('the first enqueue', inProcess.app.get(BackgroundTaskRunner).whenIdle());
       expect(statsOf(inProcess).jobs?.dispatched).toBe(1);
 
+      const warn = jest.spyOn(Logger.prototype, 'warn');
+      const log = jest.spyOn(Logger.prototype, 'log');
       await redis().stop();
       const durations: number[] = [];
       for (let i = 0; i < 20; i++) {
@@ -60,6 +63,20 @@ describeWithRedis(
         Array.from({ length: 20 }, () => ['Mailer.sendWelcome', 'enqueue-failed']),
       );
 
+      const warnings = warn.mock.calls.map(([message]) => String(message));
+      // The outage once per app, each failed enqueue once.
+      expect(
+        warnings.filter((line) =>
+          /^BullMQ queue "q\d+-\d+" cannot reach its store \(.+\): durable tasks follow onEnqueueFailure until it is back\.$/.test(
+            line,
+          ),
+        ),
+      ).toHaveLength(2);
+      expect(
+        warnings.filter((line) => line.endsWith('running it in this process instead (onEnqueueFailure: run-in-process).')),
+      ).toHaveLength(20);
+      expect(warnings.filter((line) => line.endsWith('dropped (onEnqueueFailure: drop).'))).toHaveLength(20);
+
       await redis().start();
       for (const app of [inProcess, dropping]) {
         await waitFor(
@@ -72,6 +89,10 @@ describeWithRedis(
           15_000,
         );
       }
+      const back = log.mock.calls
+        .map(([message]) => String(message))
+        .filter((line) => line.endsWith('is connected: durable tasks run as jobs.'));
+      expect(back).toHaveLength(2);
     }, 60_000);
   },
   { privateServer: true },

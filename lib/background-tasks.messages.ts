@@ -198,6 +198,10 @@ export const MUST_BE_WORKER = (value: unknown): string =>
 
 export const QUEUE_NOT_CONNECTED = 'the queue is not connected';
 
+export const WORKER_NOT_CLOSED = (queue: string): string =>
+  `The worker of BullMQ queue "${queue}" could not close: its store is unreachable. ` +
+  'Shutdown goes on; the jobs it was running will be found stalled and run again by another worker.';
+
 export const MALFORMED_JOB = (name: string): string =>
   `Background job "${name}" has no arguments array in its data: it was not added by nestjs-background-tasks, or by an incompatible version.`;
 

@@ -10,7 +10,7 @@ import {
 } from '@nestjs/common';
 import { type ConnectionOptions, Queue, Worker } from 'bullmq';
 import { LOGGER_CONTEXT } from '../background-tasks.constants.js';
-import { QUEUE_REACHABLE, QUEUE_UNREACHABLE, SHUTTING_DOWN } from '../background-tasks.messages.js';
+import { QUEUE_REACHABLE, QUEUE_UNREACHABLE, SHUTTING_DOWN, WORKER_NOT_CLOSED } from '../background-tasks.messages.js';
 import { TaskRunner } from '../core/task-runner.js';
 import { BullMQDispatcher } from './bullmq-dispatcher.js';
 import type { BackgroundTasksBullMQOptions } from './bullmq-options.interface.js';
@@ -19,6 +19,9 @@ import { BACKGROUND_TASKS_BULLMQ_OPTIONS, BULL_SHARED_CONFIG } from './bullmq.mo
 import type { TaskQueue, TaskWorker } from './job-data.js';
 import { jobProcessor } from './job-processor.js';
 import { type RedisClient, redisClient } from './redis-clients.js';
+
+/** How long aborted jobs have to hand themselves back to the queue before shutdown goes on without them. */
+const ABORTED_JOBS_GRACE = 1000;
 
 /**
  * The module's queue and worker, whose lifecycle it owns: the worker stops
@@ -92,23 +95,34 @@ export class BullMQBackend implements OnModuleInit, OnApplicationBootstrap, Befo
     return (this.closed ??= this.close());
   }
 
-  /** Stops taking jobs, lets the running ones finish until `shutdownTimeout`, then aborts them. */
+  /**
+   * Stops taking jobs, lets the running ones finish until `shutdownTimeout`,
+   * then aborts them. BullMQ's `worker.close()` never returns while Redis is
+   * away: then shutdown does not wait for it (at once if Redis is already
+   * gone, or shortly after the jobs were aborted), and the jobs left are found
+   * stalled and run again by another worker.
+   */
   private async closeWorker(): Promise<void> {
     const worker = this.worker;
     if (worker === undefined) return;
-    const closing = worker.close();
+    const closing = worker.close().then(() => true);
     const { shutdownTimeout } = this.runner.options;
-    let timer: NodeJS.Timeout | undefined;
-    if (shutdownTimeout !== Infinity) {
-      timer = setTimeout(() => {
+    let abort: NodeJS.Timeout | undefined;
+    let giveUp: NodeJS.Timeout | undefined;
+    const abandoned = new Promise<false>((resolve) => {
+      if (this.workerClient !== undefined && this.workerClient.status !== 'ready') return resolve(false);
+      if (shutdownTimeout === Infinity) return;
+      abort = setTimeout(() => {
         this.shuttingDown = true;
         worker.cancelAllJobs(SHUTTING_DOWN);
+        giveUp = setTimeout(resolve, ABORTED_JOBS_GRACE, false);
       }, shutdownTimeout);
-    }
+    });
     try {
-      await closing;
+      if (!(await Promise.race([closing, abandoned]))) this.logger.warn(WORKER_NOT_CLOSED(this.options.queueName));
     } finally {
-      clearTimeout(timer);
+      clearTimeout(abort);
+      clearTimeout(giveUp);
       this.workerClient?.disconnect();
     }
   }

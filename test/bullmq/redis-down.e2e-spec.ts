@@ -6,7 +6,7 @@ import { journal } from '../fixtures/bullmq.app.js';
 import { post } from '../utils/http.js';
 import { describeWithRedis, type PrivateRedis } from '../utils/redis.js';
 import { waitFor, within } from '../utils/wait-for.js';
-import { startBullMQApp } from './bullmq-app.js';
+import { startBullMQApp, uniqueQueue } from './bullmq-app.js';
 
 describeWithRedis(
   'BullMQ: Redis goes away, and comes back',
@@ -63,19 +63,17 @@ describeWithRedis(
         Array.from({ length: 20 }, () => ['Mailer.sendWelcome', 'enqueue-failed']),
       );
 
-      const warnings = warn.mock.calls.map(([message]) => String(message));
-      // The outage once per app, each failed enqueue once.
+      const warnings = () => warn.mock.calls.map(([message]) => String(message));
+      // The outage once per app, when its client's reconnect fails; each failed enqueue once.
+      const outage =
+        /^BullMQ queue "q\d+-\d+" cannot reach its store \(.+\): durable tasks follow onEnqueueFailure until it is back\.$/;
+      const outages = () => warnings().filter((line) => outage.test(line));
+      await waitFor('both apps to report the outage', () => outages().length >= 2);
+      expect(outages()).toHaveLength(2);
       expect(
-        warnings.filter((line) =>
-          /^BullMQ queue "q\d+-\d+" cannot reach its store \(.+\): durable tasks follow onEnqueueFailure until it is back\.$/.test(
-            line,
-          ),
-        ),
-      ).toHaveLength(2);
-      expect(
-        warnings.filter((line) => line.endsWith('running it in this process instead (onEnqueueFailure: run-in-process).')),
+        warnings().filter((line) => line.endsWith('running it in this process instead (onEnqueueFailure: run-in-process).')),
       ).toHaveLength(20);
-      expect(warnings.filter((line) => line.endsWith('dropped (onEnqueueFailure: drop).'))).toHaveLength(20);
+      expect(warnings().filter((line) => line.endsWith('dropped (onEnqueueFailure: drop).'))).toHaveLength(20);
 
       await redis().start();
       for (const app of [inProcess, dropping]) {
@@ -94,6 +92,22 @@ describeWithRedis(
         .filter((line) => line.endsWith('is connected: durable tasks run as jobs.'));
       expect(back).toHaveLength(2);
     }, 60_000);
+
+    it('shuts a worker down while Redis is away, instead of waiting for ever', async () => {
+      const queueName = uniqueQueue();
+      const worker = await startBullMQApp(redis(), { worker: true, queueName });
+      const warn = jest.spyOn(Logger.prototype, 'warn');
+      await redis().stop();
+      try {
+        await within('app.close() with Redis away', worker.app.close(), 10_000);
+        expect(warn.mock.calls.map(([message]) => String(message))).toContain(
+          `The worker of BullMQ queue "${queueName}" could not close: its store is unreachable. ` +
+            'Shutdown goes on; the jobs it was running will be found stalled and run again by another worker.',
+        );
+      } finally {
+        await redis().start();
+      }
+    });
   },
   { privateServer: true },
 );

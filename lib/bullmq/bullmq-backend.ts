@@ -82,7 +82,7 @@ export class BullMQBackend implements OnModuleInit, OnApplicationBootstrap, Befo
     }
     this.worker = worker;
     worker.on('error', (error) => {
-      if (this.queueClient?.status !== 'ready') return; // an outage, reported once already
+      if (this.queueClient !== undefined && this.queueClient.status !== 'ready') return; // an outage, reported once already
       this.logger.error(error.message, error.stack);
     });
   }

@@ -118,13 +118,16 @@ export class BullMQBackend implements OnModuleInit, OnApplicationBootstrap, Befo
         giveUp = setTimeout(resolve, ABORTED_JOBS_GRACE, false);
       }, shutdownTimeout);
     });
-    try {
-      if (!(await Promise.race([closing, abandoned]))) this.logger.warn(WORKER_NOT_CLOSED(this.options.queueName));
-    } finally {
-      clearTimeout(abort);
-      clearTimeout(giveUp);
+    const closed = await Promise.race([closing, abandoned]);
+    clearTimeout(abort);
+    clearTimeout(giveUp);
+    if (closed) {
       this.workerClient?.disconnect();
+      return;
     }
+    this.logger.warn(WORKER_NOT_CLOSED(this.options.queueName));
+    // It closes, and lets the process exit, once its store is back; a signal ends the process before.
+    void closing.then(() => this.workerClient?.disconnect());
   }
 
   /** The queue closes last: the runner may still enqueue the tasks of requests that were in flight. */

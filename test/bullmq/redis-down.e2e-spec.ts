@@ -6,7 +6,7 @@ import { journal } from '../fixtures/bullmq.app.js';
 import { post } from '../utils/http.js';
 import { describeWithRedis, type PrivateRedis } from '../utils/redis.js';
 import { waitFor, within } from '../utils/wait-for.js';
-import { startBullMQApp, uniqueQueue } from './bullmq-app.js';
+import { startBullMQApp } from './bullmq-app.js';
 
 describeWithRedis(
   'BullMQ: Redis goes away, and comes back',
@@ -92,22 +92,6 @@ describeWithRedis(
         .filter((line) => line.endsWith('is connected: durable tasks run as jobs.'));
       expect(back).toHaveLength(2);
     }, 60_000);
-
-    it('shuts a worker down while Redis is away, instead of waiting for ever', async () => {
-      const queueName = uniqueQueue();
-      const worker = await startBullMQApp(redis(), { worker: true, queueName });
-      const warn = jest.spyOn(Logger.prototype, 'warn');
-      await redis().stop();
-      try {
-        await within('app.close() with Redis away', worker.app.close(), 10_000);
-        expect(warn.mock.calls.map(([message]) => String(message))).toContain(
-          `The worker of BullMQ queue "${queueName}" could not close: its store is unreachable. ` +
-            'Shutdown goes on; the jobs it was running will be found stalled and run again by another worker.',
-        );
-      } finally {
-        await redis().start();
-      }
-    });
   },
   { privateServer: true },
 );

@@ -30,6 +30,8 @@ const OBSERVERS = ['./lib/opentelemetry'];
 const TRANSPORTS = ['./lib/http', './lib/graphql', './lib/microservices', './lib/websockets'];
 const GLUE = ['./lib/providers', './lib/request-scope', './lib/interceptor', './lib/decorators', './lib/terminus'];
 const MODULES = './lib/*.module.ts';
+// Integrations that are modules of their own (the BullMQ backend imports BackgroundTasksModule).
+const INTEGRATIONS = ['./lib/bullmq'];
 const INDEX = './lib/index.ts';
 
 /** `except` of a zone whose `from` is ./lib: the given paths, relative to ./lib. */
@@ -64,6 +66,11 @@ const layering = [
     target: [...TRANSPORTS, ...GLUE],
     from: MODULES,
     message: 'Transports and glue do not import the module: it imports them.',
+  },
+  {
+    target: [...TRANSPORTS, ...GLUE, MODULES],
+    from: INTEGRATIONS,
+    message: 'Nothing but the index files imports an integration module: apps without its package load nothing of it.',
   },
   {
     target: './lib',

@@ -11,6 +11,7 @@ export default {
   moduleNameMapper: {
     '^nestjs-background-tasks$': '<rootDir>/lib/index.ts',
     '^nestjs-background-tasks/terminus$': '<rootDir>/lib/terminus/index.ts',
+    '^nestjs-background-tasks/bullmq$': '<rootDir>/lib/bullmq/index.ts',
     '^(\\.{1,2}/.*)\\.js$': '$1',
   },
   testTimeout: 20000,

@@ -10,6 +10,9 @@
 //                                 and only their table: for iterating on one cost (results not written)
 //   --pairs=fastapi               only the FastAPI comparison (about 30 s a round; --rounds=3 for a quick look);
 //                                 it can be combined with pairs (--pairs=2,fastapi)
+//   --bullmq                      only the BullMQ backend (bench/bullmq.mjs): dispatch CPU per job against a raw
+//                                 queue.add(), and jobs/s through 1 and 2 worker processes (results not written);
+//                                 full and smoke runs include it. Needs redis-server on the PATH (else: skipped)
 //   BENCH_PYTHON=/path/to/python3 the Python for FastAPI (default: the first python3 on the PATH, then
 //                                 /usr/bin/python3, that can import fastapi and uvicorn; none: skipped, with a note)
 //
@@ -64,6 +67,7 @@ const { values: flags } = parseArgs({
     rounds: { type: 'string' },
     requests: { type: 'string' },
     pairs: { type: 'string' },
+    bullmq: { type: 'boolean', default: false },
   },
 });
 
@@ -71,8 +75,25 @@ const { values: flags } = parseArgs({
 // run only proves that everything still runs and counts.
 // `requests` is per window; each variant of a pair gets `windows` of them per round.
 const plan = flags.smoke
-  ? { rounds: 1, windows: 2, warmup: 300, requests: 500, memory: { warmup: 300, requests: 2_000 }, micro: [0.05, 1] }
-  : { rounds: 6, windows: 4, warmup: 10_000, requests: 10_000, memory: { warmup: 10_000, requests: 100_000 }, micro: [0.5, 5] };
+  ? {
+      rounds: 1,
+      windows: 2,
+      warmup: 300,
+      requests: 500,
+      memory: { warmup: 300, requests: 2_000 },
+      micro: [0.05, 1],
+      bullmq: [200, 1, 500],
+    }
+  : {
+      rounds: 6,
+      windows: 4,
+      warmup: 10_000,
+      requests: 10_000,
+      memory: { warmup: 10_000, requests: 100_000 },
+      micro: [0.5, 5],
+      // jobs per dispatch window, rounds, jobs end to end
+      bullmq: [5_000, 5, 20_000],
+    };
 for (const flag of ['rounds', 'requests']) {
   if (flags[flag] === undefined) continue;
   plan[flag] = Number(flags[flag]);
@@ -81,7 +102,7 @@ for (const flag of ['rounds', 'requests']) {
   }
 }
 const judge = !flags.smoke;
-const custom = Boolean(flags.rounds || flags.requests || flags.pairs);
+const custom = Boolean(flags.rounds || flags.requests || flags.pairs || flags.bullmq);
 
 const labels = {
   bare: 'Nest app, no interceptor',
@@ -360,6 +381,60 @@ async function micro(pinning) {
 }
 
 /**
+ * The BullMQ backend (bench/bullmq.mjs), in a child pinned like the servers:
+ * its section of the report, and its budget line when judged.
+ */
+async function bullmq(pinning) {
+  const child = spawnTracked([here('./bullmq.mjs'), ...plan.bullmq.map(String)], pinning, { stdout: 'pipe' });
+  let out = '';
+  child.stdout?.on('data', (chunk) => (out += chunk));
+  const code = await new Promise((resolve) => child.once('exit', resolve));
+  if (code !== 0) throw new Error(`bench/bullmq.mjs exited with ${code}`);
+  const result = JSON.parse(out.trim().split('\n').at(-1));
+  const title = '## BullMQ backend (nestjs-background-tasks/bullmq)';
+  if (result.skipped) return { section: `${title}\n\nSkipped: ${result.skipped}.` };
+  const [perWindow, rounds] = plan.bullmq;
+  const dispatchTable = table(
+    ['enqueue one job (this process only; Redis is another)', 'CPU µs/job', 'vs raw'],
+    [
+      ['raw `queue.add()`, same name, data and job options', fixed(result.rawCpuPerJob, 1), ''],
+      [
+        'dispatch: the JSON check of the arguments, then the bounded `queue.add()`',
+        fixed(result.dispatchCpuPerJob, 1),
+        signed(result.overhead),
+      ],
+      [
+        'the whole path from `addTask()` (runner included), for information',
+        fixed(result.addTaskCpuPerJob, 1),
+        signed(result.addTaskOverhead),
+      ],
+    ],
+    ['l', 'r', 'r'],
+  );
+  const throughputTable = table(
+    ['worker processes (concurrency 50 each)', 'jobs/s'],
+    [
+      ['1', thousands(result.jobsPerSecond.one)],
+      ['2', thousands(result.jobsPerSecond.two)],
+    ],
+    ['l', 'r'],
+  );
+  const section =
+    `${title}\n\nA private redis-server on a Unix socket. Dispatch: batches of 100, ${thousands(perWindow)} jobs per window, ` +
+    `windows interleaved, ${rounds} round(s), medians; the payload is a small order (ids, five items).\n\n${dispatchTable}\n\n` +
+    `End to end: ${thousands(result.endToEnd)} jobs added with addBulk(), timed until the queue is empty. ` +
+    `Redis, the workers and the bench share this machine's CPUs, so a second worker process adds little here: ` +
+    `the figure is for comparing runs, not a capacity plan.\n\n${throughputTable}`;
+  const budget = budgetLine(
+    result.overhead <= 10,
+    'BullMQ dispatch vs raw queue.add()',
+    `${signed(result.overhead)} CPU/job`,
+    '≤ 10%',
+  );
+  return { section, budget };
+}
+
+/**
  * The servers run the built package. The bench does not build it itself:
  * `npm run build` empties dist/ first, which would pull it from under anything
  * else running at the time (a test run, say).
@@ -408,6 +483,14 @@ async function main() {
     `${plan.rounds} round(s); per round and pair: two fresh servers, ${plan.warmup} warm-up requests each, ` +
       `then ${plan.windows} interleaved windows of ${plan.requests} requests each`,
   );
+
+  if (flags.bullmq) {
+    log('BullMQ backend…');
+    const { section, budget } = await bullmq(pinning);
+    console.log(`\n${section}\n`);
+    if (budget && judge) console.log(budget);
+    return { missed: Boolean(judge && budget?.startsWith('MISS')) };
+  }
 
   // ---- pairs, back to back, alternating which goes first; then the FastAPI comparison ----
   // A variant in two pairs (noop) is run for each; its table row uses all its runs.
@@ -464,6 +547,9 @@ async function main() {
     heaps.push(await memory(variant, pinning));
   }
 
+  log('BullMQ backend…');
+  const queueBackend = await bullmq(pinning);
+
   // ---- report ----
   const slow = summary['module-slow'];
   const trivial = summary['module-param'];
@@ -516,6 +602,7 @@ async function main() {
         '≥ 250,000 tasks/s',
       ),
     );
+    if (queueBackend.budget) budgetLines.push(queueBackend.budget);
     for (const h of heaps.filter((h) => h.variant.startsWith('module-'))) {
       budgetLines.push(
         budgetLine(
@@ -533,6 +620,7 @@ async function main() {
     `## Pairs (overhead = module ÷ baseline CPU per request − 1, per round, median)\n\n${pairTable(pairs, judge)}\n\n${latencyLine}`,
     `## Runner throughput (in-process, one pinned CPU, median of ${plan.micro[1]} samples)\n\n${throughputTable}`,
     `## Memory (drain with whenIdle(), then full GC; heapUsed)\n\n${memoryTable}`,
+    queueBackend.section,
     comparisonSection,
   ].filter(Boolean);
   console.log(`\n${sections.join('\n\n')}\n`);

@@ -143,3 +143,78 @@ export const OVERFLOW_SUMMARY = (count: number, maxQueued: number): string =>
   `${count} more background task${count === 1 ? ' was' : 's were'} dropped in the last second: the queue is full (maxQueued: ${maxQueued}).`;
 
 export const SHUTTING_DOWN = 'The application is shutting down.';
+
+// ---- Handlers of @BackgroundTask() and their BullMQ jobs ----------------------
+
+export const NOT_SERIALISABLE = (task: string, position: number, path: string, what: string): string =>
+  `BackgroundTasks: "${task}" runs as a BullMQ job, whose arguments travel as JSON, but ` +
+  `argument ${position}${path === '' ? '' : `: ${path}`} is ${what}. ` +
+  'Pass JSON values, arrays and plain objects: ids rather than entities, date.toISOString() rather than a Date.';
+
+export const NOT_DURABLE = (task: string): string =>
+  `BackgroundTasks: "${task}" is not a @BackgroundTask() handler, and requireDurable is set: every task must run as a BullMQ job. ` +
+  'Mark a provider method with @BackgroundTask() and pass it (tasks.addTask(this.mailer.sendWelcome, id)), ' +
+  'or set requireDurable: false to let closures run in this process.';
+
+export const DUPLICATE_HANDLER = (name: string): string =>
+  `@BackgroundTask(): two handlers are named "${name}". Jobs find their handler by name: ` +
+  "give one of them another with @BackgroundTask({ name: '…' }), or provide the class once.";
+
+export const REQUEST_SCOPED_HANDLER = (name: string): string =>
+  `@BackgroundTask(): "${name}" belongs to a request-scoped provider, which has no instance outside a request. ` +
+  'Move the handler to a singleton provider, and pass it what it needs from the request as arguments.';
+
+export const HANDLER_OPTION = (name: string, option: string, problem: string): string =>
+  `@BackgroundTask() of "${name}": option "${option}" ${problem}`;
+
+export const UNKNOWN_HANDLER = (name: string, known: readonly string[]): string =>
+  `No @BackgroundTask() handler is named "${name}" in this worker` +
+  (known.length === 0 ? ' (it has none)' : ` (it has ${known.map((handler) => `"${handler}"`).join(', ')})`) +
+  '. Deploy the worker with the same handlers as the web processes, or keep handler names stable across deploys.';
+
+export const JOB_ATTEMPT_FAILED = (name: string, id: string, attempt: number, attempts: number, error: string): string =>
+  `Background job "${name}" (${id}) failed attempt ${attempt} of ${attempts}, and will be retried: ${error}`;
+
+export const JOB_FAILED = (name: string, id: string, attempt: number, attempts: number, error: string): string =>
+  `Background job "${name}" (${id}) failed for good, at attempt ${attempt} of ${attempts}: ${error}`;
+
+export const ENQUEUE_FAILED = (name: string, error: string, policy: 'run-in-process' | 'drop'): string =>
+  `Background task "${name}" could not be enqueued (${error}); ` +
+  (policy === 'drop'
+    ? 'dropped (onEnqueueFailure: drop).'
+    : 'running it in this process instead (onEnqueueFailure: run-in-process).');
+
+export const ENQUEUE_TIMED_OUT = (timeout: number): string => `no answer within enqueueTimeout, ${timeout} ms`;
+
+export const QUEUE_UNREACHABLE = (queue: string, error: string): string =>
+  `BullMQ queue "${queue}" cannot reach its store (${error}): durable tasks follow onEnqueueFailure until it is back.`;
+
+export const QUEUE_REACHABLE = (queue: string): string => `BullMQ queue "${queue}" is connected: durable tasks run as jobs.`;
+
+/** Prefixes what is wrong with one option of the BullMQ module. */
+export const BULLMQ_OPTION = (name: string, problem: string): string =>
+  `BackgroundTasksBullMQModule: option "${name}" ${problem}`;
+
+export const BULLMQ_OPTIONS_NOT_AN_OBJECT = (value: unknown): string =>
+  `BackgroundTasksBullMQModule: options must be an object, got ${describe(value)}.`;
+
+export const BULLMQ_NO_CONNECTION =
+  'BackgroundTasksBullMQModule: no connection. Give forRoot() a connection (ioredis options or an ioredis instance), ' +
+  'or import BullModule.forRoot({ connection }) of @nestjs/bullmq, whose connection it reuses.';
+
+export const MUST_BE_OBJECT = (value: unknown): string => `must be an object, got ${describe(value)}.`;
+
+export const MUST_BE_WORKER = (value: unknown): string =>
+  `must be true, false (a web-only process) or BullMQ worker options, got ${describe(value)}.`;
+
+export const QUEUE_NOT_CONNECTED = 'the queue is not connected';
+
+export const WORKER_NOT_CLOSED = (queue: string): string =>
+  `The worker of BullMQ queue "${queue}" could not close: its store is unreachable. ` +
+  'Shutdown goes on; the jobs it was running will be found stalled and run again by another worker.';
+
+export const MALFORMED_JOB = (name: string): string =>
+  `Background job "${name}" has no arguments array in its data: it was not added by nestjs-background-tasks, or by an incompatible version.`;
+
+export const MUST_BE_INTEGER = (min: number, value: unknown): string =>
+  `must be an integer of at least ${min}, got ${describe(value)}.`;

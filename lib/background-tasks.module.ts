@@ -21,6 +21,7 @@ import { registerRunner } from './http/http-runner.js';
 import { linkRawResponse } from './http/node-request.js';
 import { backgroundTasksInterceptorProvider } from './interceptor/background-tasks-interceptor.provider.js';
 import { messageServersProvider } from './providers/message-servers.provider.js';
+import { discoverHandlers } from './providers/task-handlers.discovery.js';
 import { PLAIN_IMPORT_OPTIONS, taskRunnerProvider } from './providers/task-runner.provider.js';
 import { backgroundTasksProvider } from './request-scope/background-tasks.provider.js';
 import { assertNoDurableDependents } from './request-scope/durable-dependents.js';
@@ -62,6 +63,11 @@ export class BackgroundTasksModule extends ConfigurableModuleClass implements Ne
 
   onModuleInit(): void {
     assertNoDurableDependents(this.discovery);
+    // Every import of the module shares the runner: its handlers are found once.
+    if (!discovered.has(this.runner)) {
+      discovered.add(this.runner);
+      discoverHandlers(this.discovery, this.scanner, this.runner.handlers);
+    }
     // @Background() reaches the runner through the request, at no cost to routes that do not use it.
     const instance = this.adapterHost.httpAdapter?.getInstance<object | undefined>();
     if (instance) registerRunner(instance, this.runner);
@@ -79,6 +85,9 @@ export class BackgroundTasksModule extends ConfigurableModuleClass implements Ne
     consumer.apply(linkRawResponse).forRoutes('*');
   }
 }
+
+/** The runners whose app's handlers are registered. */
+const discovered = new WeakSet<TaskRunner>();
 
 /** The runners whose app links Fastify's raw requests to their responses already. */
 const linked = new WeakSet<TaskRunner>();

@@ -4,5 +4,6 @@ export { AppBackgroundTasks } from './core/app-background-tasks.js';
 export { BackgroundTaskRunner } from './core/background-task-runner.js';
 export { BackgroundTasks } from './core/background-tasks.js';
 export { Background } from './decorators/background.decorator.js';
+export { BackgroundTask } from './decorators/background-task.decorator.js';
 export { BackgroundTasksQueueFullException } from './exceptions/background-tasks-queue-full.exception.js';
 export type * from './interfaces/index.js';

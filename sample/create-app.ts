@@ -3,6 +3,7 @@ import { type AbstractHttpAdapter, NestFactory } from '@nestjs/core';
 import { ExpressAdapter } from '@nestjs/platform-express';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
 import { AppModule } from './app.module.js';
+import { queueImports } from './welcome/queue.js';
 
 /** The HTTP platforms the sample runs on; BackgroundTasks works the same on both. */
 export const SAMPLE_ADAPTERS = ['express', 'fastify'] as const;
@@ -19,7 +20,14 @@ export function httpAdapter(name = 'express'): AbstractHttpAdapter {
   }
 }
 
-/** The sample app on the named HTTP adapter, not listening yet. */
-export function createSampleApp(adapter?: string, options?: NestApplicationOptions): Promise<INestApplication> {
-  return NestFactory.create(AppModule, httpAdapter(adapter), options);
+/**
+ * The sample app on the named HTTP adapter, not listening yet. With a Redis
+ * URL, its durable task becomes a BullMQ job for the worker process.
+ */
+export function createSampleApp(
+  adapter?: string,
+  options?: NestApplicationOptions,
+  redisUrl?: string,
+): Promise<INestApplication> {
+  return NestFactory.create({ imports: [AppModule, ...queueImports(redisUrl, false)] }, httpAdapter(adapter), options);
 }

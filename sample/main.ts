@@ -5,7 +5,9 @@ import { logFile } from './log.js';
 
 async function bootstrap() {
   // Express by default; `ADAPTER=fastify npm start` serves the same app on Fastify.
-  const app = await createSampleApp(process.env.ADAPTER);
+  // With REDIS_URL, POST /welcome enqueues a BullMQ job that `npm run start:worker` runs.
+  const redisUrl = process.env.REDIS_URL;
+  const app = await createSampleApp(process.env.ADAPTER, undefined, redisUrl);
   // On Ctrl+C, lets the tasks still running finish (up to `shutdownTimeout`) before exiting.
   app.enableShutdownHooks();
   await app.listen(process.env.PORT ?? 3000);
@@ -20,7 +22,15 @@ Serving on ${app.getHttpAdapter().getType()}. Try it (each request returns at on
   curl -X POST ${url}/subscribe/nope      (fails with a 400; the guard's audit task runs anyway)
   curl -X POST ${url}/reports             (an event listener adds an app task, outside the request)
   curl ${url}/health                      (the tasks' health, with @nestjs/terminus)
+  curl -X POST ${url}/welcome/dave@example.com   (a durable task: ${
+    redisUrl === undefined ? 'no REDIS_URL, so it runs in this process' : `a BullMQ job on ${redisUrl}, for the worker`
+  })
   cat ${logFile()}
+${
+  redisUrl === undefined
+    ? 'To run it as a job: REDIS_URL=redis://localhost:6379 npm start, and in another terminal the same with npm run start:worker.'
+    : `Start the worker in another terminal: REDIS_URL=${redisUrl} npm run start:worker; the log names the process that sent each welcome email.`
+}
 Stop it with Ctrl+C: the tasks still running finish first.
 `);
 }

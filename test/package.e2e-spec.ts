@@ -10,6 +10,22 @@ import { TRACING_WITHOUT_API } from '../lib/background-tasks.messages.js';
 const run = promisify(execFile);
 const root = join(import.meta.dirname, '..');
 const tsc = join(root, 'node_modules/typescript/bin/tsc');
+/** tsc as a consumer would run it on its app. */
+const TSC_ARGS = [
+  tsc,
+  '--noEmit',
+  '--strict',
+  '--target',
+  'es2022',
+  '--module',
+  'nodenext',
+  '--moduleResolution',
+  'nodenext',
+  '--experimentalDecorators',
+  '--emitDecoratorMetadata',
+  '--types',
+  'node',
+];
 
 /** A consumer that uses the public API as documented; must type-check cleanly. */
 const validConsumer = `
@@ -87,6 +103,36 @@ export const asyncModule = BackgroundTasksModule.forRootAsync({ useFactory: () =
 type Exactly<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
 export const tasksMembers: Exactly<keyof BackgroundTasks, 'concurrent' | 'addTask' | 'addTaskWithOptions' | 'cancel'> = true;
 export const runnerMembers: Exactly<keyof BackgroundTaskRunner, 'stats' | 'whenIdle' | 'inspect'> = true;
+`;
+
+/** The BullMQ subpath, where bullmq and ioredis are installed. */
+const validBullMQConsumer = `
+import 'reflect-metadata';
+import { Injectable, Module } from '@nestjs/common';
+import { AppBackgroundTasks, BackgroundTasksModule } from 'nestjs-background-tasks';
+import { BackgroundTask, BackgroundTasksBullMQModule, type BackgroundTasksBullMQOptions } from 'nestjs-background-tasks/bullmq';
+
+@Injectable()
+export class Mailer {
+  constructor(private readonly tasks: AppBackgroundTasks) {}
+  @BackgroundTask({ attempts: 3, backoff: { type: 'exponential', delay: 1000 } })
+  async sendWelcome(userId: string): Promise<void> {
+    void userId;
+  }
+  welcome(userId: string): void {
+    this.tasks.addTask(this.sendWelcome, userId);
+  }
+}
+
+const options: BackgroundTasksBullMQOptions = {
+  connection: { host: 'localhost', port: 6379 },
+  worker: { concurrency: 5 },
+  enqueueTimeout: 500,
+  onEnqueueFailure: 'drop',
+};
+
+@Module({ imports: [BackgroundTasksModule.forRoot({}), BackgroundTasksBullMQModule.forRoot(options)], providers: [Mailer] })
+export class AppModule {}
 `;
 
 /** The same from a CommonJS module (require of the ESM build). */
@@ -191,6 +237,14 @@ describe('npm pack', () => {
     expect(without.stdout.trim()).toBe('ERR_MODULE_NOT_FOUND');
   });
 
+  it('loads nestjs-background-tasks/bullmq where bullmq and ioredis are installed, and only there', async () => {
+    const probe = `import('nestjs-background-tasks/bullmq').then((m) => console.log(typeof m.BackgroundTasksBullMQModule, typeof m.BackgroundTask), (e) => console.log(e.code))`;
+    const withBullMQ = await run(process.execPath, ['--input-type=module', '-e', probe], { cwd: withPeers });
+    expect(withBullMQ.stdout.trim()).toBe('function function');
+    const without = await run(process.execPath, ['--input-type=module', '-e', probe], { cwd: app });
+    expect(without.stdout.trim()).toBe('ERR_MODULE_NOT_FOUND');
+  });
+
   it('packs the build, package.json and docs, and no sources or tests', () => {
     expect(files).toEqual(expect.arrayContaining(['dist/index.js', 'dist/index.d.ts', 'package.json']));
     // The README comes later; once it exists, it must ship.
@@ -242,24 +296,7 @@ describe('npm pack', () => {
     await writeFile(join(app, 'valid.ts'), validConsumer);
     await writeFile(join(app, 'valid.cts'), validCommonJsConsumer);
     await writeFile(join(app, 'invalid.ts'), invalidConsumer);
-    const args = [
-      tsc,
-      '--noEmit',
-      '--strict',
-      '--target',
-      'es2022',
-      '--module',
-      'nodenext',
-      '--moduleResolution',
-      'nodenext',
-      '--experimentalDecorators',
-      '--emitDecoratorMetadata',
-      '--types',
-      'node',
-      'valid.ts',
-      'valid.cts',
-      'invalid.ts',
-    ];
+    const args = [...TSC_ARGS, 'valid.ts', 'valid.cts', 'invalid.ts'];
     // tsc exits non-zero because of invalid.ts; its report is what matters.
     const output = await run(process.execPath, args, { cwd: app, timeout: 90_000 }).then(
       ({ stdout }) => stdout,
@@ -271,6 +308,15 @@ describe('npm pack', () => {
     if (errors.join() !== expectedErrors.join()) {
       throw new Error(`Expected exactly ${expectedErrors.join(', ')}; tsc reported:\n${output}`);
     }
+  }, 90_000);
+
+  it('ships declarations of the BullMQ subpath that type-check a consumer with bullmq installed', async () => {
+    await writeFile(join(withPeers, 'bullmq.ts'), validBullMQConsumer);
+    const output = await run(process.execPath, [...TSC_ARGS, 'bullmq.ts'], { cwd: withPeers, timeout: 90_000 }).then(
+      ({ stdout }) => stdout,
+      (error: Error & { stdout?: string }) => error.stdout ?? error.message,
+    );
+    expect(output).toBe('');
   }, 90_000);
 });
 
@@ -325,6 +371,10 @@ const WITHOUT = new Set([
   '@as-integrations/express5',
   'mercurius',
   'graphql',
+  'bullmq',
+  'ioredis',
+  '@nestjs/bullmq',
+  'pg',
   '@nestjs/schedule',
   '@nestjs/event-emitter',
   '@nestjs/config',

@@ -115,6 +115,13 @@ describe.each(SAMPLE_ADAPTERS)('sample app (ADAPTER=%s)', (adapter) => {
       expect(body.info).toEqual({ backgroundTasks: { status: 'up', queued: 0, running: 0, maxQueued: 1000 } });
     });
   });
+
+  describe('POST /welcome/:email: a durable task, in-process without REDIS_URL', () => {
+    it('answers 202, then the handler writes the welcome line, in this process', async () => {
+      await request(app.getHttpServer()).post('/welcome/dave@example.com').expect(202, { message: 'Welcome email on its way' });
+      expect(await logWithLines(1)).toBe(`welcome email to dave@example.com, sent by process ${process.pid}\n`);
+    });
+  });
 });
 
 describe('sample app: choosing the adapter', () => {

@@ -2,8 +2,9 @@ import { AsyncResource } from 'node:async_hooks';
 import { performance } from 'node:perf_hooks';
 import type { TaskBatch } from './task-batch.js';
 import type { TaskScope } from './task-scope.js';
+import type { TaskHandler } from './task-handlers.js';
 
-export type TaskState = 'queued' | 'running' | 'succeeded' | 'failed' | 'timed-out' | 'dropped' | 'cancelled';
+export type TaskState = 'queued' | 'running' | 'succeeded' | 'failed' | 'timed-out' | 'dropped' | 'cancelled' | 'dispatched';
 
 /** One task, from `addTask()` to its end: what the runner runs and counts. */
 export class BackgroundTask {
@@ -35,22 +36,28 @@ export class BackgroundTask {
     readonly timeout: number,
     /** Added through `addTaskWithOptions()`: called with a context first. */
     readonly takesContext: boolean,
+    /** Set when `fn` is a `@BackgroundTask()` method: it runs on its provider, or as a job. */
+    readonly handler?: TaskHandler,
   ) {}
 
   get name(): string {
-    return this.givenName ?? (this.fn.name || 'anonymous');
+    return this.givenName ?? this.handler?.name ?? (this.fn.name || 'anonymous');
   }
 
-  /** Calls the task in the async context it was added in, within what `wrapper` runs it in (its span), if given. */
+  /**
+   * Calls the task in the async context it was added in, on its provider if
+   * it is a handler, within what `wrapper` runs it in (its span), if given.
+   */
   invoke(wrapper?: TaskCallWrapper): unknown {
     const fn = this.fn as (...args: unknown[]) => unknown;
+    const self = this.handler?.instance;
     let args = this.args;
     if (this.takesContext) {
       this.controller = new AbortController();
       args = [{ signal: this.controller.signal, name: this.name }, ...args];
     }
-    if (wrapper === undefined) return this.asyncContext.runInAsyncScope(fn, undefined, ...args);
-    return this.asyncContext.runInAsyncScope(() => wrapper.run(this, () => fn(...args)));
+    if (wrapper === undefined) return this.asyncContext.runInAsyncScope(fn, self, ...args);
+    return this.asyncContext.runInAsyncScope(() => wrapper.run(this, () => fn.call(self, ...args)));
   }
 
   /** Calls `fn` in the async context the task was added in. */

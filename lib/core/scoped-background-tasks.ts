@@ -43,7 +43,8 @@ export class ScopedBackgroundTasks extends BackgroundTasks implements TaskOwner 
 
   addTask<Args extends unknown[]>(fn: (...args: Args) => unknown, ...args: NoInfer<Args>): void {
     if (typeof fn !== 'function') throw new TypeError(NOT_A_FUNCTION('addTask', fn));
-    this.add(new BackgroundTask(fn, args, this.batch, undefined, false, this.runner.options.taskTimeout, false));
+    const { options, handlers } = this.runner;
+    this.add(new BackgroundTask(fn, args, this.batch, undefined, false, options.taskTimeout, false, handlers.of(fn)));
   }
 
   addTaskWithOptions<Args extends unknown[]>(
@@ -53,10 +54,7 @@ export class ScopedBackgroundTasks extends BackgroundTasks implements TaskOwner 
   ): void {
     const { name, always = false, timeout = this.runner.options.taskTimeout } = checkTaskOptions(options);
     if (typeof fn !== 'function') throw new TypeError(NOT_A_FUNCTION('addTaskWithOptions', fn));
-    const task = new BackgroundTask(fn, args, this.batch, name, always, timeout, true);
-    const replaced = name === undefined ? undefined : this.batch.queuedNamed(name);
-    if (replaced !== undefined) this.runner.cancel(replaced, 'replaced');
-    this.add(task);
+    this.add(new BackgroundTask(fn, args, this.batch, name, always, timeout, true, this.runner.handlers.of(fn)));
   }
 
   cancel(name: string): boolean {
@@ -102,6 +100,9 @@ export class ScopedBackgroundTasks extends BackgroundTasks implements TaskOwner 
   protected letGo(): void {}
 
   private add(task: BackgroundTask): void {
+    this.runner.admit(task);
+    const replaced = task.givenName === undefined ? undefined : this.batch.queuedNamed(task.givenName);
+    if (replaced !== undefined) this.runner.cancel(replaced, 'replaced');
     // Once the batch has settled, the part of the request that added a task is over.
     if (!this.batch.settled) task.scope = this.pinnedScope ?? currentScope() ?? this.outerScope;
     if (!this.runner.accept(task)) return;

@@ -52,6 +52,16 @@ export class TaskReporter {
     this.call('onTaskDropped', event);
   }
 
+  /** Calls the hook with an event built elsewhere (a worker's job). */
+  report(hook: HookName, event: BackgroundTaskEvent): void {
+    this.call(hook, event);
+  }
+
+  error(message: string, error: unknown): void {
+    const stack = error instanceof Error ? error.stack : undefined;
+    this.safely(() => this.logger.error(message, stack));
+  }
+
   warn(message: string): void {
     this.safely(() => this.logger.warn(message));
   }

@@ -1,6 +1,8 @@
 import type { BeforeApplicationShutdown, OnApplicationShutdown } from '@nestjs/common';
 import { performance } from 'node:perf_hooks';
 import {
+  NOT_DURABLE,
+  NOT_SERIALISABLE,
   SHUTDOWN_DRAINED,
   SHUTDOWN_EXPIRED,
   SHUTDOWN_WAITING,
@@ -12,15 +14,19 @@ import type { BackgroundTaskCancelReason, BackgroundTaskDropReason } from '../in
 import type { BackgroundTaskStats } from '../interfaces/background-task-stats.interface.js';
 import type { BackgroundTaskInfo, BackgroundTasksSnapshot } from '../interfaces/background-tasks-snapshot.interface.js';
 import type { BackgroundTasksModuleOptions } from '../interfaces/background-tasks-module-options.interface.js';
+import { findUnserialisable } from '../utils/find-unserialisable.js';
 import { isThenable } from '../utils/is-thenable.js';
 import type { BackgroundTask } from './background-task.js';
+import { JobTracker } from './job-tracker.js';
 import { resolveOptions, type ResolvedBackgroundTasksOptions } from './runner-options.js';
 import type { TaskBatch } from './task-batch.js';
+import type { DispatchOutcome, TaskDispatcher } from './task-dispatcher.js';
+import { TaskHandlers } from './task-handlers.js';
 import { TaskList } from './task-list.js';
 import { TaskReporter } from './task-reporter.js';
 import type { TaskTelemetry, TaskTelemetryFactory } from './task-telemetry.js';
 
-type Outcome = 'succeeded' | 'failed' | 'timed-out';
+type Outcome = 'succeeded' | 'failed' | 'timed-out' | 'dispatched' | 'dropped';
 type Batch = TaskBatch<BackgroundTask>;
 type Counters = { -readonly [K in keyof BackgroundTaskStats]: BackgroundTaskStats[K] };
 
@@ -33,6 +39,12 @@ type Counters = { -readonly [K in keyof BackgroundTaskStats]: BackgroundTaskStat
  */
 export class TaskRunner implements BeforeApplicationShutdown, OnApplicationShutdown {
   readonly options: ResolvedBackgroundTasksOptions;
+  /** The app's `@BackgroundTask()` handlers, found at startup. */
+  readonly handlers = new TaskHandlers();
+  /** Queued jobs: those dispatched from here, and those a worker runs here. */
+  readonly jobs: JobTracker;
+  /** The queue backend that takes the handlers' tasks, once its module has started. */
+  private dispatcher?: TaskDispatcher;
   private readonly reporter: TaskReporter;
   /** Spans and metrics, with the `tracing` option only: without it, the runner calls nothing more. */
   private readonly telemetry?: TaskTelemetry;
@@ -67,13 +79,41 @@ export class TaskRunner implements BeforeApplicationShutdown, OnApplicationShutd
     this.options = resolveOptions(options);
     this.reporter = new TaskReporter(this.options);
     this.telemetry = telemetry?.(() => this.stats());
+    this.jobs = new JobTracker(this.reporter);
     const { onTaskSucceeded, onTaskFailed, onTaskTimedOut } = this.options;
     this.timesTasks = onTaskSucceeded !== undefined || onTaskFailed !== undefined || onTaskTimedOut !== undefined;
   }
 
-  /** A snapshot of the task counters. */
+  /** A snapshot of the task counters, with the `jobs` block once a queue backend is set. */
   stats(): BackgroundTaskStats {
-    return { ...this.counters };
+    const jobs = this.jobs.stats();
+    return jobs === undefined ? { ...this.counters } : { ...this.counters, jobs };
+  }
+
+  /** Hands the tasks of handlers to a queue from now on. */
+  setDispatcher(dispatcher: TaskDispatcher): void {
+    this.dispatcher = dispatcher;
+    this.jobs.enable();
+  }
+
+  /**
+   * Checks, at `addTask()`, that the task can go where it will run: with a
+   * queue backend, a handler's arguments must survive JSON, and a closure is
+   * an error under `requireDurable`.
+   *
+   * @throws {TypeError} naming the task, the argument and where in it the problem is.
+   */
+  admit(task: BackgroundTask): void {
+    const dispatcher = this.dispatcher;
+    if (dispatcher === undefined) return;
+    if (task.handler === undefined) {
+      if (dispatcher.requireDurable) throw new TypeError(NOT_DURABLE(task.name));
+      return;
+    }
+    for (let i = 0; i < task.args.length; i++) {
+      const found = findUnserialisable(task.args[i]);
+      if (found !== undefined) throw new TypeError(NOT_SERIALISABLE(task.name, i + 1, found.path, found.what));
+    }
   }
 
   /** Resolves once no task is queued or running. */
@@ -188,9 +228,36 @@ export class TaskRunner implements BeforeApplicationShutdown, OnApplicationShutd
     this.running.push(task);
     task.startedAt = performance.now();
     this.reporter.emit('onTaskStarted', task);
+    return this.execute(task, sequence);
+  }
+
+  /**
+   * Hands the task over for execution: the one point where a task leaves the
+   * runner's bookkeeping. A handler's task goes to the queue backend, if
+   * there is one; any other runs here. Returns whether it ends later.
+   */
+  private execute(task: BackgroundTask, sequence?: Batch): boolean {
+    const dispatcher = this.dispatcher;
+    if (task.handler === undefined || dispatcher === undefined) return this.invoke(task, sequence);
+    void dispatcher.dispatch(task).then((outcome) => this.dispatched(task, outcome, dispatcher, sequence));
+    return true;
+  }
+
+  /** The queue took the task, or could not: then `onEnqueueFailure` decides. */
+  private dispatched(task: BackgroundTask, outcome: DispatchOutcome, dispatcher: TaskDispatcher, sequence?: Batch): void {
+    if (outcome === 'failed' && dispatcher.onEnqueueFailure === 'run-in-process') {
+      if (this.invoke(task, sequence)) return;
+    } else {
+      this.finish(task, outcome === 'enqueued' ? 'dispatched' : 'dropped');
+    }
+    if (sequence !== undefined) this.drain(sequence);
+  }
+
+  /** Runs the task here. Returns whether it is async: then it ends, and `sequence` drains on, when it settles. */
+  private invoke(task: BackgroundTask, sequence?: Batch): boolean {
     let result: unknown;
     try {
-      result = this.execute(task);
+      result = task.invoke(this.telemetry);
     } catch (error) {
       this.finish(task, 'failed', error);
       return false;
@@ -220,14 +287,6 @@ export class TaskRunner implements BeforeApplicationShutdown, OnApplicationShutd
     return true;
   }
 
-  /**
-   * Hands the task over for execution: the one point where a task leaves the
-   * runner's bookkeeping. Returns what it returned; a thenable ends it later.
-   */
-  private execute(task: BackgroundTask): unknown {
-    return task.invoke(this.telemetry);
-  }
-
   private finish(task: BackgroundTask, outcome: Outcome, error?: unknown): void {
     task.state = outcome;
     this.counters.running--;
@@ -240,6 +299,10 @@ export class TaskRunner implements BeforeApplicationShutdown, OnApplicationShutd
     } else if (outcome === 'failed') {
       this.counters.failed++;
       this.reporter.failed(task, error, duration);
+    } else if (outcome === 'dispatched') {
+      this.jobs.dispatched();
+    } else if (outcome === 'dropped') {
+      this.countDrop(task, 'enqueue-failed');
     } else {
       task.controller?.abort(error);
       this.counters.timedOut++;
@@ -250,6 +313,11 @@ export class TaskRunner implements BeforeApplicationShutdown, OnApplicationShutd
 
   private drop(task: BackgroundTask, reason: BackgroundTaskDropReason): void {
     this.unlink(task, 'dropped');
+    this.countDrop(task, reason);
+    this.ended(task);
+  }
+
+  private countDrop(task: BackgroundTask, reason: BackgroundTaskDropReason): void {
     this.counters.dropped++;
     this.reporter.dropped(task, reason);
     this.ended(task, reason);

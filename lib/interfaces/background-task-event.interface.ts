@@ -1,8 +1,9 @@
 /**
  * What added the task: an HTTP request, a microservice message, a WebSocket
- * message, or `'none'` for a task of the app itself ({@link AppBackgroundTasks}).
+ * message, or `'none'` for a task of the app itself ({@link AppBackgroundTasks});
+ * `'job'` for a BullMQ job that a worker of this process runs.
  */
-export type BackgroundTaskTransport = 'http' | 'rpc' | 'ws' | 'none';
+export type BackgroundTaskTransport = 'http' | 'rpc' | 'ws' | 'none' | 'job';
 
 /** Why a task was dropped: it was accepted, and will never run. */
 export type BackgroundTaskDropReason =
@@ -13,7 +14,9 @@ export type BackgroundTaskDropReason =
   /** The application shut down and `shutdownTimeout` expired before the task started. */
   | 'shutdown'
   /** The module runs in `mode: 'disabled'`. */
-  | 'disabled';
+  | 'disabled'
+  /** BullMQ could not enqueue it in time, and `onEnqueueFailure` is `'drop'`. */
+  | 'enqueue-failed';
 
 /** Why a task was cancelled before it started. */
 export type BackgroundTaskCancelReason =
@@ -53,6 +56,19 @@ export interface BackgroundTaskEvent {
   readonly error?: unknown;
   /** On dropped and cancelled events, why. */
   readonly reason?: BackgroundTaskDropReason | BackgroundTaskCancelReason;
+  /** On the events of a BullMQ job that a worker of this process runs: which job, and which attempt. */
+  readonly job?: BackgroundTaskJobAttempt;
+}
+
+/** A BullMQ job's attempt, on the events of a worker. */
+export interface BackgroundTaskJobAttempt {
+  readonly id: string;
+  /** 1 for the first try. */
+  readonly attempt: number;
+  /** Tries in all, from the job's `attempts` option. */
+  readonly attempts: number;
+  /** On failed events: whether BullMQ will try again. */
+  readonly willRetry?: boolean;
 }
 
 /** A lifecycle hook. Its errors, thrown or rejected, are logged and otherwise ignored. */

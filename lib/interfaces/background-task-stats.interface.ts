@@ -1,3 +1,5 @@
+import type { BackgroundTaskJobStats } from './background-task-job-stats.interface.js';
+
 /**
  * Counters of {@link BackgroundTaskRunner.stats}. `queued` and `running`
  * are what is there now; the others count since the application started.
@@ -12,4 +14,6 @@ export interface BackgroundTaskStats {
   readonly timedOut: number;
   readonly dropped: number;
   readonly cancelled: number;
+  /** BullMQ jobs, when its module is configured: see {@link BackgroundTaskJobStats}. */
+  readonly jobs?: BackgroundTaskJobStats;
 }

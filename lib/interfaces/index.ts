@@ -4,8 +4,15 @@ export type {
   BackgroundTaskDropReason,
   BackgroundTaskEvent,
   BackgroundTaskHook,
+  BackgroundTaskJobAttempt,
   BackgroundTaskTransport,
 } from './background-task-event.interface.js';
+export type {
+  BackgroundTaskBackoff,
+  BackgroundTaskHandlerOptions,
+  BackgroundTaskKeepJobs,
+} from './background-task-handler-options.interface.js';
+export type { BackgroundTaskJobStats } from './background-task-job-stats.interface.js';
 export type { BackgroundTaskOptions } from './background-task-options.interface.js';
 export type { BackgroundTaskStats } from './background-task-stats.interface.js';
 export type { BackgroundTaskInfo, BackgroundTaskList, BackgroundTasksSnapshot } from './background-tasks-snapshot.interface.js';

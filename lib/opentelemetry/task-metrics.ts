@@ -16,6 +16,8 @@ const OUTCOMES: Record<Outcome, Attributes> = {
   'timed-out': attribute(names.ATTR_OUTCOME, 'timed-out'),
   dropped: attribute(names.ATTR_OUTCOME, 'dropped'),
   cancelled: attribute(names.ATTR_OUTCOME, 'cancelled'),
+  // Handed to the queue backend: its job runs, and is measured, on a worker.
+  dispatched: attribute(names.ATTR_OUTCOME, 'dispatched'),
 };
 const QUEUED = attribute(names.ATTR_STATE, 'queued');
 const RUNNING = attribute(names.ATTR_STATE, 'running');

@@ -30,7 +30,14 @@ describe('the examples of the docs', () => {
   it('are found, and the fragments are marked', () => {
     expect(complete.length).toBeGreaterThanOrEqual(15);
     expect(new Set(complete.map((example) => example.doc))).toEqual(
-      new Set(['README.md', 'docs/semantics.md', 'docs/transports.md', 'docs/production.md', 'docs/graphql.md']),
+      new Set([
+        'README.md',
+        'docs/semantics.md',
+        'docs/transports.md',
+        'docs/production.md',
+        'docs/graphql.md',
+        'docs/bullmq.md',
+      ]),
     );
     expect(examples.length - complete.length).toBeGreaterThan(0);
   });

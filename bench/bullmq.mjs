@@ -1,0 +1,213 @@
+// The BullMQ backend's costs, run as a child of bench/run.mjs (pinned to the
+// server CPU); prints one JSON line. Needs redis-server on the PATH (it starts
+// a private one on a Unix socket), and a fresh dist/.
+//
+// 1. Dispatch: the CPU time of this process per job, for the module's
+//    dispatch (the JSON check of the arguments, then the dispatcher's bounded
+//    queue.add()) against a raw queue.add() of the same name, data and job
+//    options, on the same kind of connection; and, for information, the whole
+//    path from AppBackgroundTasks.addTask() (the runner included). Each adds in
+//    batches of 100 and waits for them; windows alternate A B B A.
+// 2. End to end: jobs per second through 1 and 2 worker processes (the
+//    module's worker, concurrency 50): a queue filled with addBulk(), timed
+//    until it is empty.
+//
+// Usage: node bench/bullmq.mjs <jobs per window> <rounds> <end-to-end jobs>
+import 'reflect-metadata';
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Injectable, Module } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { Queue } from 'bullmq';
+import { Redis } from 'ioredis';
+import { AppBackgroundTasks, BackgroundTaskRunner, BackgroundTasksModule } from '../dist/index.js';
+import { BackgroundTask, BackgroundTasksBullMQModule } from '../dist/bullmq/index.js';
+import { DEFAULT_JOB_OPTIONS } from '../dist/bullmq/bullmq-options.js';
+// The dispatch step alone, as the runner calls it: not public, but built.
+import { BackgroundTask as Task } from '../dist/core/background-task.js';
+import { TaskRunner } from '../dist/core/task-runner.js';
+
+const [perWindow = 2000, rounds = 3, endToEnd = 5000] = process.argv.slice(2).map(Number);
+const BATCH = 100;
+
+/** A typical payload: ids and a few plain values, as the docs advise. */
+const payload = {
+  orderId: 'ord_2f9c1e',
+  userId: 'usr_81a4',
+  items: [1, 2, 3, 4, 5].map((n) => ({ sku: `sku-${n}`, quantity: n, price: 9.99 * n })),
+  note: 'leave at the door',
+};
+
+if (spawnSync('redis-server', ['--version'], { stdio: 'ignore' }).status !== 0) {
+  console.log(JSON.stringify({ skipped: 'redis-server is not on the PATH (apt-get install redis-server)' }));
+  process.exit(0);
+}
+
+const dir = mkdtempSync(path.join(tmpdir(), 'bt-bench-redis-'));
+const socket = path.join(dir, 'redis.sock');
+const children = [];
+const redis = spawn('redis-server', ['--port', '0', '--unixsocket', socket, '--save', '', '--appendonly', 'no', '--dir', dir], {
+  stdio: ['ignore', 'pipe', 'inherit'],
+});
+children.push(redis);
+await new Promise((resolve, reject) => {
+  let out = '';
+  redis.stdout.on('data', (chunk) => {
+    out += chunk;
+    if (/ready to accept connections/i.test(out)) resolve();
+  });
+  redis.once('exit', (code) => reject(new Error(`redis-server exited with ${code}`)));
+});
+redis.stdout.resume();
+
+class Handlers {
+  record(order) {
+    return order.items.length;
+  }
+}
+Reflect.decorate(
+  [BackgroundTask({ name: 'record' })],
+  Handlers.prototype,
+  'record',
+  Object.getOwnPropertyDescriptor(Handlers.prototype, 'record'),
+);
+Injectable()(Handlers);
+
+try {
+  const dispatch = await measureDispatch();
+  const jobsPerSecond = { one: await measureEndToEnd(1), two: await measureEndToEnd(2) };
+  console.log(JSON.stringify({ ...dispatch, jobsPerSecond, endToEnd }));
+} finally {
+  for (const child of children) child.kill('SIGKILL');
+  rmSync(dir, { recursive: true, force: true });
+}
+
+async function measureDispatch() {
+  class WebModule {}
+  Module({
+    imports: [
+      BackgroundTasksModule.forRoot({}),
+      BackgroundTasksBullMQModule.forRoot({ connection: { path: socket }, queueName: 'dispatch', worker: false }),
+    ],
+    providers: [Handlers],
+  })(WebModule);
+  const app = await NestFactory.createApplicationContext(WebModule, { logger: ['error', 'warn'] });
+  const tasks = app.get(AppBackgroundTasks);
+  const runner = app.get(BackgroundTaskRunner);
+  const handler = app.get(Handlers).record;
+  const taskRunner = app.get(TaskRunner);
+  const registered = taskRunner.handlers.of(handler);
+  const dispatcher = taskRunner.dispatcher;
+  // The raw side: BullMQ alone, with the same connection settings as the module's enqueueing one.
+  const connection = new Redis({ path: socket, enableOfflineQueue: false, autoResendUnfulfilledCommands: false });
+  await new Promise((resolve) => connection.once('ready', resolve));
+  const queue = new Queue('raw', { connection, defaultJobOptions: DEFAULT_JOB_OPTIONS });
+  await queue.waitUntilReady();
+
+  // Each run gets its window's tasks made beforehand: only the check and the add are measured.
+  const makeTasks = () =>
+    Array.from(
+      { length: perWindow },
+      () => new Task(handler, [payload], undefined, undefined, false, Infinity, false, registered),
+    );
+  const runs = {
+    async raw() {
+      for (let i = 0; i < perWindow; i += BATCH) {
+        const adds = [];
+        for (let j = 0; j < BATCH; j++) adds.push(queue.add('record', { args: [payload] }));
+        await Promise.all(adds);
+      }
+    },
+    async dispatch(made) {
+      for (let i = 0; i < perWindow; i += BATCH) {
+        const adds = [];
+        for (const task of made.slice(i, i + BATCH)) {
+          taskRunner.admit(task);
+          adds.push(dispatcher.dispatch(task));
+        }
+        if ((await Promise.all(adds)).some((outcome) => outcome !== 'enqueued')) throw new Error('an enqueue failed');
+      }
+    },
+    async addTask() {
+      for (let i = 0; i < perWindow; i += BATCH) {
+        for (let j = 0; j < BATCH; j++) tasks.addTask(handler, payload);
+        await runner.whenIdle();
+      }
+    },
+  };
+  const cpu = async (name) => {
+    const made = name === 'dispatch' ? makeTasks() : undefined;
+    const start = process.cpuUsage();
+    await runs[name](made);
+    const { user, system } = process.cpuUsage(start);
+    return (user + system) / perWindow;
+  };
+  for (const name of Object.keys(runs)) await cpu(name); // warm-up
+  const samples = { raw: [], dispatch: [], addTask: [] };
+  for (let round = 0; round < rounds; round++) {
+    const order =
+      round % 2 === 0
+        ? ['raw', 'dispatch', 'addTask', 'addTask', 'dispatch', 'raw']
+        : ['addTask', 'dispatch', 'raw', 'raw', 'dispatch', 'addTask'];
+    for (const name of order) samples[name].push(await cpu(name));
+  }
+  const dispatched = runner.stats().jobs.dispatched;
+  const expected = (rounds * 2 + 1) * perWindow;
+  if (dispatched !== expected) throw new Error(`${dispatched} tasks dispatched through addTask(), expected ${expected}`);
+  await app.close();
+  await queue.close();
+  connection.disconnect();
+  const overheadOf = (name) => median(samples[name].map((value, i) => value / samples.raw[i] - 1)) * 100;
+  return {
+    rawCpuPerJob: median(samples.raw),
+    dispatchCpuPerJob: median(samples.dispatch),
+    addTaskCpuPerJob: median(samples.addTask),
+    overhead: overheadOf('dispatch'),
+    addTaskOverhead: overheadOf('addTask'),
+  };
+}
+async function measureEndToEnd(workers) {
+  const queueName = `e2e-${workers}`;
+  const started = [];
+  for (let i = 0; i < workers; i++) {
+    const child = spawn(process.execPath, [fileURLToPath(new URL('./bullmq-worker.mjs', import.meta.url))], {
+      env: { ...process.env, REDIS_PATH: socket, QUEUE: queueName, CONCURRENCY: '50' },
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    });
+    children.push(child);
+    started.push(new Promise((resolve) => child.once('message', resolve)));
+  }
+  await Promise.all(started);
+  const connection = new Redis({ path: socket, maxRetriesPerRequest: null });
+  const queue = new Queue(queueName, { connection, defaultJobOptions: { removeOnComplete: true } });
+  const jobs = Array.from({ length: endToEnd }, () => ({ name: 'record', data: { args: [payload] } }));
+  const start = performance.now();
+  for (let i = 0; i < jobs.length; i += 1000) await queue.addBulk(jobs.slice(i, i + 1000));
+  for (;;) {
+    const { waiting, active, delayed, failed } = await queue.getJobCounts('waiting', 'active', 'delayed', 'failed');
+    if (failed > 0) throw new Error(`${failed} jobs failed`);
+    if (waiting + active + delayed === 0) break;
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  const seconds = (performance.now() - start) / 1000;
+  await queue.close();
+  connection.disconnect();
+  // Stopped, and waited for, before the next run or Redis goes away.
+  await Promise.all(
+    children.splice(1).map((child) => {
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      child.kill('SIGTERM');
+      return exited;
+    }),
+  );
+  return endToEnd / seconds;
+}
+
+function median(values) {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
+}

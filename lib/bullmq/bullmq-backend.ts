@@ -1,0 +1,154 @@
+import {
+  type BeforeApplicationShutdown,
+  Inject,
+  Injectable,
+  Logger,
+  type OnApplicationBootstrap,
+  type OnApplicationShutdown,
+  type OnModuleInit,
+  Optional,
+} from '@nestjs/common';
+import { type ConnectionOptions, Queue, Worker } from 'bullmq';
+import { LOGGER_CONTEXT } from '../background-tasks.constants.js';
+import { QUEUE_REACHABLE, QUEUE_UNREACHABLE, SHUTTING_DOWN, WORKER_NOT_CLOSED } from '../background-tasks.messages.js';
+import { TaskRunner } from '../core/task-runner.js';
+import { BullMQDispatcher } from './bullmq-dispatcher.js';
+import type { BackgroundTasksBullMQOptions } from './bullmq-options.interface.js';
+import { resolveBullMQOptions, type ResolvedBullMQOptions, type SharedBullConfig } from './bullmq-options.js';
+import { BACKGROUND_TASKS_BULLMQ_OPTIONS, BULL_SHARED_CONFIG } from './bullmq.module-definition.js';
+import type { TaskQueue, TaskWorker } from './job-data.js';
+import { jobProcessor } from './job-processor.js';
+import { type RedisClient, redisClient } from './redis-clients.js';
+
+/** How long aborted jobs have to hand themselves back to the queue before shutdown goes on without them. */
+const ABORTED_JOBS_GRACE = 1000;
+
+/**
+ * The module's queue and worker, whose lifecycle it owns: the worker stops
+ * taking jobs first, at `beforeApplicationShutdown`, and aborts the jobs
+ * still running at `shutdownTimeout`; the queue closes last, once the
+ * runner has enqueued the tasks of requests that were in flight and the
+ * follow-ups of the last jobs.
+ */
+@Injectable()
+export class BullMQBackend implements OnModuleInit, OnApplicationBootstrap, BeforeApplicationShutdown, OnApplicationShutdown {
+  private readonly logger = new Logger(LOGGER_CONTEXT);
+  private readonly options: ResolvedBullMQOptions;
+  private queue?: TaskQueue;
+  private queueClient?: RedisClient;
+  private worker?: TaskWorker;
+  private workerClient?: RedisClient;
+  private shuttingDown = false;
+  private workerClosed?: Promise<void>;
+  private closed?: Promise<void>;
+
+  constructor(
+    private readonly runner: TaskRunner,
+    @Inject(BACKGROUND_TASKS_BULLMQ_OPTIONS) options: BackgroundTasksBullMQOptions,
+    @Optional() @Inject(BULL_SHARED_CONFIG) shared?: SharedBullConfig,
+  ) {
+    this.options = resolveBullMQOptions(options, shared);
+  }
+
+  onModuleInit(): void {
+    const { queueName, prefix, defaultJobOptions, backend } = this.options;
+    let queue: TaskQueue;
+    if (backend === undefined) {
+      const client = (this.queueClient = redisClient(this.options.connection, 'enqueue'));
+      this.reportOutages(client);
+      queue = new Queue(queueName, { connection: client, prefix, defaultJobOptions });
+    } else {
+      queue = new Queue(queueName, { connection: this.options.connection as ConnectionOptions, defaultJobOptions }, backend);
+    }
+    // Connection trouble is reported once per outage, and each task it affects follows onEnqueueFailure.
+    queue.on('error', () => undefined);
+    this.queue = queue;
+    const connected = () => this.queueClient === undefined || this.queueClient.status === 'ready';
+    this.runner.setDispatcher(new BullMQDispatcher(queue, this.options, connected));
+  }
+
+  /** The worker starts once every module is ready, handlers included. */
+  onApplicationBootstrap(): void {
+    const { queueName, prefix, worker: workerOptions, backend, connection } = this.options;
+    if (workerOptions === undefined) return;
+    const processor = jobProcessor(this.runner, queueName, () => this.shuttingDown);
+    let worker: TaskWorker;
+    if (backend === undefined) {
+      this.workerClient = redisClient(connection, 'worker');
+      const options = { ...workerOptions, connection: this.workerClient as ConnectionOptions, prefix, autorun: true };
+      worker = new Worker(queueName, processor, options);
+    } else {
+      worker = new Worker(queueName, processor, { ...workerOptions, connection: connection as ConnectionOptions }, backend);
+    }
+    this.worker = worker;
+    worker.on('error', (error) => {
+      if (this.queueClient !== undefined && this.queueClient.status !== 'ready') return; // an outage, reported once already
+      this.logger.error(error.message, error.stack);
+    });
+  }
+
+  beforeApplicationShutdown(): Promise<void> {
+    return (this.workerClosed ??= this.closeWorker());
+  }
+
+  onApplicationShutdown(): Promise<void> {
+    return (this.closed ??= this.close());
+  }
+
+  /**
+   * Stops taking jobs, lets the running ones finish until `shutdownTimeout`,
+   * then aborts them. BullMQ's `worker.close()` never returns while Redis is
+   * away: then shutdown does not wait for it (at once if Redis is already
+   * gone, or shortly after the jobs were aborted), and the jobs left are found
+   * stalled and run again by another worker.
+   */
+  private async closeWorker(): Promise<void> {
+    const worker = this.worker;
+    if (worker === undefined) return;
+    const closing = worker.close().then(() => true);
+    const { shutdownTimeout } = this.runner.options;
+    let abort: NodeJS.Timeout | undefined;
+    let giveUp: NodeJS.Timeout | undefined;
+    const abandoned = new Promise<false>((resolve) => {
+      if (this.workerClient !== undefined && this.workerClient.status !== 'ready') return resolve(false);
+      if (shutdownTimeout === Infinity) return;
+      abort = setTimeout(() => {
+        this.shuttingDown = true;
+        worker.cancelAllJobs(SHUTTING_DOWN);
+        giveUp = setTimeout(resolve, ABORTED_JOBS_GRACE, false);
+      }, shutdownTimeout);
+    });
+    const closed = await Promise.race([closing, abandoned]);
+    clearTimeout(abort);
+    clearTimeout(giveUp);
+    if (closed) {
+      this.workerClient?.disconnect();
+      return;
+    }
+    this.logger.warn(WORKER_NOT_CLOSED(this.options.queueName));
+    // It closes, and lets the process exit, once its store is back; a signal ends the process before.
+    void closing.then(() => this.workerClient?.disconnect());
+  }
+
+  /** The queue closes last: the runner may still enqueue the tasks of requests that were in flight. */
+  private async close(): Promise<void> {
+    await this.beforeApplicationShutdown();
+    await this.runner.onApplicationShutdown();
+    await this.queue?.close();
+    this.queueClient?.disconnect();
+  }
+
+  private reportOutages(client: RedisClient): void {
+    const { queueName } = this.options;
+    let reachable: boolean | undefined;
+    client.on('error', (error) => {
+      if (reachable === false) return;
+      reachable = false;
+      this.logger.warn(QUEUE_UNREACHABLE(queueName, error.message));
+    });
+    client.on('ready', () => {
+      if (reachable === false) this.logger.log(QUEUE_REACHABLE(queueName));
+      reachable = true;
+    });
+  }
+}

@@ -1,0 +1,11 @@
+import { ConfigurableModuleBuilder } from '@nestjs/common';
+import type { BackgroundTasksBullMQOptions } from './bullmq-options.interface.js';
+
+export const { ConfigurableModuleClass, MODULE_OPTIONS_TOKEN: BACKGROUND_TASKS_BULLMQ_OPTIONS } =
+  new ConfigurableModuleBuilder<BackgroundTasksBullMQOptions>({ moduleName: 'BackgroundTasksBullMQ' })
+    .setClassMethodName('forRoot')
+    .setFactoryMethodName('createBackgroundTasksBullMQOptions')
+    .build();
+
+/** The token of `BullModule.forRoot()`'s shared configuration in `@nestjs/bullmq` (its `getSharedConfigToken()`), read without importing it. */
+export const BULL_SHARED_CONFIG = 'BULLMQ_CONFIG(default)';

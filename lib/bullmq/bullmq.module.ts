@@ -1,0 +1,29 @@
+import { Module } from '@nestjs/common';
+import { BackgroundTasksModule } from '../background-tasks.module.js';
+import { BullMQBackend } from './bullmq-backend.js';
+import { ConfigurableModuleClass } from './bullmq.module-definition.js';
+
+/**
+ * Runs the tasks of `@BackgroundTask()` handlers as BullMQ jobs: after the
+ * response, `addTask(this.mailer.sendWelcome, user.id)` enqueues a job
+ * named after the handler, and the workers (this process, unless
+ * `worker: false`, and any other with the same handlers) run it, with
+ * retries and durability. Closures keep running in-process. Import it once,
+ * in the root module, beside `BackgroundTasksModule`.
+ *
+ * @example
+ * ```ts
+ * @Module({
+ *   imports: [
+ *     BackgroundTasksModule.forRoot({ shutdownTimeout: 10_000 }),
+ *     BackgroundTasksBullMQModule.forRoot({ connection: { host: 'localhost', port: 6379 } }),
+ *   ],
+ * })
+ * export class AppModule {}
+ * ```
+ */
+@Module({
+  imports: [BackgroundTasksModule],
+  providers: [BullMQBackend],
+})
+export class BackgroundTasksBullMQModule extends ConfigurableModuleClass {}

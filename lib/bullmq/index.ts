@@ -1,0 +1,7 @@
+export { BackgroundTask } from '../decorators/background-task.decorator.js';
+export { BackgroundTasksBullMQModule } from './bullmq.module.js';
+export type {
+  BackgroundTasksBullMQOptions,
+  BackgroundTasksEnqueueFailurePolicy,
+  BackgroundTasksWorkerOptions,
+} from './bullmq-options.interface.js';

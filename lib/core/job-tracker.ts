@@ -1,0 +1,90 @@
+import { JOB_ATTEMPT_FAILED, JOB_FAILED } from '../background-tasks.messages.js';
+import type { BackgroundTaskEvent } from '../interfaces/background-task-event.interface.js';
+import type { BackgroundTaskJobStats } from '../interfaces/background-task-job-stats.interface.js';
+import { errorMessage } from '../utils/describe.js';
+import type { TaskReporter } from './task-reporter.js';
+
+type Counters = { -readonly [K in keyof BackgroundTaskJobStats]: BackgroundTaskJobStats[K] };
+
+/** One attempt of a job that a worker of this process runs. */
+export interface JobRun {
+  readonly name: string;
+  readonly args: readonly unknown[];
+  readonly id: string;
+  readonly queue: string;
+  readonly attempt: number;
+  readonly attempts: number;
+  /** Set by the tracker when it starts: a job that never started (unknown handler) did not count as running. */
+  startedAt?: number;
+}
+
+/**
+ * The counters, hooks and logs of queued jobs: tasks this process
+ * dispatched, and jobs its worker runs, apart from the in-process tasks
+ * so that nothing is counted twice.
+ */
+export class JobTracker {
+  private counters?: Counters;
+
+  constructor(private readonly reporter: TaskReporter) {}
+
+  /** Turns the `jobs` block of `stats()` on: a queue backend is configured. */
+  enable(): void {
+    this.counters ??= { dispatched: 0, running: 0, succeeded: 0, failed: 0, retried: 0 };
+  }
+
+  stats(): BackgroundTaskJobStats | undefined {
+    return this.counters && { ...this.counters };
+  }
+
+  dispatched(): void {
+    this.counters!.dispatched++;
+  }
+
+  started(run: JobRun): void {
+    run.startedAt = performance.now();
+    this.counters!.running++;
+    this.reporter.report('onTaskStarted', eventOf(run));
+  }
+
+  succeeded(run: JobRun): void {
+    this.counters!.running--;
+    this.counters!.succeeded++;
+    this.reporter.report('onTaskSucceeded', eventOf(run, { duration: performance.now() - run.startedAt! }));
+  }
+
+  /** A failed attempt: the last one unless `willRetry`. Logged and reported apart. */
+  failed(run: JobRun, error: unknown, willRetry: boolean): void {
+    const counters = this.counters!;
+    const duration = run.startedAt === undefined ? 0 : performance.now() - run.startedAt;
+    if (run.startedAt !== undefined) counters.running--;
+    if (willRetry) counters.retried++;
+    else counters.failed++;
+    const message = (willRetry ? JOB_ATTEMPT_FAILED : JOB_FAILED)(
+      run.name,
+      run.id,
+      run.attempt,
+      run.attempts,
+      errorMessage(error),
+    );
+    this.reporter.error(message, error);
+    this.reporter.report('onTaskFailed', eventOf(run, { duration, error }, willRetry));
+  }
+}
+
+function eventOf(
+  run: JobRun,
+  details?: Pick<BackgroundTaskEvent, 'duration' | 'error'>,
+  willRetry?: boolean,
+): BackgroundTaskEvent {
+  const { id, attempt, attempts } = run;
+  return {
+    name: run.name,
+    args: run.args,
+    transport: 'job',
+    method: 'JOB',
+    path: run.queue,
+    ...details,
+    job: willRetry === undefined ? { id, attempt, attempts } : { id, attempt, attempts, willRetry },
+  };
+}

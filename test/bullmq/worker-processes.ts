@@ -1,0 +1,71 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { within } from '../utils/wait-for.js';
+
+const WORKER = join(import.meta.dirname, '../fixtures/bullmq-worker.mjs');
+
+export interface WorkerProcessOptions {
+  readonly connection: unknown;
+  readonly prefix?: string;
+  readonly queueName: string;
+  readonly journal: string;
+  readonly worker?: object;
+  readonly slowMs?: number;
+  readonly backend?: 'postgres';
+}
+
+/** Worker processes of test/fixtures/bullmq-worker.mjs (on dist/: build first), stopped by `stopAll()`. */
+export class WorkerProcesses {
+  private readonly children = new Set<ChildProcess>();
+
+  /** Starts one, and resolves with its pid once its app is up. */
+  async start(options: WorkerProcessOptions): Promise<ChildProcess> {
+    const child = spawn(process.execPath, [WORKER], {
+      env: {
+        ...process.env,
+        CONNECTION: JSON.stringify(options.connection),
+        PREFIX: options.prefix ?? '',
+        QUEUE: options.queueName,
+        JOURNAL: options.journal,
+        WORKER: JSON.stringify(options.worker ?? {}),
+        SLOW_MS: String(options.slowMs ?? 0),
+        BACKEND: options.backend ?? '',
+      },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    this.children.add(child);
+    child.once('exit', () => this.children.delete(child));
+    const started = new Promise<void>((resolve, reject) => {
+      createInterface({ input: child.stdout }).once('line', () => resolve());
+      child.once('exit', (code) => reject(new Error(`the worker exited with ${code} before it started`)));
+    });
+    await within('a worker process to start', started, 20_000);
+    return child;
+  }
+
+  /** Stops them all with SIGTERM (they drain), or SIGKILL. */
+  async stopAll(signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
+    await Promise.all([...this.children].map((child) => stop(child, signal)));
+  }
+}
+
+export async function stop(child: ChildProcess, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  child.kill(signal);
+  await within(`worker ${child.pid} to exit on ${signal}`, exited, 20_000);
+}
+
+/** The journal's lines, each `<entry> <pid>`. */
+export async function journalLines(file: string): Promise<Array<{ entry: string; pid: number }>> {
+  const text = await readFile(file, 'utf8').catch(() => '');
+  return text
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => {
+      const at = line.lastIndexOf(' ');
+      return { entry: line.slice(0, at), pid: Number(line.slice(at + 1)) };
+    });
+}

@@ -1,0 +1,76 @@
+import { jest } from '@jest/globals';
+import { Logger } from '@nestjs/common';
+import { type Job, UnrecoverableError, WaitingError } from 'bullmq';
+import type { JobData } from '../../../lib/bullmq/job-data.js';
+import { jobProcessor } from '../../../lib/bullmq/job-processor.js';
+import { TaskRunner } from '../../../lib/core/task-runner.js';
+import type { BackgroundTaskContext } from '../../../lib/interfaces/index.js';
+import { deferred } from '../../utils/wait-for.js';
+
+describe('jobProcessor', () => {
+  class Mailer {
+    readonly sent: string[] = [];
+    send(id: string): void {
+      this.sent.push(id);
+    }
+    async wait({ signal }: BackgroundTaskContext, gate: Promise<void>): Promise<void> {
+      await Promise.race([
+        gate,
+        new Promise((_, reject) => signal.addEventListener('abort', () => reject(signal.reason as Error))),
+      ]);
+    }
+  }
+  const job = (name: string, data: unknown, moveToWait = jest.fn(() => Promise.resolve(0))) =>
+    ({ name, data, id: '9', attemptsMade: 0, opts: { attempts: 2 }, moveToWait }) as unknown as Job<JobData, void>;
+  let runner: TaskRunner;
+  let mailer: Mailer;
+  let shuttingDown = false;
+  const process = () => jobProcessor(runner, 'q', () => shuttingDown);
+
+  beforeEach(() => {
+    jest.spyOn(Logger.prototype, 'error').mockImplementation(() => undefined);
+    runner = new TaskRunner();
+    runner.jobs.enable();
+    mailer = new Mailer();
+    runner.handlers.register({ name: 'send', fn: Mailer.prototype.send, instance: mailer, options: {} });
+    runner.handlers.register({ name: 'wait', fn: Mailer.prototype.wait, instance: mailer, options: {} });
+    shuttingDown = false;
+  });
+  afterEach(() => jest.restoreAllMocks());
+
+  it('calls the handler on its provider with the job arguments', async () => {
+    await process()(job('send', { args: ['ada'], trace: 'extra fields are ignored' }));
+    expect(mailer.sent).toEqual(['ada']);
+    expect(runner.stats().jobs).toMatchObject({ running: 0, succeeded: 1 });
+  });
+
+  it('fails a job of an unknown handler, or without arguments, for good', async () => {
+    await expect(process()(job('gone', { args: [] }))).rejects.toBeInstanceOf(UnrecoverableError);
+    await expect(process()(job('send', { nothing: true }))).rejects.toThrow(
+      'Background job "send" has no arguments array in its data',
+    );
+    expect(runner.stats().jobs).toMatchObject({ running: 0, failed: 2, retried: 0 });
+  });
+
+  it('aborts the signal at the timeout, and fails the attempt even if the handler ignored it', async () => {
+    const never = new Promise<void>(() => undefined);
+    const context = { args: [], context: true as const, timeout: 20 };
+    runner.handlers.register({ name: 'ignore', fn: () => never, instance: mailer, options: {} });
+    await expect(process()(job('ignore', context))).rejects.toMatchObject({
+      name: 'TimeoutError',
+      message: 'Background task "ignore" timed out after 20 ms.',
+    });
+    expect(runner.stats().jobs).toMatchObject({ running: 0, retried: 1 });
+  });
+
+  it('at shutdown, puts an aborted job back in the queue without using an attempt', async () => {
+    const controller = new AbortController();
+    const moveToWait = jest.fn(() => Promise.resolve(0));
+    const running = process()(job('wait', { args: [deferred().promise], context: true }, moveToWait), 'token', controller.signal);
+    shuttingDown = true;
+    controller.abort('The application is shutting down.');
+    await expect(running).rejects.toBeInstanceOf(WaitingError);
+    expect(moveToWait).toHaveBeenCalledWith('token');
+    expect(runner.stats().jobs).toMatchObject({ running: 0, failed: 0, retried: 1 });
+  });
+});

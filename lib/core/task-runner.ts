@@ -308,19 +308,18 @@ export class TaskRunner implements BeforeApplicationShutdown, OnApplicationShutd
       this.counters.timedOut++;
       this.reporter.timedOut(task, error as DOMException, duration);
     }
-    this.ended(task, error);
+    this.ended(task, outcome === 'dropped' ? 'enqueue-failed' : error);
   }
 
   private drop(task: BackgroundTask, reason: BackgroundTaskDropReason): void {
     this.unlink(task, 'dropped');
     this.countDrop(task, reason);
-    this.ended(task);
+    this.ended(task, reason);
   }
 
   private countDrop(task: BackgroundTask, reason: BackgroundTaskDropReason): void {
     this.counters.dropped++;
     this.reporter.dropped(task, reason);
-    this.ended(task, reason);
   }
 
   private enqueue(task: BackgroundTask): void {

@@ -8,15 +8,13 @@ import pg from 'pg';
 import { BackgroundTaskRunner } from '../../lib/index.js';
 import { bullmqAppModule, journal } from '../fixtures/bullmq.app.js';
 import { post } from '../utils/http.js';
+import { describeWithPostgres } from '../utils/postgres.js';
 import { waitFor } from '../utils/wait-for.js';
 import { uniqueQueue } from './bullmq-app.js';
 import { journalLines, WorkerProcesses } from './worker-processes.js';
 
-const url = process.env.DATABASE_URL ?? process.env.PG_URL;
-const describeWithPostgres = url === undefined ? describe.skip : describe;
-
-/** BullMQ's PostgreSQL backend, experimental: scenarios 1 and 5, when DATABASE_URL or PG_URL is set. */
-describeWithPostgres('BullMQ on PostgreSQL (experimental; set DATABASE_URL or PG_URL to run)', () => {
+/** BullMQ's PostgreSQL backend, experimental: scenarios 1 and 5. */
+describeWithPostgres('BullMQ on PostgreSQL (experimental)', (url) => {
   const workers = new WorkerProcesses();
   // A schema of its own, migrated on first connect, dropped at the end.
   const schema = `bt_test_${process.pid}`;

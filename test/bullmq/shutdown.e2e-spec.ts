@@ -21,20 +21,22 @@ describeWithRedis('BullMQ: shutdown', (redis) => {
     gates.open('f1');
     await within('app.close()', closed, 15_000);
 
-    expect(journal).toEqual(['withFollowUp f1 start', 'withFollowUp f1 end']);
+    // 'late' may reach Redis, and this worker, before shutdown stops it taking jobs: it runs here once, or waits.
+    const ranLate = journal.includes('welcome late');
+    expect(journal).toEqual(['withFollowUp f1 start', 'withFollowUp f1 end', ...(ranLate ? ['welcome late'] : [])]);
     expect(app.get(BackgroundTaskRunner).stats()).toMatchObject({
       queued: 0,
       running: 0,
       dropped: 0,
       failed: 0,
-      jobs: { dispatched: 3, running: 0, succeeded: 1, failed: 0 },
+      jobs: { dispatched: 3, running: 0, succeeded: ranLate ? 2 : 1, failed: 0 },
     });
     const waiting = await inspectQueue(redis(), queueName, async (queue) =>
       (await queue.getWaiting()).map((job) => [job.name, job.data.args]),
     );
     expect(waiting.sort()).toEqual([
       ['Mailer.sendWelcome', ['f1 follow-up']],
-      ['Mailer.sendWelcome', ['late']],
+      ...(ranLate ? [] : [['Mailer.sendWelcome', ['late']]]),
     ]);
   });
 

@@ -1,4 +1,5 @@
 import { context, INVALID_SPAN_CONTEXT, SpanKind, SpanStatusCode, trace, type SpanContext } from '@opentelemetry/api';
+import { BasicTracerProvider, type SpanProcessor } from '@opentelemetry/sdk-trace-base';
 import type { BackgroundTask } from '../../../lib/core/background-task.js';
 import type { JobRun, TraceCarrier } from '../../../lib/core/job-tracker.js';
 import { resolveOptions } from '../../../lib/core/runner-options.js';
@@ -75,8 +76,8 @@ async function attempt(
   carrier: TraceCarrier | undefined,
   work: () => Promise<void>,
   parent: 'link' | 'child' = 'link',
+  { runner } = runnerWithQueue({ tracing: { parent } }),
 ) {
-  const { runner } = runnerWithQueue({ tracing: { parent } });
   runner.jobs.started(run);
   try {
     await runner.jobs.run(run, carrier, work);
@@ -179,5 +180,31 @@ describe("the span of a job's attempt on a worker", () => {
     const span = onlyJobSpan();
     expect(span.events.map((event) => event.name)).toEqual(['background_task.aborted', 'exception']);
     expect(span.attributes).toMatchObject({ 'background_task.outcome': 'failed', 'error.type': 'AbortError' });
+  });
+});
+
+describe('a failing SDK', () => {
+  it('never fails a job: a span processor that throws at the start is logged once, and the handler runs', async () => {
+    const processor: SpanProcessor = {
+      onStart: () => {
+        throw new Error('exporter down');
+      },
+      onEnd: () => undefined,
+      forceFlush: () => Promise.resolve(),
+      shutdown: () => Promise.resolve(),
+    };
+    await sdk.withTracerProvider(new BasicTracerProvider({ spanProcessors: [processor] }), async () => {
+      const worker = runnerWithQueue({ tracing: true });
+      let ran = 0;
+      const work = () => Promise.resolve(void ran++);
+      await attempt(jobRun(), { traceparent }, work, 'link', worker);
+      await attempt(jobRun(), { traceparent }, work, 'link', worker);
+      expect(ran).toBe(2);
+      expect(worker.runner.stats().jobs).toMatchObject({ running: 0, succeeded: 2, failed: 0 });
+    });
+    expect(watched.errorMessages()).toEqual([
+      'OpenTelemetry threw while tracing a background task: exporter down. The tasks run on, without what failed; ' +
+        'check the span processors, exporters and metric readers of your OpenTelemetry SDK. Later failures are not logged.',
+    ]);
   });
 });

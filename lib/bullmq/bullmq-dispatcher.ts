@@ -4,6 +4,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { LOGGER_CONTEXT } from '../background-tasks.constants.js';
 import { ENQUEUE_FAILED, ENQUEUE_TIMED_OUT, QUEUE_NOT_CONNECTED } from '../background-tasks.messages.js';
 import type { BackgroundTask } from '../core/background-task.js';
+import type { TraceCarrier } from '../core/job-tracker.js';
 import type { DispatchOutcome, TaskDispatcher } from '../core/task-dispatcher.js';
 import type { TaskHandler } from '../core/task-handlers.js';
 import { errorMessage } from '../utils/describe.js';
@@ -34,11 +35,11 @@ export class BullMQDispatcher implements TaskDispatcher {
     this.onEnqueueFailure = options.onEnqueueFailure;
   }
 
-  async dispatch(task: BackgroundTask): Promise<DispatchOutcome> {
+  async dispatch(task: BackgroundTask, trace?: TraceCarrier): Promise<DispatchOutcome> {
     const deadline = performance.now() + this.options.enqueueTimeout;
     for (let attempt = 1; ; attempt++) {
       try {
-        await this.add(task, deadline);
+        await this.add(task, trace, deadline);
         return 'enqueued';
       } catch (error) {
         if (error instanceof EnqueueTimeout || attempt === TRIES || deadline - performance.now() <= RETRY_DELAY) {
@@ -51,12 +52,12 @@ export class BullMQDispatcher implements TaskDispatcher {
   }
 
   /** Adds the task's job, or rejects: at once while disconnected, or at the deadline. */
-  private add(task: BackgroundTask, deadline: number): Promise<unknown> {
+  private add(task: BackgroundTask, trace: TraceCarrier | undefined, deadline: number): Promise<unknown> {
     if (!this.connected()) return Promise.reject(new Error(QUEUE_NOT_CONNECTED));
     const handler = task.handler!;
     let options = this.jobOptions.get(handler) ?? this.buildJobOptions(handler);
     if (task.givenName !== undefined) options = { ...options, deduplication: { id: task.givenName } };
-    const added = this.queue.add(handler.name, jobDataOf(task), options);
+    const added = this.queue.add(handler.name, jobDataOf(task, trace), options);
     const remaining = deadline - performance.now();
     if (remaining === Infinity) return added;
     return new Promise((resolve, reject) => {

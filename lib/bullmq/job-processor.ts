@@ -3,7 +3,7 @@ import { MALFORMED_JOB, SHUTTING_DOWN, TASK_TIMEOUT_ERROR, UNKNOWN_HANDLER } fro
 import type { JobRun } from '../core/job-tracker.js';
 import type { TaskHandler } from '../core/task-handlers.js';
 import type { TaskRunner } from '../core/task-runner.js';
-import { isJobData, type JobData } from './job-data.js';
+import { isJobData, type JobData, traceOf } from './job-data.js';
 
 /**
  * The worker's processor: finds the job's handler by name and calls it on
@@ -20,6 +20,7 @@ export function jobProcessor(runner: TaskRunner, queueName: string, shuttingDown
       queue: queueName,
       attempt: job.attemptsMade + 1,
       attempts: job.opts.attempts || 1,
+      enqueuedAt: job.timestamp,
     };
     const handler = runner.handlers.named(job.name);
     if (handler === undefined || !isJobData(job.data)) {
@@ -29,10 +30,12 @@ export function jobProcessor(runner: TaskRunner, queueName: string, shuttingDown
     }
     runner.jobs.started(run);
     try {
-      await callHandler(handler, job.data, signal);
+      const data = job.data;
+      await runner.jobs.run(run, traceOf(data), () => callHandler(handler, data, signal));
     } catch (error) {
       if (signal?.aborted && shuttingDown()) {
         // Back to the queue, without using up an attempt: another worker takes it.
+        runner.jobs.abandoned(run);
         runner.jobs.failed(run, signal.reason ?? new Error(SHUTTING_DOWN), true);
         await job.moveToWait(token);
         throw new WaitingError();

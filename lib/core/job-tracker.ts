@@ -14,8 +14,28 @@ export interface JobRun {
   readonly queue: string;
   readonly attempt: number;
   readonly attempts: number;
+  /** When the job was enqueued (`Date.now()` of the process that added it). */
+  readonly enqueuedAt: number;
   /** Set by the tracker when it starts: a job that never started (unknown handler) did not count as running. */
   startedAt?: number;
+  /** What the telemetry, when there is one, keeps of the attempt while it runs (its span). Only the telemetry reads it. */
+  observed?: unknown;
+}
+
+/** A W3C trace context (`traceparent`, `tracestate`), or whatever the app's propagator writes: what a job carries. */
+export type TraceCarrier = Readonly<Record<string, string>>;
+
+/** What the telemetry does around the attempts of jobs that a worker runs here. */
+export interface JobTelemetry {
+  /**
+   * Runs the attempt inside its span, related to the span that `carrier`
+   * (from the process that added the job) names, if any.
+   */
+  runJob(run: JobRun, carrier: TraceCarrier | undefined, call: () => Promise<void>): Promise<void>;
+  /** The attempt has ended: it failed with `error` unless `succeeded`. */
+  jobEnded(run: JobRun, succeeded: boolean, error?: unknown): void;
+  /** Shutdown aborted the attempt: the job goes back to the queue. */
+  jobAbandoned(run: JobRun): void;
 }
 
 /**
@@ -26,7 +46,11 @@ export interface JobRun {
 export class JobTracker {
   private counters?: Counters;
 
-  constructor(private readonly reporter: TaskReporter) {}
+  constructor(
+    private readonly reporter: TaskReporter,
+    /** With the `tracing` option only: without it, the tracker calls nothing more. */
+    private readonly telemetry?: JobTelemetry,
+  ) {}
 
   /** Turns the `jobs` block of `stats()` on: a queue backend is configured. */
   enable(): void {
@@ -47,10 +71,22 @@ export class JobTracker {
     this.reporter.report('onTaskStarted', eventOf(run));
   }
 
+  /** Calls the handler of a started attempt, inside its span with `tracing` on. */
+  run(run: JobRun, carrier: TraceCarrier | undefined, call: () => Promise<void>): Promise<void> {
+    const telemetry = this.telemetry;
+    return telemetry === undefined ? call() : telemetry.runJob(run, carrier, call);
+  }
+
   succeeded(run: JobRun): void {
     this.counters!.running--;
     this.counters!.succeeded++;
     this.reporter.report('onTaskSucceeded', eventOf(run, { duration: performance.now() - run.startedAt! }));
+    this.telemetry?.jobEnded(run, true);
+  }
+
+  /** Shutdown aborted a running attempt, which `failed()` then reports as one to retry. */
+  abandoned(run: JobRun): void {
+    this.telemetry?.jobAbandoned(run);
   }
 
   /** A failed attempt: the last one unless `willRetry`. Logged and reported apart. */
@@ -69,6 +105,7 @@ export class JobTracker {
     );
     this.reporter.error(message, error);
     this.reporter.report('onTaskFailed', eventOf(run, { duration, error }, willRetry));
+    this.telemetry?.jobEnded(run, false, error);
   }
 }
 

@@ -1,4 +1,5 @@
 import type { BackgroundTask } from './background-task.js';
+import type { TraceCarrier } from './job-tracker.js';
 
 /** What became of a task handed to a queue. */
 export type DispatchOutcome = 'enqueued' | 'failed';
@@ -15,6 +16,10 @@ export interface TaskDispatcher {
   /** Closures are an error at `addTask()`: every task must be a handler's. */
   readonly requireDurable: boolean;
   readonly onEnqueueFailure: EnqueueFailurePolicy;
-  /** Enqueues the task of a handler. Never rejects, and settles in bounded time. */
-  dispatch(task: BackgroundTask): Promise<DispatchOutcome>;
+  /**
+   * Enqueues the task of a handler, with `trace` (its caller's trace
+   * context, with `tracing` on) for the worker. Never rejects, and settles in
+   * bounded time.
+   */
+  dispatch(task: BackgroundTask, trace?: TraceCarrier): Promise<DispatchOutcome>;
 }

@@ -79,7 +79,7 @@ export class TaskRunner implements BeforeApplicationShutdown, OnApplicationShutd
     this.options = resolveOptions(options);
     this.reporter = new TaskReporter(this.options);
     this.telemetry = telemetry?.(() => this.stats());
-    this.jobs = new JobTracker(this.reporter);
+    this.jobs = new JobTracker(this.reporter, this.telemetry);
     const { onTaskSucceeded, onTaskFailed, onTaskTimedOut } = this.options;
     this.timesTasks = onTaskSucceeded !== undefined || onTaskFailed !== undefined || onTaskTimedOut !== undefined;
   }
@@ -239,7 +239,9 @@ export class TaskRunner implements BeforeApplicationShutdown, OnApplicationShutd
   private execute(task: BackgroundTask, sequence?: Batch): boolean {
     const dispatcher = this.dispatcher;
     if (task.handler === undefined || dispatcher === undefined) return this.invoke(task, sequence);
-    void dispatcher.dispatch(task).then((outcome) => this.dispatched(task, outcome, dispatcher, sequence));
+    void dispatcher
+      .dispatch(task, this.telemetry?.carrier(task))
+      .then((outcome) => this.dispatched(task, outcome, dispatcher, sequence));
     return true;
   }
 

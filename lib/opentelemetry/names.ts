@@ -18,7 +18,7 @@ export const ATTR_OUTCOME = 'background_task.outcome';
 export const ATTR_REASON = 'background_task.reason';
 /** Seconds from `addTask()` to the start, or to the drop or cancel. */
 export const ATTR_WAIT_TIME = 'background_task.wait_time';
-/** 1 in process; a queue backend counts its retries here. */
+/** 1 in process; on a worker, the job's attempt (1 for the first). */
 export const ATTR_ATTEMPT = 'background_task.attempt';
 /** The method and path of a microservice or WebSocket message ('RPC' and its pattern, 'WS' and its name). */
 export const ATTR_METHOD = 'background_task.method';
@@ -27,6 +27,11 @@ export const ATTR_PATH = 'background_task.path';
 export const ATTR_HTTP_METHOD = 'http.request.method';
 export const ATTR_URL_PATH = 'url.path';
 export const ATTR_ERROR_TYPE = 'error.type';
+/** The messaging conventions', on the span of a job's attempt on a worker. */
+export const ATTR_MESSAGING_SYSTEM = 'messaging.system';
+export const ATTR_MESSAGING_DESTINATION = 'messaging.destination.name';
+export const ATTR_MESSAGING_MESSAGE_ID = 'messaging.message.id';
+export const ATTR_MESSAGING_OPERATION_TYPE = 'messaging.operation.type';
 /** On a metric of running and queued tasks: which of the two. */
 export const ATTR_STATE = 'background_task.state';
 

@@ -2,9 +2,11 @@ import { Logger } from '@nestjs/common';
 import { LOGGER_CONTEXT } from '../background-tasks.constants.js';
 import { TELEMETRY_THREW } from '../background-tasks.messages.js';
 import type { BackgroundTask } from '../core/background-task.js';
+import type { JobRun, TraceCarrier } from '../core/job-tracker.js';
 import type { ResolvedTracingOptions } from '../core/runner-options.js';
 import type { TaskTelemetry, TaskTelemetryFactory } from '../core/task-telemetry.js';
 import { errorMessage } from '../utils/describe.js';
+import { JobSpans } from './job-spans.js';
 import { TaskMetrics } from './task-metrics.js';
 import { TaskSpans } from './task-spans.js';
 
@@ -14,7 +16,12 @@ import { TaskSpans } from './task-spans.js';
  * with it.
  */
 export function openTelemetry(options: ResolvedTracingOptions): TaskTelemetryFactory {
-  return (stats) => new OpenTelemetryTasks(new TaskSpans(options.parent), options.metrics ? new TaskMetrics(stats) : undefined);
+  return (stats) =>
+    new OpenTelemetryTasks(
+      new TaskSpans(options.parent),
+      new JobSpans(options.parent),
+      options.metrics ? new TaskMetrics(stats) : undefined,
+    );
 }
 
 /**
@@ -28,23 +35,34 @@ class OpenTelemetryTasks implements TaskTelemetry {
 
   constructor(
     private readonly spans: TaskSpans,
+    private readonly jobs: JobSpans,
     private readonly metrics: TaskMetrics | undefined,
   ) {}
 
   run(task: BackgroundTask, call: () => unknown): unknown {
     this.safely(() => this.metrics?.started(task));
-    let called = false;
+    return this.around((inner) => this.spans.run(task, inner), call);
+  }
+
+  carrier(task: BackgroundTask): TraceCarrier | undefined {
     try {
-      return this.spans.run(task, () => {
-        called = true;
-        return call();
-      });
+      return task.inAsyncContext(() => this.jobs.carrier());
     } catch (error) {
-      // What the task threw is the runner's to report.
-      if (called) throw error;
       this.failed(error);
-      return call();
+      return undefined;
     }
+  }
+
+  runJob(run: JobRun, carrier: TraceCarrier | undefined, call: () => Promise<void>): Promise<void> {
+    return this.around((inner) => this.jobs.run(run, carrier, inner), call);
+  }
+
+  jobEnded(run: JobRun, succeeded: boolean, error?: unknown): void {
+    this.safely(() => this.jobs.ended(run, succeeded, error));
+  }
+
+  jobAbandoned(run: JobRun): void {
+    this.safely(() => this.jobs.abandoned(run));
   }
 
   ended(task: BackgroundTask, detail: unknown): void {
@@ -58,6 +76,22 @@ class OpenTelemetryTasks implements TaskTelemetry {
 
   close(): void {
     this.safely(() => this.metrics?.close());
+  }
+
+  /** Calls `call` within `wrap` (its span); without it if `wrap` throws before calling it. */
+  private around<T>(wrap: (inner: () => T) => T, call: () => T): T {
+    let called = false;
+    try {
+      return wrap(() => {
+        called = true;
+        return call();
+      });
+    } catch (error) {
+      // What the call threw is the caller's to report.
+      if (called) throw error;
+      this.failed(error);
+      return call();
+    }
   }
 
   private safely(report: () => void): void {

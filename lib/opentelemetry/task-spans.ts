@@ -1,18 +1,9 @@
-import {
-  context,
-  isSpanContextValid,
-  SpanKind,
-  SpanStatusCode,
-  trace,
-  type Attributes,
-  type Context,
-  type Span,
-} from '@opentelemetry/api';
+import { context, SpanKind, trace, type Attributes, type Context, type Span } from '@opentelemetry/api';
 import { performance } from 'node:perf_hooks';
 import type { BackgroundTask } from '../core/background-task.js';
 import type { ResolvedTracingOptions } from '../core/runner-options.js';
-import { errorMessage } from '../utils/describe.js';
 import * as names from './names.js';
+import { recordFailure, startRelated } from './related-span.js';
 
 /**
  * One span per task, named `background-task <name>`. A task that runs has
@@ -46,10 +37,7 @@ export class TaskSpans {
       // Its span could not be started (the telemetry said why).
       return;
     } else if (task.state === 'failed' || task.state === 'timed-out') {
-      const error = isError(detail);
-      span.recordException(error ? detail : errorMessage(detail));
-      span.setAttribute(names.ATTR_ERROR_TYPE, error ? detail.name : '_OTHER');
-      span.setStatus({ code: SpanStatusCode.ERROR, message: error ? detail.message : errorMessage(detail) });
+      recordFailure(span, detail);
     }
     span.setAttribute(names.ATTR_OUTCOME, task.state);
     span.end();
@@ -61,13 +49,8 @@ export class TaskSpans {
 
   /** `until`: when it started, or was dropped or cancelled, which ends its wait. */
   private start(task: BackgroundTask, caller: Context, until: number): Span {
-    const name = names.spanName(task.name);
-    const attributes = attributesOf(task, until);
-    if (this.parent === 'child') return this.tracer.startSpan(name, { kind: SpanKind.INTERNAL, attributes }, caller);
-    // The caller's span has ended, or soon will: the task starts a trace of its own, linked to it.
-    const callerSpan = trace.getSpanContext(caller);
-    const links = callerSpan !== undefined && isSpanContextValid(callerSpan) ? [{ context: callerSpan }] : undefined;
-    return this.tracer.startSpan(name, { kind: SpanKind.INTERNAL, root: true, links, attributes });
+    const start = { name: names.spanName(task.name), kind: SpanKind.INTERNAL, attributes: attributesOf(task, until) };
+    return startRelated(this.tracer, this.parent, caller, start);
   }
 }
 
@@ -87,11 +70,4 @@ function attributesOf(task: BackgroundTask, until: number): Attributes {
     attributes[names.ATTR_PATH] = path;
   }
   return attributes;
-}
-
-/** An Error, or a DOMException (the timeout's, the abort's), from this realm or another. */
-function isError(value: unknown): value is Error {
-  if (value instanceof Error) return true;
-  const { name, message } = (value ?? {}) as Partial<Error>;
-  return typeof name === 'string' && typeof message === 'string';
 }

@@ -2,6 +2,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
+import type { BackgroundTasksModuleOptions } from '../../lib/index.js';
 import { within } from '../utils/wait-for.js';
 
 const WORKER = join(import.meta.dirname, '../fixtures/bullmq-worker.mjs');
@@ -14,6 +15,22 @@ export interface WorkerProcessOptions {
   readonly worker?: object;
   readonly slowMs?: number;
   readonly backend?: 'postgres';
+  /** The worker's `tracing` option; its spans go to the `spans` file. */
+  readonly tracing?: BackgroundTasksModuleOptions['tracing'];
+  readonly spans?: string;
+}
+
+/** A span that a worker process ended, as it wrote it to its `spans` file. */
+export interface WorkerSpan {
+  readonly name: string;
+  readonly kind: number;
+  readonly traceId: string;
+  readonly spanId: string;
+  readonly parent?: { readonly traceId: string; readonly spanId: string };
+  readonly links: ReadonlyArray<{ readonly traceId: string; readonly spanId: string }>;
+  readonly attributes: Readonly<Record<string, unknown>>;
+  readonly status: number;
+  readonly events: readonly string[];
 }
 
 /** Worker processes of test/fixtures/bullmq-worker.mjs (on dist/: build first), stopped by `stopAll()`. */
@@ -32,6 +49,8 @@ export class WorkerProcesses {
         WORKER: JSON.stringify(options.worker ?? {}),
         SLOW_MS: String(options.slowMs ?? 0),
         BACKEND: options.backend ?? '',
+        TRACING: JSON.stringify(options.tracing ?? false),
+        SPANS: options.spans ?? '',
       },
       stdio: ['ignore', 'pipe', 'inherit'],
     });
@@ -58,14 +77,20 @@ export async function stop(child: ChildProcess, signal: NodeJS.Signals = 'SIGTER
   await within(`worker ${child.pid} to exit on ${signal}`, exited, 20_000);
 }
 
+/** The spans that worker processes wrote to `file`, in the order they ended. */
+export async function workerSpans(file: string): Promise<WorkerSpan[]> {
+  return (await lines(file)).map((line) => JSON.parse(line) as WorkerSpan);
+}
+
 /** The journal's lines, each `<entry> <pid>`. */
 export async function journalLines(file: string): Promise<Array<{ entry: string; pid: number }>> {
+  return (await lines(file)).map((line) => {
+    const at = line.lastIndexOf(' ');
+    return { entry: line.slice(0, at), pid: Number(line.slice(at + 1)) };
+  });
+}
+
+async function lines(file: string): Promise<string[]> {
   const text = await readFile(file, 'utf8').catch(() => '');
-  return text
-    .split('\n')
-    .filter(Boolean)
-    .map((line) => {
-      const at = line.lastIndexOf(' ');
-      return { entry: line.slice(0, at), pid: Number(line.slice(at + 1)) };
-    });
+  return text.split('\n').filter(Boolean);
 }

@@ -1,5 +1,6 @@
-import { context, metrics, trace } from '@opentelemetry/api';
+import { context, metrics, propagation, trace } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
+import { W3CTraceContextPropagator } from '@opentelemetry/core';
 import { MeterProvider, MetricReader, type DataPoint, type Histogram, type MetricData } from '@opentelemetry/sdk-metrics';
 import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor, type ReadableSpan } from '@opentelemetry/sdk-trace-base';
 
@@ -16,7 +17,8 @@ class InMemoryReader extends MetricReader {
 /**
  * The real OpenTelemetry SDK, registered globally as an app registers it:
  * spans go to an in-memory exporter as each ends; metrics are read on demand.
- * The context manager is the SDK's AsyncLocalStorage one, as the Node SDK's.
+ * The context manager is the SDK's AsyncLocalStorage one, and the propagator
+ * W3C Trace Context, as the Node SDK's.
  */
 export class OtelSdk {
   readonly exporter = new InMemorySpanExporter();
@@ -27,6 +29,7 @@ export class OtelSdk {
   constructor() {
     context.setGlobalContextManager(this.contextManager);
     trace.setGlobalTracerProvider(this.tracerProvider);
+    propagation.setGlobalPropagator(new W3CTraceContextPropagator());
     this.resetMetrics();
   }
 
@@ -73,6 +76,7 @@ export class OtelSdk {
     this.contextManager.disable();
     trace.disable();
     metrics.disable();
+    propagation.disable();
     context.disable();
   }
 }

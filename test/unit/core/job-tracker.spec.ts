@@ -6,7 +6,15 @@ import { TaskReporter } from '../../../lib/core/task-reporter.js';
 import type { BackgroundTaskHook } from '../../../lib/interfaces/index.js';
 
 describe('JobTracker', () => {
-  const run = (attempt = 1, attempts = 3): JobRun => ({ name: 'send', args: [1], id: '7', queue: 'q', attempt, attempts });
+  const run = (attempt = 1, attempts = 3): JobRun => ({
+    name: 'send',
+    args: [1],
+    id: '7',
+    queue: 'q',
+    attempt,
+    attempts,
+    enqueuedAt: Date.now(),
+  });
 
   function tracker() {
     const hooks = {

@@ -61,7 +61,8 @@ export class TaskMetrics {
   ended(task: BackgroundTask): void {
     const outcome = OUTCOMES[task.state as Outcome];
     this.endedCounter.add(1, outcome);
-    if (task.state !== 'dropped' && task.state !== 'cancelled') {
+    // A task that never ran here (dropped, cancelled, handed to a queue) has no duration of its own.
+    if (task.state === 'succeeded' || task.state === 'failed' || task.state === 'timed-out') {
       this.duration.record((performance.now() - task.startedAt) / 1000, outcome);
     }
   }

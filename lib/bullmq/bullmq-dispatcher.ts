@@ -1,6 +1,5 @@
 import { Logger } from '@nestjs/common';
 import type { JobsOptions } from 'bullmq';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { LOGGER_CONTEXT } from '../background-tasks.constants.js';
 import { ENQUEUE_FAILED, ENQUEUE_TIMED_OUT, QUEUE_NOT_CONNECTED } from '../background-tasks.messages.js';
 import type { BackgroundTask } from '../core/background-task.js';
@@ -16,13 +15,27 @@ const RETRY_DELAY = 50;
 
 class EnqueueTimeout extends Error {}
 
-/** Hands the tasks of handlers to a BullMQ queue, each within `enqueueTimeout`. */
+/** An `add()` waiting for its answer; it fails at its deadline if none came. */
+interface PendingAdd {
+  readonly deadline: number;
+  readonly fail: (error: Error) => void;
+}
+
+/**
+ * Hands the tasks of handlers to a BullMQ queue, each within `enqueueTimeout`.
+ * One timer, set for the earliest deadline, watches every pending `add()`:
+ * a timer per job would cost more than the check of its arguments.
+ */
 export class BullMQDispatcher implements TaskDispatcher {
   readonly requireDurable: boolean;
   readonly onEnqueueFailure: ResolvedBullMQOptions['onEnqueueFailure'];
   private readonly logger = new Logger(LOGGER_CONTEXT);
   /** Each handler's job options, built once. */
   private readonly jobOptions = new WeakMap<TaskHandler, JobsOptions>();
+  /** Removed when its answer or its deadline comes, whichever is first: the other is then no news. */
+  private readonly pending = new Set<PendingAdd>();
+  private timer?: NodeJS.Timeout;
+  private timerAt = Infinity;
 
   constructor(
     private readonly queue: TaskQueue,
@@ -34,39 +47,62 @@ export class BullMQDispatcher implements TaskDispatcher {
     this.onEnqueueFailure = options.onEnqueueFailure;
   }
 
-  async dispatch(task: BackgroundTask): Promise<DispatchOutcome> {
+  dispatch(task: BackgroundTask): Promise<DispatchOutcome> {
     const deadline = performance.now() + this.options.enqueueTimeout;
-    for (let attempt = 1; ; attempt++) {
-      try {
-        await this.add(task, deadline);
-        return 'enqueued';
-      } catch (error) {
-        if (error instanceof EnqueueTimeout || attempt === TRIES || deadline - performance.now() <= RETRY_DELAY) {
-          this.logger.warn(ENQUEUE_FAILED(task.name, errorMessage(error), this.onEnqueueFailure));
-          return 'failed';
-        }
-        await sleep(RETRY_DELAY);
-      }
-    }
+    return new Promise((resolve) => this.add(task, deadline, 1, resolve));
   }
 
-  /** Adds the task's job, or rejects: at once while disconnected, or at the deadline. */
-  private add(task: BackgroundTask, deadline: number): Promise<unknown> {
-    if (!this.connected()) return Promise.reject(new Error(QUEUE_NOT_CONNECTED));
+  /** Adds the task's job: tries again after a failure, briefly, or gives up at the deadline. */
+  private add(task: BackgroundTask, deadline: number, attempt: number, done: (outcome: DispatchOutcome) => void): void {
+    const fail = (error: Error) => {
+      if (error instanceof EnqueueTimeout || attempt === TRIES || deadline - performance.now() <= RETRY_DELAY) {
+        this.logger.warn(ENQUEUE_FAILED(task.name, errorMessage(error), this.onEnqueueFailure));
+        done('failed');
+      } else {
+        setTimeout(() => this.add(task, deadline, attempt + 1, done), RETRY_DELAY);
+      }
+    };
+    if (!this.connected()) return fail(new Error(QUEUE_NOT_CONNECTED));
     const handler = task.handler!;
     let options = this.jobOptions.get(handler) ?? this.buildJobOptions(handler);
     if (task.givenName !== undefined) options = { ...options, deduplication: { id: task.givenName } };
     const added = this.queue.add(handler.name, jobDataOf(task), options);
-    const remaining = deadline - performance.now();
-    if (remaining === Infinity) return added;
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new EnqueueTimeout(ENQUEUE_TIMED_OUT(this.options.enqueueTimeout))), remaining);
-      // A late answer, after the timeout, is no news.
-      added.then(
-        (job) => (clearTimeout(timer), resolve(job)),
-        (error: unknown) => (clearTimeout(timer), reject(error as Error)),
-      );
-    });
+    if (deadline === Infinity) {
+      added.then(() => done('enqueued'), fail);
+      return;
+    }
+    const pending: PendingAdd = { deadline, fail };
+    this.pending.add(pending);
+    this.watch(deadline);
+    added.then(
+      () => this.pending.delete(pending) && done('enqueued'),
+      (error: Error) => this.pending.delete(pending) && fail(error),
+    );
+  }
+
+  /** Sets the timer for this deadline, unless it goes off before. */
+  private watch(deadline: number): void {
+    if (deadline >= this.timerAt) return;
+    clearTimeout(this.timer);
+    this.timerAt = deadline;
+    // A pending add() holds the process open through its connection; the timer alone need not.
+    this.timer = setTimeout(() => this.expire(), deadline - performance.now()).unref();
+  }
+
+  /** Fails the adds past their deadline, and watches the next deadline. */
+  private expire(): void {
+    this.timerAt = Infinity;
+    const now = performance.now();
+    let next = Infinity;
+    for (const pending of this.pending) {
+      if (pending.deadline > now) {
+        next = Math.min(next, pending.deadline);
+      } else {
+        this.pending.delete(pending);
+        pending.fail(new EnqueueTimeout(ENQUEUE_TIMED_OUT(this.options.enqueueTimeout)));
+      }
+    }
+    if (next !== Infinity) this.watch(next);
   }
 
   private buildJobOptions(handler: TaskHandler): JobsOptions {

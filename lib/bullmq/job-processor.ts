@@ -30,13 +30,14 @@ export function jobProcessor(runner: TaskRunner, queueName: string, shuttingDown
     runner.jobs.started(run);
     try {
       await callHandler(handler, job.data, signal);
-    } catch (error) {
+    } catch (thrown) {
       if (signal?.aborted && shuttingDown()) {
         // Back to the queue, without using up an attempt: another worker takes it.
         runner.jobs.failed(run, signal.reason ?? new Error(SHUTTING_DOWN), true);
         await job.moveToWait(token);
         throw new WaitingError();
       }
+      const error = signal?.aborted ? cancelled(signal.reason) : thrown;
       const willRetry = !(error instanceof UnrecoverableError) && run.attempt < run.attempts;
       runner.jobs.failed(run, error, willRetry);
       throw error;
@@ -51,7 +52,8 @@ export function jobProcessor(runner: TaskRunner, queueName: string, shuttingDown
  */
 async function callHandler(handler: TaskHandler, data: JobData, jobSignal?: AbortSignal): Promise<void> {
   const controller = new AbortController();
-  const forward = () => controller.abort(asError(jobSignal!.reason));
+  // The handler sees the reason given to cancelJob() as it was given.
+  const forward = () => controller.abort(jobSignal!.reason);
   jobSignal?.addEventListener('abort', forward, { once: true });
   let timer: NodeJS.Timeout | undefined;
   const { timeout } = data;
@@ -70,6 +72,11 @@ async function callHandler(handler: TaskHandler, data: JobData, jobSignal?: Abor
     clearTimeout(timer);
     jobSignal?.removeEventListener('abort', forward);
   }
+}
+
+/** `cancelJob()` aborted the job's signal (shutdown's abort is handled before): the job fails for good, with its reason. */
+function cancelled(reason: unknown): UnrecoverableError {
+  return new UnrecoverableError(asError(reason).message);
 }
 
 /** BullMQ records a failure by its message: a bare reason becomes an Error (a DOMException is one). */

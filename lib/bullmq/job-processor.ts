@@ -29,7 +29,7 @@ export function jobProcessor(runner: TaskRunner, queueName: string, shuttingDown
     }
     runner.jobs.started(run);
     try {
-      await callHandler(handler, job.data, signal);
+      await callHandler(handler, job.data, signal, shuttingDown);
     } catch (thrown) {
       if (signal?.aborted && shuttingDown()) {
         // Back to the queue, without using up an attempt: another worker takes it.
@@ -50,10 +50,15 @@ export function jobProcessor(runner: TaskRunner, queueName: string, shuttingDown
  * Calls the handler, and rejects as soon as its signal is aborted (by the
  * task's timeout, `cancelJob()` or shutdown), even if it ignores the signal.
  */
-async function callHandler(handler: TaskHandler, data: JobData, jobSignal?: AbortSignal): Promise<void> {
+async function callHandler(
+  handler: TaskHandler,
+  data: JobData,
+  jobSignal: AbortSignal | undefined,
+  shuttingDown: () => boolean,
+): Promise<void> {
   const controller = new AbortController();
-  // The handler sees the reason given to cancelJob() as it was given.
-  const forward = () => controller.abort(jobSignal!.reason);
+  // The handler sees the reason given to cancelJob() as it was given, and at shutdown what it would see in-process.
+  const forward = () => controller.abort(shuttingDown() ? new DOMException(SHUTTING_DOWN, 'AbortError') : jobSignal!.reason);
   jobSignal?.addEventListener('abort', forward, { once: true });
   let timer: NodeJS.Timeout | undefined;
   const { timeout } = data;

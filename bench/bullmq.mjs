@@ -6,14 +6,19 @@
 //    dispatch (the JSON check of the arguments, then the dispatcher's bounded
 //    queue.add()) against a raw queue.add() of the same name, data and job
 //    options, on the same kind of connection; and, for information, the whole
-//    path from AppBackgroundTasks.addTask() (the runner included). Each adds in
-//    batches of 100 and waits for them; windows alternate A B B A.
+//    path from AppBackgroundTasks.addTask() (the runner included). Both add to
+//    the same queue. Each adds in batches of 100 and waits for them; windows
+//    alternate A B B A, each after a full GC (not timed), and each dispatch
+//    window is compared with the raw window of its own pair: the overhead is
+//    the median of those ratios, and their range is reported.
 // 2. End to end: jobs per second through 1 and 2 worker processes (the
 //    module's worker, concurrency 50): a queue filled with addBulk(), timed
 //    until it is empty.
 //
-// Usage: node bench/bullmq.mjs <jobs per window> <rounds> <end-to-end jobs>
+// Usage: node bench/bullmq.mjs <jobs per window> <rounds> <end-to-end jobs (0: skip)>
 import 'reflect-metadata';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -32,6 +37,8 @@ import { TaskRunner } from '../dist/core/task-runner.js';
 
 const [perWindow = 2000, rounds = 3, endToEnd = 5000] = process.argv.slice(2).map(Number);
 const BATCH = 100;
+setFlagsFromString('--expose-gc');
+const gc = runInNewContext('gc');
 
 /** A typical payload: ids and a few plain values, as the docs advise. */
 const payload = {
@@ -78,7 +85,7 @@ Injectable()(Handlers);
 
 try {
   const dispatch = await measureDispatch();
-  const jobsPerSecond = { one: await measureEndToEnd(1), two: await measureEndToEnd(2) };
+  const jobsPerSecond = endToEnd > 0 ? { one: await measureEndToEnd(1), two: await measureEndToEnd(2) } : undefined;
   console.log(JSON.stringify({ ...dispatch, jobsPerSecond, endToEnd }));
 } finally {
   for (const child of children) child.kill('SIGKILL');
@@ -104,7 +111,7 @@ async function measureDispatch() {
   // The raw side: BullMQ alone, with the same connection settings as the module's enqueueing one.
   const connection = new Redis({ path: socket, enableOfflineQueue: false, autoResendUnfulfilledCommands: false });
   await new Promise((resolve) => connection.once('ready', resolve));
-  const queue = new Queue('raw', { connection, defaultJobOptions: DEFAULT_JOB_OPTIONS });
+  const queue = new Queue('dispatch', { connection, defaultJobOptions: DEFAULT_JOB_OPTIONS });
   await queue.waitUntilReady();
 
   // Each run gets its window's tasks made beforehand: only the check and the add are measured.
@@ -140,6 +147,7 @@ async function measureDispatch() {
   };
   const cpu = async (name) => {
     const made = name === 'dispatch' ? makeTasks() : undefined;
+    gc();
     const start = process.cpuUsage();
     await runs[name](made);
     const { user, system } = process.cpuUsage(start);
@@ -160,8 +168,10 @@ async function measureDispatch() {
   await app.close();
   await queue.close();
   connection.disconnect();
-  const overheadOf = (name) => median(samples[name].map((value, i) => value / samples.raw[i] - 1)) * 100;
+  const ratios = (name) => samples[name].map((value, i) => (value / samples.raw[i] - 1) * 100);
+  const overheadOf = (name) => median(ratios(name));
   return {
+    overheadRange: [Math.min(...ratios('dispatch')), Math.max(...ratios('dispatch'))],
     rawCpuPerJob: median(samples.raw),
     dispatchCpuPerJob: median(samples.dispatch),
     addTaskCpuPerJob: median(samples.addTask),

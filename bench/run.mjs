@@ -421,7 +421,9 @@ async function bullmq(pinning) {
   );
   const section =
     `${title}\n\nA private redis-server on a Unix socket. Dispatch: batches of 100, ${thousands(perWindow)} jobs per window, ` +
-    `windows interleaved, ${rounds} round(s), medians; the payload is a small order (ids, five items).\n\n${dispatchTable}\n\n` +
+    `windows interleaved, ${rounds} round(s), each after a GC, medians of the ratios of paired windows (dispatch ` +
+    `${signed(result.overheadRange[0])} to ${signed(result.overheadRange[1])} in single pairs); ` +
+    `the payload is a small order (ids, five items).\n\n${dispatchTable}\n\n` +
     `End to end: ${thousands(result.endToEnd)} jobs added with addBulk(), timed until the queue is empty. ` +
     `Redis, the workers and the bench share this machine's CPUs, so a second worker process adds little here: ` +
     `the figure is for comparing runs, not a capacity plan.\n\n${throughputTable}`;

@@ -209,6 +209,14 @@ export const MUST_BE_WORKER = (value: unknown): string =>
 
 export const QUEUE_NOT_CONNECTED = 'the queue is not connected';
 
+export const NO_BULLMQ_MODULE =
+  'BackgroundTasksQueue: the BullMQ module is not imported. Import BackgroundTasksBullMQModule.forRoot() in the root module, ' +
+  'which provides BackgroundTasksQueue, rather than listing BackgroundTasksQueue among your providers.';
+
+export const NO_BULLMQ_WORKER = (queue: string): string =>
+  `BackgroundTasksQueue: this process runs no worker of BullMQ queue "${queue}" (worker: false), so no job runs here to cancel. ` +
+  'Call cancelJob() in the worker process that runs the job, or remove a job that is not running yet with (await queue.getJob(id))?.remove().';
+
 export const WORKER_NOT_CLOSED = (queue: string): string =>
   `The worker of BullMQ queue "${queue}" could not close: its store is unreachable. ` +
   'Shutdown goes on; the jobs it was running will be found stalled and run again by another worker.';

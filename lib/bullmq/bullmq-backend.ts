@@ -34,9 +34,11 @@ const ABORTED_JOBS_GRACE = 1000;
 export class BullMQBackend implements OnModuleInit, OnApplicationBootstrap, BeforeApplicationShutdown, OnApplicationShutdown {
   private readonly logger = new Logger(LOGGER_CONTEXT);
   private readonly options: ResolvedBullMQOptions;
-  private queue?: TaskQueue;
+  /** Read by `BackgroundTasksQueue`. */
+  queue?: TaskQueue;
   private queueClient?: RedisClient;
-  private worker?: TaskWorker;
+  /** Read by `BackgroundTasksQueue`; set at bootstrap, unless `worker: false`. */
+  worker?: TaskWorker;
   private workerClient?: RedisClient;
   private shuttingDown = false;
   private workerClosed?: Promise<void>;
@@ -48,6 +50,15 @@ export class BullMQBackend implements OnModuleInit, OnApplicationBootstrap, Befo
     @Optional() @Inject(BULL_SHARED_CONFIG) shared?: SharedBullConfig,
   ) {
     this.options = resolveBullMQOptions(options, shared);
+  }
+
+  get queueName(): string {
+    return this.options.queueName;
+  }
+
+  /** Whether this process runs a worker (`worker` is not `false`). */
+  get runsWorker(): boolean {
+    return this.options.worker !== undefined;
   }
 
   onModuleInit(): void {

@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { BackgroundTasksModule } from '../background-tasks.module.js';
+import { BackgroundTasksQueue } from './background-tasks-queue.js';
 import { BullMQBackend } from './bullmq-backend.js';
 import { ConfigurableModuleClass } from './bullmq.module-definition.js';
 
@@ -24,6 +25,7 @@ import { ConfigurableModuleClass } from './bullmq.module-definition.js';
  */
 @Module({
   imports: [BackgroundTasksModule],
-  providers: [BullMQBackend],
+  providers: [BullMQBackend, BackgroundTasksQueue],
+  exports: [BackgroundTasksQueue],
 })
 export class BackgroundTasksBullMQModule extends ConfigurableModuleClass {}

@@ -31,8 +31,8 @@ export function jobProcessor(runner: TaskRunner, queueName: string, shuttingDown
     runner.jobs.started(run);
     try {
       const data = job.data;
-      await runner.jobs.run(run, traceOf(data), () => callHandler(handler, data, signal));
-    } catch (error) {
+      await runner.jobs.run(run, traceOf(data), () => callHandler(handler, data, signal, shuttingDown));
+    } catch (thrown) {
       if (signal?.aborted && shuttingDown()) {
         // Back to the queue, without using up an attempt: another worker takes it.
         runner.jobs.abandoned(run);
@@ -40,6 +40,7 @@ export function jobProcessor(runner: TaskRunner, queueName: string, shuttingDown
         await job.moveToWait(token);
         throw new WaitingError();
       }
+      const error = signal?.aborted ? cancelled(signal.reason) : thrown;
       const willRetry = !(error instanceof UnrecoverableError) && run.attempt < run.attempts;
       runner.jobs.failed(run, error, willRetry);
       throw error;
@@ -52,9 +53,15 @@ export function jobProcessor(runner: TaskRunner, queueName: string, shuttingDown
  * Calls the handler, and rejects as soon as its signal is aborted (by the
  * task's timeout, `cancelJob()` or shutdown), even if it ignores the signal.
  */
-async function callHandler(handler: TaskHandler, data: JobData, jobSignal?: AbortSignal): Promise<void> {
+async function callHandler(
+  handler: TaskHandler,
+  data: JobData,
+  jobSignal: AbortSignal | undefined,
+  shuttingDown: () => boolean,
+): Promise<void> {
   const controller = new AbortController();
-  const forward = () => controller.abort(asError(jobSignal!.reason));
+  // The handler sees the reason given to cancelJob() as it was given, and at shutdown what it would see in-process.
+  const forward = () => controller.abort(shuttingDown() ? new DOMException(SHUTTING_DOWN, 'AbortError') : jobSignal!.reason);
   jobSignal?.addEventListener('abort', forward, { once: true });
   let timer: NodeJS.Timeout | undefined;
   const { timeout } = data;
@@ -73,6 +80,11 @@ async function callHandler(handler: TaskHandler, data: JobData, jobSignal?: Abor
     clearTimeout(timer);
     jobSignal?.removeEventListener('abort', forward);
   }
+}
+
+/** `cancelJob()` aborted the job's signal (shutdown's abort is handled before): the job fails for good, with its reason. */
+function cancelled(reason: unknown): UnrecoverableError {
+  return new UnrecoverableError(asError(reason).message);
 }
 
 /** BullMQ records a failure by its message: a bare reason becomes an Error (a DOMException is one). */

@@ -70,4 +70,26 @@ describe('BullMQDispatcher', () => {
     expect(queue.add).toHaveBeenCalledTimes(1);
     expect(warn.mock.calls[0][0]).toMatch(/could not be enqueued \(no answer within enqueueTimeout, 30 ms\)/);
   });
+
+  it('watches many pending adds with one timer: each fails at its own deadline, and a late answer is no news', async () => {
+    const answers: ((job: unknown) => void)[] = [];
+    let tries = 0;
+    // The fourth task's first try fails, and its retry waits too, under the same deadline.
+    const { queue, dispatcher: subject } = dispatcher(
+      () => (++tries === 4 ? Promise.reject(new Error('READONLY')) : new Promise((resolve) => answers.push(resolve))),
+      true,
+      200,
+    );
+    const first = subject.dispatch(task());
+    const second = subject.dispatch(task());
+    answers[1]({ id: '2' });
+    expect(await second).toBe('enqueued');
+    const third = subject.dispatch(task());
+    const fourth = subject.dispatch(task());
+    expect(await Promise.all([first, third, fourth])).toEqual(['failed', 'failed', 'failed']);
+    expect(queue.add).toHaveBeenCalledTimes(5);
+    for (const answer of answers) answer({ id: 'late' });
+    await new Promise(setImmediate);
+    expect(warn).toHaveBeenCalledTimes(3);
+  });
 });

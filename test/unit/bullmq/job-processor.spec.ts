@@ -10,13 +10,19 @@ import { deferred } from '../../utils/wait-for.js';
 describe('jobProcessor', () => {
   class Mailer {
     readonly sent: string[] = [];
+    readonly reasons: unknown[] = [];
     send(id: string): void {
       this.sent.push(id);
     }
     async wait({ signal }: BackgroundTaskContext, gate: Promise<void>): Promise<void> {
       await Promise.race([
         gate,
-        new Promise((_, reject) => signal.addEventListener('abort', () => reject(signal.reason as Error))),
+        new Promise((_, reject) =>
+          signal.addEventListener('abort', () => {
+            this.reasons.push(signal.reason);
+            reject(signal.reason as Error);
+          }),
+        ),
       ]);
     }
   }
@@ -67,10 +73,26 @@ describe('jobProcessor', () => {
     const controller = new AbortController();
     const moveToWait = jest.fn(() => Promise.resolve(0));
     const running = process()(job('wait', { args: [deferred().promise], context: true }, moveToWait), 'token', controller.signal);
+    await new Promise(setImmediate); // the handler is waiting
     shuttingDown = true;
     controller.abort('The application is shutting down.');
     await expect(running).rejects.toBeInstanceOf(WaitingError);
+    // As in-process: an AbortError.
+    expect(mailer.reasons.map((reason) => [(reason as DOMException).name, (reason as DOMException).message])).toEqual([
+      ['AbortError', 'The application is shutting down.'],
+    ]);
     expect(moveToWait).toHaveBeenCalledWith('token');
     expect(runner.stats().jobs).toMatchObject({ running: 0, failed: 0, retried: 1 });
+  });
+
+  it("fails a job cancelled by cancelJob() for good, its handler's signal aborted with the reason given", async () => {
+    const controller = new AbortController();
+    const running = process()(job('wait', { args: [deferred().promise], context: true }), 'token', controller.signal);
+    await new Promise(setImmediate); // the handler is waiting
+    controller.abort('cancelled by the user');
+    await expect(running).rejects.toEqual(new UnrecoverableError('cancelled by the user'));
+    await expect(running).rejects.toBeInstanceOf(UnrecoverableError);
+    expect(mailer.reasons).toEqual(['cancelled by the user']);
+    expect(runner.stats().jobs).toMatchObject({ running: 0, failed: 1, retried: 0 });
   });
 });

@@ -28,7 +28,10 @@ afterAll(() => sdk.shutdown());
 
 /** The BullMQ fixture app, web-only, with a span per request. */
 async function startWeb(redis: TestRedis, queueName: string, tasks: BackgroundTasksModuleOptions) {
-  @Module({ imports: [bullmqAppModule({ ...redis, queueName, worker: false }, tasks)], providers: [RequestSpan] })
+  @Module({
+    imports: [bullmqAppModule({ connection: redis.connection, prefix: redis.prefix, queueName, worker: false }, tasks)],
+    providers: [RequestSpan],
+  })
   class TracedWebModule implements NestModule {
     configure(consumer: MiddlewareConsumer): void {
       consumer.apply(RequestSpan).forRoutes('*');

@@ -2,25 +2,13 @@
 // trivial handler. Env: REDIS_PATH (Unix socket), QUEUE, CONCURRENCY.
 // Sends 'ready' over IPC once its app is up.
 import 'reflect-metadata';
-import { Injectable, Module } from '@nestjs/common';
+import { Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { BackgroundTasksModule } from '../dist/index.js';
-import { BackgroundTask, BackgroundTasksBullMQModule } from '../dist/bullmq/index.js';
+import { BackgroundTasksBullMQModule } from '../dist/bullmq/index.js';
+import { Handlers } from './bullmq-handlers.mjs';
 
 const { REDIS_PATH, QUEUE, CONCURRENCY } = process.env;
-
-class Handlers {
-  record(order) {
-    return order.items.length;
-  }
-}
-Reflect.decorate(
-  [BackgroundTask({ name: 'record' })],
-  Handlers.prototype,
-  'record',
-  Object.getOwnPropertyDescriptor(Handlers.prototype, 'record'),
-);
-Injectable()(Handlers);
 
 class WorkerModule {}
 Module({

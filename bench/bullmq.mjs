@@ -24,16 +24,17 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Injectable, Module } from '@nestjs/common';
+import { Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { AppBackgroundTasks, BackgroundTaskRunner, BackgroundTasksModule } from '../dist/index.js';
-import { BackgroundTask, BackgroundTasksBullMQModule } from '../dist/bullmq/index.js';
+import { BackgroundTasksBullMQModule } from '../dist/bullmq/index.js';
 import { DEFAULT_JOB_OPTIONS } from '../dist/bullmq/bullmq-options.js';
 // The dispatch step alone, as the runner calls it: not public, but built.
 import { BackgroundTask as Task } from '../dist/core/background-task.js';
 import { TaskRunner } from '../dist/core/task-runner.js';
+import { Handlers } from './bullmq-handlers.mjs';
 
 const [perWindow = 2000, rounds = 3, endToEnd = 5000] = process.argv.slice(2).map(Number);
 const BATCH = 100;
@@ -69,19 +70,6 @@ await new Promise((resolve, reject) => {
   redis.once('exit', (code) => reject(new Error(`redis-server exited with ${code}`)));
 });
 redis.stdout.resume();
-
-class Handlers {
-  record(order) {
-    return order.items.length;
-  }
-}
-Reflect.decorate(
-  [BackgroundTask({ name: 'record' })],
-  Handlers.prototype,
-  'record',
-  Object.getOwnPropertyDescriptor(Handlers.prototype, 'record'),
-);
-Injectable()(Handlers);
 
 try {
   const dispatch = await measureDispatch();

@@ -11,7 +11,7 @@ import { post } from '../utils/http.js';
 import { describeWithPostgres } from '../utils/postgres.js';
 import { waitFor } from '../utils/wait-for.js';
 import { uniqueQueue } from './bullmq-app.js';
-import { journalLines, WorkerProcesses } from './worker-processes.js';
+import { journalLines, signUpAll, WorkerProcesses } from './worker-processes.js';
 
 /** BullMQ's PostgreSQL backend, experimental: scenarios 1 and 5. */
 describeWithPostgres('BullMQ on PostgreSQL (experimental)', (url) => {
@@ -64,15 +64,7 @@ describeWithPostgres('BullMQ on PostgreSQL (experimental)', (url) => {
   it('scenario 5: two worker processes share 1,000 jobs, each completed exactly once', async () => {
     await Promise.all([startWorker(), startWorker()]);
     const ids = Array.from({ length: 1000 }, (_, i) => `user${i}`);
-    for (let i = 0; i < ids.length; i += 50) await Promise.all(ids.slice(i, i + 50).map((id) => post(port, `/signup/${id}`)));
-    const done = await waitFor(
-      '1,000 jobs',
-      async () => {
-        const welcomes = (await journalLines(file)).filter(({ entry }) => entry.startsWith('welcome '));
-        return welcomes.length >= 1000 && welcomes;
-      },
-      90_000,
-    );
+    const done = await signUpAll(port, ids, file, 90_000);
     expect(done.map(({ entry }) => entry.slice('welcome '.length)).sort()).toEqual([...ids].sort());
     await web!.get(BackgroundTaskRunner).whenIdle();
     expect(web!.get(BackgroundTaskRunner).stats()).toMatchObject({ dropped: 0, succeeded: 0, jobs: { dispatched: 1000 } });

@@ -3,7 +3,8 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { BackgroundTasksModuleOptions } from '../../lib/index.js';
-import { within } from '../utils/wait-for.js';
+import { post } from '../utils/http.js';
+import { waitFor, within } from '../utils/wait-for.js';
 
 const WORKER = join(import.meta.dirname, '../fixtures/bullmq-worker.mjs');
 
@@ -88,6 +89,30 @@ export async function journalLines(file: string): Promise<Array<{ entry: string;
     const at = line.lastIndexOf(' ');
     return { entry: line.slice(0, at), pid: Number(line.slice(at + 1)) };
   });
+}
+
+/**
+ * Scenario 5's load: one sign-up request per id, 50 at a time, each answered
+ * 201; resolves with the journal's welcome lines once there are as many as ids.
+ */
+export async function signUpAll(
+  port: number,
+  ids: readonly string[],
+  file: string,
+  timeout: number,
+): Promise<Array<{ entry: string; pid: number }>> {
+  for (let i = 0; i < ids.length; i += 50) {
+    const answers = await Promise.all(ids.slice(i, i + 50).map((id) => post(port, `/signup/${id}`)));
+    expect(answers.every(({ status }) => status === 201)).toBe(true);
+  }
+  return waitFor(
+    `${ids.length} jobs to complete`,
+    async () => {
+      const welcomes = (await journalLines(file)).filter(({ entry }) => entry.startsWith('welcome '));
+      return welcomes.length >= ids.length && welcomes;
+    },
+    timeout,
+  );
 }
 
 async function lines(file: string): Promise<string[]> {

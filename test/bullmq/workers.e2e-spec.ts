@@ -11,7 +11,7 @@ import { post } from '../utils/http.js';
 import { describeWithRedis } from '../utils/redis.js';
 import { waitFor } from '../utils/wait-for.js';
 import { startBullMQApp, uniqueQueue } from './bullmq-app.js';
-import { journalLines, WorkerProcesses } from './worker-processes.js';
+import { journalLines, signUpAll, WorkerProcesses } from './worker-processes.js';
 
 describeWithRedis('BullMQ: web processes enqueue, worker processes run', (redis) => {
   const workers = new WorkerProcesses();
@@ -61,18 +61,7 @@ describeWithRedis('BullMQ: web processes enqueue, worker processes run', (redis)
   it('scenario 5: two worker processes share 1,000 jobs from 1,000 requests, and each job completes exactly once', async () => {
     const [first, second] = await Promise.all([startWorker(), startWorker()]);
     const ids = Array.from({ length: 1000 }, (_, i) => `user${i}`);
-    for (let i = 0; i < ids.length; i += 50) {
-      const answers = await Promise.all(ids.slice(i, i + 50).map((id) => post(port, `/signup/${id}`)));
-      expect(answers.every(({ status }) => status === 201)).toBe(true);
-    }
-    const done = await waitFor(
-      '1,000 jobs to complete',
-      async () => {
-        const welcomes = (await journalLines(file)).filter(({ entry }) => entry.startsWith('welcome '));
-        return welcomes.length >= 1000 && welcomes;
-      },
-      60_000,
-    );
+    const done = await signUpAll(port, ids, file, 60_000);
     expect(done.map(({ entry }) => entry.slice('welcome '.length)).sort()).toEqual([...ids].sort());
     const byWorker = (pid?: number) => done.filter((line) => line.pid === pid).length;
     expect(byWorker(first.pid) + byWorker(second.pid)).toBe(1000);

@@ -4,18 +4,18 @@
 //
 // 1. Dispatch: the CPU time of this process per job, for the module's
 //    dispatch (the JSON check of the arguments, then the dispatcher's bounded
-//    queue.add()) against a raw queue.add() of the same name, data and job
-//    options, on the same kind of connection; and, for information, the whole
-//    path from AppBackgroundTasks.addTask() (the runner included). Both add to
-//    the same queue. Each adds in batches of 100 and waits for them; windows
-//    alternate A B B A, each after a full GC (not timed), and each dispatch
-//    window is compared with the raw window of its own pair: the overhead is
-//    the median of those ratios, and their range is reported.
+//    add) against a raw queue.add() of the same name, data and job options,
+//    on the same kind of connection; and, for information, the whole path
+//    from AppBackgroundTasks.addTask() (the runner included). All add to the
+//    same queue, in batches of 100, each waited for. The three take turns a
+//    batch at a time, so that a busy moment of the machine falls on all of
+//    them; each round starts after a full GC (not timed), the overhead is the
+//    median over rounds of dispatch ÷ raw, and its range is reported.
 // 2. End to end: jobs per second through 1 and 2 worker processes (the
 //    module's worker, concurrency 50): a queue filled with addBulk(), timed
 //    until it is empty.
 //
-// Usage: node bench/bullmq.mjs <jobs per window> <rounds> <end-to-end jobs (0: skip)>
+// Usage: node bench/bullmq.mjs <jobs of each kind per round> <rounds> <end-to-end jobs (0: skip)>
 import 'reflect-metadata';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
@@ -36,7 +36,7 @@ import { BackgroundTask as Task } from '../dist/core/background-task.js';
 import { TaskRunner } from '../dist/core/task-runner.js';
 import { Handlers } from './bullmq-handlers.mjs';
 
-const [perWindow = 2000, rounds = 3, endToEnd = 5000] = process.argv.slice(2).map(Number);
+const [perRound = 2000, rounds = 3, endToEnd = 5000] = process.argv.slice(2).map(Number);
 const BATCH = 100;
 setFlagsFromString('--expose-gc');
 const gc = runInNewContext('gc');
@@ -102,56 +102,55 @@ async function measureDispatch() {
   const queue = new Queue('dispatch', { connection, defaultJobOptions: DEFAULT_JOB_OPTIONS });
   await queue.waitUntilReady();
 
-  // Each run gets its window's tasks made beforehand: only the check and the add are measured.
+  // One batch of each kind at a time, in turn (A B C, then C B A), so that
+  // all three meet the same machine; the dispatch batch's tasks are made
+  // before its clock starts: only the check and the add are measured.
   const makeTasks = () =>
-    Array.from(
-      { length: perWindow },
-      () => new Task(handler, [payload], undefined, undefined, false, Infinity, false, registered),
-    );
-  const runs = {
+    Array.from({ length: BATCH }, () => new Task(handler, [payload], undefined, undefined, false, Infinity, false, registered));
+  const batches = {
     async raw() {
-      for (let i = 0; i < perWindow; i += BATCH) {
-        const adds = [];
-        for (let j = 0; j < BATCH; j++) adds.push(queue.add('record', { args: [payload] }));
-        await Promise.all(adds);
-      }
+      const adds = [];
+      for (let j = 0; j < BATCH; j++) adds.push(queue.add('record', { args: [payload] }));
+      await Promise.all(adds);
     },
     async dispatch(made) {
-      for (let i = 0; i < perWindow; i += BATCH) {
-        const adds = [];
-        for (const task of made.slice(i, i + BATCH)) {
-          taskRunner.admit(task);
-          adds.push(dispatcher.dispatch(task));
-        }
-        if ((await Promise.all(adds)).some((outcome) => outcome !== 'enqueued')) throw new Error('an enqueue failed');
+      const adds = [];
+      for (const task of made) {
+        taskRunner.admit(task);
+        adds.push(dispatcher.dispatch(task));
       }
+      if ((await Promise.all(adds)).some((outcome) => outcome !== 'enqueued')) throw new Error('an enqueue failed');
     },
     async addTask() {
-      for (let i = 0; i < perWindow; i += BATCH) {
-        for (let j = 0; j < BATCH; j++) tasks.addTask(handler, payload);
-        await runner.whenIdle();
-      }
+      for (let j = 0; j < BATCH; j++) tasks.addTask(handler, payload);
+      await runner.whenIdle();
     },
   };
-  const cpu = async (name) => {
-    const made = name === 'dispatch' ? makeTasks() : undefined;
+  const names = Object.keys(batches);
+  /** CPU µs per job of each kind, over `jobs` jobs of each. */
+  const round = async (jobs) => {
+    const cpu = { raw: 0, dispatch: 0, addTask: 0 };
     gc();
-    const start = process.cpuUsage();
-    await runs[name](made);
-    const { user, system } = process.cpuUsage(start);
-    return (user + system) / perWindow;
+    for (let k = 0; k < jobs / BATCH; k++) {
+      for (const name of k % 2 === 0 ? names : names.toReversed()) {
+        const made = name === 'dispatch' ? makeTasks() : undefined;
+        const start = process.cpuUsage();
+        await batches[name](made);
+        const { user, system } = process.cpuUsage(start);
+        cpu[name] += user + system;
+      }
+    }
+    for (const name of names) cpu[name] /= jobs;
+    return cpu;
   };
-  for (const name of Object.keys(runs)) await cpu(name); // warm-up
+  await round(Math.min(perRound, 2_000)); // warm-up
   const samples = { raw: [], dispatch: [], addTask: [] };
-  for (let round = 0; round < rounds; round++) {
-    const order =
-      round % 2 === 0
-        ? ['raw', 'dispatch', 'addTask', 'addTask', 'dispatch', 'raw']
-        : ['addTask', 'dispatch', 'raw', 'raw', 'dispatch', 'addTask'];
-    for (const name of order) samples[name].push(await cpu(name));
+  for (let r = 0; r < rounds; r++) {
+    const cpu = await round(perRound);
+    for (const name of names) samples[name].push(cpu[name]);
   }
   const dispatched = runner.stats().jobs.dispatched;
-  const expected = (rounds * 2 + 1) * perWindow;
+  const expected = rounds * perRound + Math.min(perRound, 2_000);
   if (dispatched !== expected) throw new Error(`${dispatched} tasks dispatched through addTask(), expected ${expected}`);
   await app.close();
   await queue.close();

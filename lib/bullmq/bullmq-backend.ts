@@ -8,7 +8,7 @@ import {
   type OnModuleInit,
   Optional,
 } from '@nestjs/common';
-import { type ConnectionOptions, Queue, Worker } from 'bullmq';
+import { type ConnectionOptions, Worker } from 'bullmq';
 import { LOGGER_CONTEXT } from '../background-tasks.constants.js';
 import { QUEUE_REACHABLE, QUEUE_UNREACHABLE, SHUTTING_DOWN, WORKER_NOT_CLOSED } from '../background-tasks.messages.js';
 import { TaskRunner } from '../core/task-runner.js';
@@ -18,6 +18,7 @@ import { resolveBullMQOptions, type ResolvedBullMQOptions, type SharedBullConfig
 import { BACKGROUND_TASKS_BULLMQ_OPTIONS, BULL_SHARED_CONFIG } from './bullmq.module-definition.js';
 import type { TaskQueue, TaskWorker } from './job-data.js';
 import { jobProcessor } from './job-processor.js';
+import { ModuleQueue } from './module-queue.js';
 import { type RedisClient, redisClient } from './redis-clients.js';
 
 /** How long aborted jobs have to hand themselves back to the queue before shutdown goes on without them. */
@@ -63,13 +64,17 @@ export class BullMQBackend implements OnModuleInit, OnApplicationBootstrap, Befo
 
   onModuleInit(): void {
     const { queueName, prefix, defaultJobOptions, backend } = this.options;
-    let queue: TaskQueue;
+    let queue: ModuleQueue;
     if (backend === undefined) {
       const client = (this.queueClient = redisClient(this.options.connection, 'enqueue'));
       this.reportOutages(client);
-      queue = new Queue(queueName, { connection: client, prefix, defaultJobOptions });
+      queue = new ModuleQueue(queueName, { connection: client, prefix, defaultJobOptions });
     } else {
-      queue = new Queue(queueName, { connection: this.options.connection as ConnectionOptions, defaultJobOptions }, backend);
+      queue = new ModuleQueue(
+        queueName,
+        { connection: this.options.connection as ConnectionOptions, defaultJobOptions },
+        backend,
+      );
     }
     // Connection trouble is reported once per outage, and each task it affects follows onEnqueueFailure.
     queue.on('error', () => undefined);

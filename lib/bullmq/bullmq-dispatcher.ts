@@ -1,6 +1,5 @@
 import { Logger } from '@nestjs/common';
 import type { JobsOptions } from 'bullmq';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { LOGGER_CONTEXT } from '../background-tasks.constants.js';
 import { ENQUEUE_FAILED, ENQUEUE_TIMED_OUT, QUEUE_NOT_CONNECTED } from '../background-tasks.messages.js';
 import type { BackgroundTask } from '../core/background-task.js';
@@ -9,24 +8,31 @@ import type { DispatchOutcome, TaskDispatcher } from '../core/task-dispatcher.js
 import type { TaskHandler } from '../core/task-handlers.js';
 import { errorMessage } from '../utils/describe.js';
 import type { ResolvedBullMQOptions } from './bullmq-options.js';
-import { jobDataOf, type TaskQueue } from './job-data.js';
+import { type Deadlined, EnqueueDeadlines } from './enqueue-deadlines.js';
+import { jobDataOf } from './job-data.js';
+import type { ModuleQueue } from './module-queue.js';
 
 /** Tries of one enqueue, within `enqueueTimeout`, and the pause between them. */
 const TRIES = 3;
 const RETRY_DELAY = 50;
 
-class EnqueueTimeout extends Error {}
-
-/** Hands the tasks of handlers to a BullMQ queue, each within `enqueueTimeout`. */
+/**
+ * Hands the tasks of handlers to a BullMQ queue, each within
+ * `enqueueTimeout`. It runs once per durable task, beside a `queue.add()`
+ * it must cost little against: one promise and no timer of its own per task.
+ */
 export class BullMQDispatcher implements TaskDispatcher {
   readonly requireDurable: boolean;
   readonly onEnqueueFailure: ResolvedBullMQOptions['onEnqueueFailure'];
   private readonly logger = new Logger(LOGGER_CONTEXT);
+  private readonly deadlines = new EnqueueDeadlines<Enqueue>((enqueue) =>
+    this.fail(enqueue, ENQUEUE_TIMED_OUT(this.options.enqueueTimeout)),
+  );
   /** Each handler's job options, built once. */
   private readonly jobOptions = new WeakMap<TaskHandler, JobsOptions>();
 
   constructor(
-    private readonly queue: TaskQueue,
+    private readonly queue: Pick<ModuleQueue, 'addUntraced'>,
     private readonly options: ResolvedBullMQOptions,
     /** Whether the queue's connection can take a command now; `add()` is not tried otherwise. */
     private readonly connected: () => boolean,
@@ -35,39 +41,39 @@ export class BullMQDispatcher implements TaskDispatcher {
     this.onEnqueueFailure = options.onEnqueueFailure;
   }
 
-  async dispatch(task: BackgroundTask, trace?: TraceCarrier): Promise<DispatchOutcome> {
-    const deadline = performance.now() + this.options.enqueueTimeout;
-    for (let attempt = 1; ; attempt++) {
-      try {
-        await this.add(task, trace, deadline);
-        return 'enqueued';
-      } catch (error) {
-        if (error instanceof EnqueueTimeout || attempt === TRIES || deadline - performance.now() <= RETRY_DELAY) {
-          this.logger.warn(ENQUEUE_FAILED(task.name, errorMessage(error), this.onEnqueueFailure));
-          return 'failed';
-        }
-        await sleep(RETRY_DELAY);
-      }
-    }
+  dispatch(task: BackgroundTask, trace?: TraceCarrier): Promise<DispatchOutcome> {
+    return new Promise((settle) => {
+      const enqueue = new Enqueue(task, trace, performance.now() + this.options.enqueueTimeout, settle);
+      this.tryAdd(enqueue);
+      if (!enqueue.settled && enqueue.deadline !== Infinity) this.deadlines.watch(enqueue);
+    });
   }
 
-  /** Adds the task's job, or rejects: at once while disconnected, or at the deadline. */
-  private add(task: BackgroundTask, trace: TraceCarrier | undefined, deadline: number): Promise<unknown> {
-    if (!this.connected()) return Promise.reject(new Error(QUEUE_NOT_CONNECTED));
+  /** One try: settles the enqueue when the job is added, or tries again. */
+  private tryAdd(enqueue: Enqueue): void {
+    if (enqueue.settled) return;
+    if (!this.connected()) return this.retry(enqueue, QUEUE_NOT_CONNECTED);
+    const { task } = enqueue;
     const handler = task.handler!;
     let options = this.jobOptions.get(handler) ?? this.buildJobOptions(handler);
     if (task.givenName !== undefined) options = { ...options, deduplication: { id: task.givenName } };
-    const added = this.queue.add(handler.name, jobDataOf(task, trace), options);
-    const remaining = deadline - performance.now();
-    if (remaining === Infinity) return added;
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new EnqueueTimeout(ENQUEUE_TIMED_OUT(this.options.enqueueTimeout))), remaining);
-      // A late answer, after the timeout, is no news.
-      added.then(
-        (job) => (clearTimeout(timer), resolve(job)),
-        (error: unknown) => (clearTimeout(timer), reject(error as Error)),
-      );
-    });
+    this.queue.addUntraced(handler.name, jobDataOf(task, enqueue.trace), options).then(
+      () => enqueue.settle('enqueued'),
+      (error: unknown) => this.retry(enqueue, errorMessage(error)),
+    );
+  }
+
+  /** Gives the enqueue up, with the reason in the log. A late answer, after that, is no news. */
+  private fail(enqueue: Enqueue, reason: string): void {
+    if (enqueue.settled) return;
+    enqueue.settle('failed');
+    this.logger.warn(ENQUEUE_FAILED(enqueue.task.name, reason, this.onEnqueueFailure));
+  }
+
+  private retry(enqueue: Enqueue, reason: string): void {
+    if (enqueue.tries === TRIES || enqueue.deadline - performance.now() <= RETRY_DELAY) return this.fail(enqueue, reason);
+    enqueue.tries++;
+    setTimeout(() => this.tryAdd(enqueue), RETRY_DELAY);
   }
 
   private buildJobOptions(handler: TaskHandler): JobsOptions {
@@ -76,5 +82,24 @@ export class BullMQDispatcher implements TaskDispatcher {
     const options = Object.fromEntries(Object.entries(given).filter(([, value]) => value !== undefined)) as JobsOptions;
     this.jobOptions.set(handler, options);
     return options;
+  }
+}
+
+/** One task's way into the queue: its tries, and the deadline they share. */
+class Enqueue implements Deadlined {
+  tries = 1;
+  settled = false;
+
+  constructor(
+    readonly task: BackgroundTask,
+    readonly trace: TraceCarrier | undefined,
+    readonly deadline: number,
+    private readonly resolve: (outcome: DispatchOutcome) => void,
+  ) {}
+
+  settle(outcome: DispatchOutcome): void {
+    if (this.settled) return;
+    this.settled = true;
+    this.resolve(outcome);
   }
 }

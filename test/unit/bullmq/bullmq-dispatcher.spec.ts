@@ -2,7 +2,6 @@ import { jest } from '@jest/globals';
 import { Logger } from '@nestjs/common';
 import { BullMQDispatcher } from '../../../lib/bullmq/bullmq-dispatcher.js';
 import { resolveBullMQOptions } from '../../../lib/bullmq/bullmq-options.js';
-import type { TaskQueue } from '../../../lib/bullmq/job-data.js';
 import { BackgroundTask } from '../../../lib/core/background-task.js';
 import type { TaskHandler } from '../../../lib/core/task-handlers.js';
 
@@ -21,21 +20,21 @@ describe('BullMQDispatcher', () => {
   afterEach(() => jest.restoreAllMocks());
 
   function dispatcher(add: (...args: unknown[]) => Promise<unknown>, connected = true, enqueueTimeout = 1000) {
-    const queue = { add: jest.fn(add) };
+    const queue = { addUntraced: jest.fn(add) };
     const options = resolveBullMQOptions({ connection: {}, enqueueTimeout });
-    return { queue, dispatcher: new BullMQDispatcher(queue as unknown as TaskQueue, options, () => connected) };
+    return { queue, dispatcher: new BullMQDispatcher(queue, options, () => connected) };
   }
 
   it("adds a job named after the handler, with the task's arguments and the handler's job options", async () => {
     const { queue, dispatcher: subject } = dispatcher(() => Promise.resolve({ id: '1' }));
     expect(await subject.dispatch(task())).toBe('enqueued');
-    expect(queue.add.mock.calls[0]).toEqual(['Mailer.send', { args: ['ada'] }, { attempts: 3, backoff: 10 }]);
+    expect(queue.addUntraced.mock.calls[0]).toEqual(['Mailer.send', { args: ['ada'] }, { attempts: 3, backoff: 10 }]);
   });
 
   it("makes a task's name its deduplication id, and carries its context and timeout", async () => {
     const { queue, dispatcher: subject } = dispatcher(() => Promise.resolve({ id: '1' }));
     await subject.dispatch(task('welcome-ada', 500));
-    expect(queue.add.mock.calls[0]).toEqual([
+    expect(queue.addUntraced.mock.calls[0]).toEqual([
       'Mailer.send',
       { args: ['ada'], context: true, name: 'welcome-ada', timeout: 500 },
       { attempts: 3, backoff: 10, deduplication: { id: 'welcome-ada' } },
@@ -45,7 +44,7 @@ describe('BullMQDispatcher', () => {
   it('fails at once while disconnected, without trying add()', async () => {
     const { queue, dispatcher: subject } = dispatcher(() => Promise.resolve({}), false);
     expect(await subject.dispatch(task())).toBe('failed');
-    expect(queue.add).not.toHaveBeenCalled();
+    expect(queue.addUntraced).not.toHaveBeenCalled();
     expect(warn.mock.calls[0][0]).toBe(
       'Background task "Mailer.send" could not be enqueued (the queue is not connected); ' +
         'running it in this process instead (onEnqueueFailure: run-in-process).',
@@ -58,7 +57,7 @@ describe('BullMQDispatcher', () => {
       ++tries < 3 ? Promise.reject(new Error('READONLY')) : Promise.resolve({}),
     );
     expect(await subject.dispatch(task())).toBe('enqueued');
-    expect(queue.add).toHaveBeenCalledTimes(3);
+    expect(queue.addUntraced).toHaveBeenCalledTimes(3);
     const { dispatcher: failing } = dispatcher(() => Promise.reject(new Error('READONLY')));
     expect(await failing.dispatch(task())).toBe('failed');
     expect(warn.mock.calls[0][0]).toMatch(/could not be enqueued \(READONLY\)/);
@@ -67,7 +66,7 @@ describe('BullMQDispatcher', () => {
   it('gives up on an add that does not answer within enqueueTimeout', async () => {
     const { queue, dispatcher: subject } = dispatcher(() => new Promise(() => undefined), true, 30);
     expect(await subject.dispatch(task())).toBe('failed');
-    expect(queue.add).toHaveBeenCalledTimes(1);
+    expect(queue.addUntraced).toHaveBeenCalledTimes(1);
     expect(warn.mock.calls[0][0]).toMatch(/could not be enqueued \(no answer within enqueueTimeout, 30 ms\)/);
   });
 
@@ -87,7 +86,7 @@ describe('BullMQDispatcher', () => {
     const third = subject.dispatch(task());
     const fourth = subject.dispatch(task());
     expect(await Promise.all([first, third, fourth])).toEqual(['failed', 'failed', 'failed']);
-    expect(queue.add).toHaveBeenCalledTimes(5);
+    expect(queue.addUntraced).toHaveBeenCalledTimes(5);
     for (const answer of answers) answer({ id: 'late' });
     await new Promise(setImmediate);
     expect(warn).toHaveBeenCalledTimes(3);

@@ -6,9 +6,9 @@ describe('ModuleQueue', () => {
   it("adds through BullMQ's addJob(), not through add()'s telemetry wrapper", async () => {
     const job = { id: '7' };
     // No connection: only the delegation is under test; real adds are in test/bullmq.
-    const queue = Object.create(ModuleQueue.prototype) as ModuleQueue & { addJob: (...args: unknown[]) => unknown };
+    const queue = Object.create(ModuleQueue.prototype) as ModuleQueue;
     const addJob = jest.fn(() => Promise.resolve(job));
-    queue.addJob = addJob;
+    Object.defineProperty(queue, 'addJob', { value: addJob });
     const add = jest.spyOn(Queue.prototype, 'add');
     const options = { attempts: 3 };
 

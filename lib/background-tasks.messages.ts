@@ -218,7 +218,7 @@ export const NO_BULLMQ_WORKER = (queue: string): string =>
   'Call cancelJob() in the worker process that runs the job, or remove a job that is not running yet with (await queue.getJob(id))?.remove().';
 
 export const WORKER_NOT_CLOSED = (queue: string): string =>
-  `The worker of BullMQ queue "${queue}" could not close: its store is unreachable. ` +
+  `The worker of BullMQ queue "${queue}" could not close cleanly: its store is unreachable. ` +
   'Shutdown goes on; the jobs it was running will be found stalled and run again by another worker.';
 
 export const MALFORMED_JOB = (name: string): string =>

@@ -24,6 +24,17 @@ import { type RedisClient, redisClient } from './redis-clients.js';
 /** How long aborted jobs have to hand themselves back to the queue before shutdown goes on without them. */
 const ABORTED_JOBS_GRACE = 1000;
 
+/** Whether `closing` settles within `ABORTED_JOBS_GRACE`. */
+async function withGrace(closing: Promise<unknown>): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<false>((resolve) => (timer = setTimeout(resolve, ABORTED_JOBS_GRACE, false)));
+  try {
+    return await Promise.race([closing.then(() => true), late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 /**
  * The module's queue and worker, whose lifecycle it owns: the worker stops
  * taking jobs first, at `beforeApplicationShutdown`, and aborts the jobs
@@ -113,37 +124,47 @@ export class BullMQBackend implements OnModuleInit, OnApplicationBootstrap, Befo
 
   /**
    * Stops taking jobs, lets the running ones finish until `shutdownTimeout`,
-   * then aborts them. BullMQ's `worker.close()` never returns while Redis is
-   * away: then shutdown does not wait for it (at once if Redis is already
-   * gone, or shortly after the jobs were aborted), and the jobs left are found
-   * stalled and run again by another worker.
+   * then aborts them. While Redis is away, BullMQ's `worker.close()` would
+   * wait for ever for the last commands of those jobs: shutdown then waits
+   * for the jobs running here instead, and closes BullMQ's worker without
+   * them; the jobs are found stalled and run again by another worker.
    */
   private async closeWorker(): Promise<void> {
     const worker = this.worker;
     if (worker === undefined) return;
-    const closing = worker.close().then(() => true);
+    let closed: boolean;
+    if (this.storeAway()) {
+      await this.untilShutdownTimeout(worker, this.runner.jobs.whenNoneRunning());
+      await withGrace(worker.close(true));
+      closed = false;
+    } else {
+      closed = await this.untilShutdownTimeout(worker, worker.close());
+    }
+    if (!closed) this.logger.warn(WORKER_NOT_CLOSED(this.options.queueName));
+    this.workerClient?.disconnect();
+  }
+
+  /**
+   * Whether `done` resolved before `shutdownTimeout`, or soon after the jobs
+   * still running then were aborted (they hand themselves back to the queue).
+   */
+  private untilShutdownTimeout(worker: TaskWorker, done: Promise<void>): Promise<boolean> {
     const { shutdownTimeout } = this.runner.options;
+    const ended = done.then(() => true);
+    if (shutdownTimeout === Infinity) return ended;
     let abort: NodeJS.Timeout | undefined;
-    let giveUp: NodeJS.Timeout | undefined;
-    const abandoned = new Promise<false>((resolve) => {
-      if (this.workerClient !== undefined && this.workerClient.status !== 'ready') return resolve(false);
-      if (shutdownTimeout === Infinity) return;
+    const aborted = new Promise<void>((resolve) => {
       abort = setTimeout(() => {
         this.shuttingDown = true;
         worker.cancelAllJobs(SHUTTING_DOWN);
-        giveUp = setTimeout(resolve, ABORTED_JOBS_GRACE, false);
+        resolve();
       }, shutdownTimeout);
     });
-    const closed = await Promise.race([closing, abandoned]);
-    clearTimeout(abort);
-    clearTimeout(giveUp);
-    if (closed) {
-      this.workerClient?.disconnect();
-      return;
-    }
-    this.logger.warn(WORKER_NOT_CLOSED(this.options.queueName));
-    // It closes, and lets the process exit, once its store is back; a signal ends the process before.
-    void closing.then(() => this.workerClient?.disconnect());
+    return Promise.race([ended, aborted.then(() => withGrace(ended))]).finally(() => clearTimeout(abort));
+  }
+
+  private storeAway(): boolean {
+    return this.workerClient !== undefined && this.workerClient.status !== 'ready';
   }
 
   /** The queue closes last: the runner may still enqueue the tasks of requests that were in flight. */

@@ -45,6 +45,7 @@ export interface JobTelemetry {
  */
 export class JobTracker {
   private counters?: Counters;
+  private noneRunning: (() => void)[] = [];
 
   constructor(
     private readonly reporter: TaskReporter,
@@ -77,8 +78,14 @@ export class JobTracker {
     return telemetry === undefined ? call() : telemetry.runJob(run, carrier, call);
   }
 
+  /** Resolves once no job runs in this process. */
+  whenNoneRunning(): Promise<void> {
+    if ((this.counters?.running ?? 0) === 0) return Promise.resolve();
+    return new Promise((resolve) => this.noneRunning.push(resolve));
+  }
+
   succeeded(run: JobRun): void {
-    this.counters!.running--;
+    this.stopped();
     this.counters!.succeeded++;
     this.reporter.report('onTaskSucceeded', eventOf(run, { duration: performance.now() - run.startedAt! }));
     this.telemetry?.jobEnded(run, true);
@@ -93,7 +100,7 @@ export class JobTracker {
   failed(run: JobRun, error: unknown, willRetry: boolean): void {
     const counters = this.counters!;
     const duration = run.startedAt === undefined ? 0 : performance.now() - run.startedAt;
-    if (run.startedAt !== undefined) counters.running--;
+    if (run.startedAt !== undefined) this.stopped();
     if (willRetry) counters.retried++;
     else counters.failed++;
     const message = (willRetry ? JOB_ATTEMPT_FAILED : JOB_FAILED)(
@@ -106,6 +113,13 @@ export class JobTracker {
     this.reporter.error(message, error);
     this.reporter.report('onTaskFailed', eventOf(run, { duration, error }, willRetry));
     this.telemetry?.jobEnded(run, false, error);
+  }
+
+  private stopped(): void {
+    if (--this.counters!.running > 0 || this.noneRunning.length === 0) return;
+    const waiters = this.noneRunning;
+    this.noneRunning = [];
+    for (const resolve of waiters) resolve();
   }
 }
 

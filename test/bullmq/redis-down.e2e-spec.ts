@@ -1,8 +1,9 @@
 import { jest } from '@jest/globals';
 import { type INestApplication, Logger } from '@nestjs/common';
 import { performance } from 'node:perf_hooks';
-import { BackgroundTaskRunner, type BackgroundTaskHook } from '../../lib/index.js';
-import { journal } from '../fixtures/bullmq.app.js';
+import { WORKER_NOT_CLOSED } from '../../lib/background-tasks.messages.js';
+import { AppBackgroundTasks, BackgroundTaskRunner, type BackgroundTaskHook } from '../../lib/index.js';
+import { gates, journal, Mailer } from '../fixtures/bullmq.app.js';
 import { post } from '../utils/http.js';
 import { describeWithRedis, type PrivateRedis } from '../utils/redis.js';
 import { waitFor, within } from '../utils/wait-for.js';
@@ -92,6 +93,57 @@ describeWithRedis(
         .filter((line) => line.endsWith('is connected: durable tasks run as jobs.'));
       expect(back).toHaveLength(2);
     }, 60_000);
+  },
+  { privateServer: true },
+);
+
+describeWithRedis(
+  'BullMQ: shutdown while Redis is away',
+  (testRedis) => {
+    const redis = () => testRedis() as PrivateRedis;
+    let warn: jest.SpiedFunction<Logger['warn']>;
+    const warnings = () => warn.mock.calls.map(([message]) => String(message));
+    const outage = () => warnings().some((line) => line.includes('cannot reach its store'));
+
+    beforeEach(() => {
+      journal.length = 0;
+      warn = jest.spyOn(Logger.prototype, 'warn');
+    });
+    afterEach(async () => {
+      gates.clear();
+      // Back for the next test, and for the suite's teardown.
+      await redis().start();
+      jest.restoreAllMocks();
+    });
+
+    it('app.close() does not wait for a worker that cannot reach Redis; a task added meanwhile follows onEnqueueFailure', async () => {
+      const { app } = await startBullMQApp(redis(), { queueName: 'gone-before', enqueueTimeout: 300 });
+      await redis().stop();
+      await waitFor('the outage to be reported', outage);
+
+      app.get(AppBackgroundTasks).addTask(app.get(Mailer).sendWelcome, 'at-shutdown');
+      await within('app.close()', app.close());
+
+      expect(journal).toEqual(['welcome at-shutdown']);
+      expect(app.get(BackgroundTaskRunner).stats()).toMatchObject({ succeeded: 1, running: 0, jobs: { dispatched: 0 } });
+      expect(warnings()).toContain(WORKER_NOT_CLOSED('gone-before'));
+    });
+
+    it('aborts a job still running when Redis went away, at shutdownTimeout, and does not wait for BullMQ to hand it back', async () => {
+      const { app, port } = await startBullMQApp(redis(), { queueName: 'gone-during' }, { shutdownTimeout: 100 });
+      gates.hold('stranded');
+      await post(port, '/slow/stranded');
+      await waitFor('the job to start', () => journal.includes('slow stranded start'));
+      await redis().stop();
+      await waitFor('the outage to be reported', outage);
+
+      await within('app.close()', app.close());
+
+      // Aborted, not finished; another worker finds it stalled once Redis is back.
+      expect(journal).toEqual(['slow stranded start']);
+      expect(app.get(BackgroundTaskRunner).stats().jobs).toMatchObject({ running: 0, succeeded: 0 });
+      expect(warnings()).toContain(WORKER_NOT_CLOSED('gone-during'));
+    });
   },
   { privateServer: true },
 );

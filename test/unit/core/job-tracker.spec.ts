@@ -54,6 +54,25 @@ describe('JobTracker', () => {
     expect(hooks.onTaskSucceeded.mock.calls[0][0]).toMatchObject({ duration: expect.any(Number) });
   });
 
+  it('tells when no job runs any more, however the last one ended', async () => {
+    jest.spyOn(Logger.prototype, 'error').mockImplementation(() => undefined);
+    const { jobs } = tracker();
+    await jobs.whenNoneRunning(); // not enabled: none runs
+    jobs.enable();
+    const [first, second] = [run(), run()];
+    jobs.started(first);
+    jobs.started(second);
+    let none = false;
+    const waiting = jobs.whenNoneRunning().then(() => (none = true));
+    jobs.succeeded(first);
+    await Promise.resolve();
+    expect(none).toBe(false);
+    jobs.failed(second, new Error('aborted'), true);
+    await waiting;
+    expect(jobs.stats()).toMatchObject({ running: 0 });
+    await jobs.whenNoneRunning();
+  });
+
   it('logs and reports a failed attempt apart from the final failure; a run that never started is not un-counted', () => {
     const error = jest.spyOn(Logger.prototype, 'error').mockImplementation(() => undefined);
     const { jobs, hooks } = tracker();

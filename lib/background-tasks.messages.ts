@@ -114,6 +114,13 @@ export const TASK_FAILED = (name: string, method: string, path: string, error: s
 export const TASK_TIMED_OUT = (name: string, method: string, path: string, timeout: number): string =>
   `Background task "${name}" of ${origin(method, path)} timed out after ${timeout} ms.`;
 
+export const TASK_OVERDUE = (name: string, method: string, path: string, hasSignal: boolean, concurrency: number): string =>
+  `Background task "${name}" of ${origin(method, path)} is overdue: it timed out and still runs, ` +
+  `keeping its slot${concurrency === Infinity ? '' : ` (one of concurrency: ${concurrency})`} until it returns. ` +
+  (hasSignal
+    ? 'Make it stop when its signal is aborted (pass signal to fetch(), your driver, or check signal.aborted in loops).'
+    : 'Add it with addTaskWithOptions() and make it stop when its signal is aborted.');
+
 export const TASK_TIMEOUT_ERROR = (name: string, timeout: number): string =>
   `Background task "${name}" timed out after ${timeout} ms.`;
 
@@ -150,6 +157,14 @@ export const NOT_SERIALISABLE = (task: string, position: number, path: string, w
   `BackgroundTasks: "${task}" runs as a BullMQ job, whose arguments travel as JSON, but ` +
   `argument ${position}${path === '' ? '' : `: ${path}`} is ${what}. ` +
   'Pass JSON values, arrays and plain objects: ids rather than entities, date.toISOString() rather than a Date.';
+
+export const DISPATCHER_BROKE = (task: string, policy: string): string =>
+  `Background task "${task}" could not be handed to the queue backend, which threw instead of failing cleanly; ` +
+  `the task follows onEnqueueFailure ('${policy}'). This is a bug of nestjs-background-tasks: please report it with this stack.`;
+
+export const RUNNER_BROKE = (task: string): string =>
+  `Background task "${task}": the runner threw while ending or starting it; it is counted as failed if it was running. ` +
+  'This is a bug of nestjs-background-tasks: please report it with this stack.';
 
 export const NOT_DURABLE = (task: string): string =>
   `BackgroundTasks: "${task}" is not a @BackgroundTask() handler, and requireDurable is set: every task must run as a BullMQ job. ` +

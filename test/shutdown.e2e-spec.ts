@@ -319,6 +319,7 @@ describe('shutdown signals under enableShutdownHooks() (child process)', () => {
       expect(await waitForStats(app.port, 2, 8)).toEqual({
         queued: 8,
         running: 2,
+        overdue: 0,
         succeeded: 0,
         failed: 0,
         timedOut: 0,

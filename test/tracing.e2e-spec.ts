@@ -155,12 +155,22 @@ describe.each(HTTP_ADAPTERS)('tracing on %s', (_, createAdapter) => {
     await within('the tasks', runner.whenIdle());
 
     const stats = runner.stats();
-    expect(stats).toEqual({ queued: 0, running: 0, succeeded: 100, failed: 50, timedOut: 50, dropped: 50, cancelled: 50 });
+    expect(stats).toEqual({
+      queued: 0,
+      running: 0,
+      overdue: 0,
+      succeeded: 100,
+      failed: 50,
+      timedOut: 50,
+      dropped: 50,
+      cancelled: 50,
+    });
     const metrics = await sdk.metrics();
     const ended = (outcome: string) => metrics.sum('background_task.ended', 'background_task.outcome', outcome);
     expect({
       queued: metrics.sum('background_task.count', 'background_task.state', 'queued'),
       running: metrics.sum('background_task.count', 'background_task.state', 'running'),
+      overdue: metrics.sum('background_task.count', 'background_task.state', 'overdue'),
       succeeded: ended('succeeded'),
       failed: ended('failed'),
       timedOut: ended('timed-out'),

@@ -1,12 +1,19 @@
 import { Logger } from '@nestjs/common';
 import type { JobsOptions } from 'bullmq';
 import { LOGGER_CONTEXT } from '../background-tasks.constants.js';
-import { ENQUEUE_FAILED, ENQUEUE_TIMED_OUT, QUEUE_NOT_CONNECTED } from '../background-tasks.messages.js';
+import {
+  ENQUEUE_FAILED,
+  ENQUEUE_TIMED_OUT,
+  NOT_DURABLE,
+  NOT_SERIALISABLE,
+  QUEUE_NOT_CONNECTED,
+} from '../background-tasks.messages.js';
 import type { BackgroundTask } from '../core/background-task.js';
 import type { TraceCarrier } from '../core/job-tracker.js';
 import type { DispatchOutcome, TaskDispatcher } from '../core/task-dispatcher.js';
 import type { TaskHandler } from '../core/task-handlers.js';
 import { errorMessage } from '../utils/describe.js';
+import { findUnserialisable } from '../utils/find-unserialisable.js';
 import type { ResolvedBullMQOptions } from './bullmq-options.js';
 import { type Deadlined, EnqueueDeadlines } from './enqueue-deadlines.js';
 import { jobDataOf } from './job-data.js';
@@ -22,7 +29,8 @@ const RETRY_DELAY = 50;
  * it must cost little against: one promise and no timer of its own per task.
  */
 export class BullMQDispatcher implements TaskDispatcher {
-  readonly requireDurable: boolean;
+  /** Closures are an error at `addTask()`: every task must be a handler's. */
+  private readonly requireDurable: boolean;
   readonly onEnqueueFailure: ResolvedBullMQOptions['onEnqueueFailure'];
   private readonly logger = new Logger(LOGGER_CONTEXT);
   private readonly deadlines = new EnqueueDeadlines<Enqueue>((enqueue) =>
@@ -39,6 +47,17 @@ export class BullMQDispatcher implements TaskDispatcher {
   ) {
     this.requireDurable = options.requireDurable;
     this.onEnqueueFailure = options.onEnqueueFailure;
+  }
+
+  admit(task: BackgroundTask): void {
+    if (task.handler === undefined) {
+      if (this.requireDurable) throw new TypeError(NOT_DURABLE(task.name));
+      return;
+    }
+    for (let i = 0; i < task.args.length; i++) {
+      const found = findUnserialisable(task.args[i]);
+      if (found !== undefined) throw new TypeError(NOT_SERIALISABLE(task.name, i + 1, found.path, found.what));
+    }
   }
 
   dispatch(task: BackgroundTask, trace?: TraceCarrier): Promise<DispatchOutcome> {

@@ -9,6 +9,8 @@ export type TaskState = 'queued' | 'running' | 'succeeded' | 'failed' | 'timed-o
 /** One task, from `addTask()` to its end: what the runner runs and counts. */
 export class BackgroundTask {
   state: TaskState = 'queued';
+  /** Timed out, with its body still running in its slot. Written by the runner's task states only. */
+  overdue = false;
   /** Neighbours in the runner's list of queued, or of running, tasks. */
   previous?: BackgroundTask;
   next?: BackgroundTask;

@@ -14,15 +14,18 @@ export interface BatchedTask<Task> {
 /**
  * The tasks of one owner (a request, a message) as the runner sees them:
  * queued in the order added, and counted until they end. Only the runner
- * changes it; owners read `settled`.
+ * and its sequencer change it; owners read `settled`.
  */
 export class TaskBatch<Task extends BatchedTask<Task>> {
   /** How the request or message ended, which decides what runs; `'pending'` until then. */
   outcome: BatchOutcome = 'pending';
   /** Some task belongs to a scope, whose own failure may drop it: see `TaskScope`. */
   scoped = false;
-  /** True while the runner works through the queue, one task after another. */
-  draining = false;
+  /** The task of the sequence that runs, or waits for a slot: see `TaskSequencer`, which alone writes these three. */
+  current?: Task;
+  /** The sequencer is starting `current`, which may end before that returns. */
+  stepping = false;
+  endedWhileStepping = false;
   /** Tasks accepted and not ended. */
   private pending = 0;
   /** Tasks not handed to the runner yet, linked through the tasks; some may have ended meanwhile. */

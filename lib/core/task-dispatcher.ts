@@ -13,13 +13,19 @@ export type EnqueueFailurePolicy = 'run-in-process' | 'drop';
  * them. The core knows nothing else of the queue.
  */
 export interface TaskDispatcher {
-  /** Closures are an error at `addTask()`: every task must be a handler's. */
-  readonly requireDurable: boolean;
   readonly onEnqueueFailure: EnqueueFailurePolicy;
   /**
+   * Checks, at `addTask()`, that the task can go to the queue: a handler's
+   * arguments must survive the trip, and, under `requireDurable`, a closure
+   * is an error.
+   *
+   * @throws {TypeError} naming the task and the problem.
+   */
+  admit(task: BackgroundTask): void;
+  /**
    * Enqueues the task of a handler, with `trace` (its caller's trace
-   * context, with `tracing` on) for the worker. Never rejects, and settles in
-   * bounded time.
+   * context, with `tracing` on) for the worker. Never throws nor rejects, and
+   * settles in bounded time.
    */
   dispatch(task: BackgroundTask, trace?: TraceCarrier): Promise<DispatchOutcome>;
 }

@@ -5,6 +5,7 @@ import {
   OVERFLOW_SUMMARY,
   TASK_DROPPED_OVERFLOW,
   TASK_FAILED,
+  TASK_OVERDUE,
   TASK_TIMED_OUT,
 } from '../background-tasks.messages.js';
 import type { BackgroundTaskDropReason, BackgroundTaskEvent } from '../interfaces/background-task-event.interface.js';
@@ -43,6 +44,12 @@ export class TaskReporter {
     const event = describeTask(task, { duration, error });
     this.safely(() => this.logger.error(TASK_TIMED_OUT(event.name, event.method, event.path, task.timeout)));
     this.call('onTaskTimedOut', event);
+  }
+
+  /** It timed out, and its body goes on in its slot: named, so that it can be made to honour its signal. */
+  overdue(task: BackgroundTask): void {
+    const { method, path } = task.batch.owner.origin;
+    this.warn(TASK_OVERDUE(task.name, method, path, task.takesContext, this.options.concurrency));
   }
 
   /** Overflow is worth a warning; the other reasons are the rules working as documented. */

@@ -1,41 +1,36 @@
 import type { BeforeApplicationShutdown, OnApplicationShutdown } from '@nestjs/common';
 import { performance } from 'node:perf_hooks';
-import {
-  NOT_DURABLE,
-  NOT_SERIALISABLE,
-  SHUTDOWN_DRAINED,
-  SHUTDOWN_EXPIRED,
-  SHUTDOWN_WAITING,
-  SHUTTING_DOWN,
-  TASK_TIMEOUT_ERROR,
-} from '../background-tasks.messages.js';
+import { RUNNER_BROKE, SHUTTING_DOWN } from '../background-tasks.messages.js';
 import { BackgroundTasksQueueFullException } from '../exceptions/background-tasks-queue-full.exception.js';
 import type { BackgroundTaskCancelReason, BackgroundTaskDropReason } from '../interfaces/background-task-event.interface.js';
 import type { BackgroundTaskStats } from '../interfaces/background-task-stats.interface.js';
-import type { BackgroundTaskInfo, BackgroundTasksSnapshot } from '../interfaces/background-tasks-snapshot.interface.js';
+import type { BackgroundTasksSnapshot } from '../interfaces/background-tasks-snapshot.interface.js';
 import type { BackgroundTasksModuleOptions } from '../interfaces/background-tasks-module-options.interface.js';
-import { findUnserialisable } from '../utils/find-unserialisable.js';
-import { isThenable } from '../utils/is-thenable.js';
 import type { BackgroundTask } from './background-task.js';
+import { DispatchExecution } from './dispatch-execution.js';
+import { InProcessExecution } from './in-process-execution.js';
 import { JobTracker } from './job-tracker.js';
 import { resolveOptions, type ResolvedBackgroundTasksOptions } from './runner-options.js';
+import { ShutdownDrain } from './shutdown-drain.js';
+import { SlotPool } from './slot-pool.js';
 import type { TaskBatch } from './task-batch.js';
-import type { DispatchOutcome, TaskDispatcher } from './task-dispatcher.js';
+import type { TaskDispatcher } from './task-dispatcher.js';
+import type { ExecutionEnd, TaskExecution } from './task-execution.js';
 import { TaskHandlers } from './task-handlers.js';
-import { TaskList } from './task-list.js';
 import { TaskReporter } from './task-reporter.js';
+import { TaskSequencer } from './task-sequence.js';
+import { type RunOutcome, TaskStates } from './task-states.js';
 import type { TaskTelemetry, TaskTelemetryFactory } from './task-telemetry.js';
 
-type Outcome = 'succeeded' | 'failed' | 'timed-out' | 'dispatched' | 'dropped';
 type Batch = TaskBatch<BackgroundTask>;
-type Counters = { -readonly [K in keyof BackgroundTaskStats]: BackgroundTaskStats[K] };
 
 /**
  * Runs the tasks of finished requests: each request's tasks one after
  * another (or side by side, if it asked to be `concurrent`), different
- * requests side by side, at most `concurrency` at once. Counts every task
- * from the moment it is added, so that {@link stats}, {@link whenIdle} and
- * shutdown see it.
+ * requests side by side, at most `concurrency` at once. It wires the parts
+ * that do the work: the task states and counters, the slots, the sequencer,
+ * the executions (here, or handed to a queue) and the shutdown drain; and
+ * it tells the reporter and the telemetry how each task ends.
  */
 export class TaskRunner implements BeforeApplicationShutdown, OnApplicationShutdown {
   readonly options: ResolvedBackgroundTasksOptions;
@@ -43,91 +38,74 @@ export class TaskRunner implements BeforeApplicationShutdown, OnApplicationShutd
   readonly handlers = new TaskHandlers();
   /** Queued jobs: those dispatched from here, and those a worker runs here. */
   readonly jobs: JobTracker;
-  /** The queue backend that takes the handlers' tasks, once its module has started. */
-  private dispatcher?: TaskDispatcher;
   private readonly reporter: TaskReporter;
   /** Spans and metrics, with the `tracing` option only: without it, the runner calls nothing more. */
   private readonly telemetry?: TaskTelemetry;
   /** Durations are for the hooks that report them; nothing else needs the clock when a task ends. */
   private readonly timesTasks: boolean;
-  private readonly counters: Counters = {
-    queued: 0,
-    running: 0,
-    succeeded: 0,
-    failed: 0,
-    timedOut: 0,
-    dropped: 0,
-    cancelled: 0,
+  private readonly states = new TaskStates();
+  private readonly slots: SlotPool<BackgroundTask>;
+  private readonly sequencer = new TaskSequencer<BackgroundTask>((task) => this.runWhenSlotFree(task));
+  private readonly inProcess: InProcessExecution;
+  /** Set once a queue backend has started: handlers' tasks go to it. */
+  private dispatch?: TaskExecution;
+  /** Set by `setDispatcher()`: it checks what may go to its queue. */
+  private dispatcher?: TaskDispatcher;
+  private readonly drain: ShutdownDrain;
+  private closed?: Promise<void>;
+  private readonly end: ExecutionEnd = {
+    ended: (task, outcome, error, overdue = false) => this.ended(task, outcome, error, overdue),
+    overdueReturned: (task) => {
+      this.states.overdueReturned(task);
+      this.slots.free();
+    },
   };
-  /** Queued tasks of every request, oldest first, for `'drop-oldest'` and shutdown. */
-  private readonly queued = new TaskList();
-  /** For shutdown, which aborts them. */
-  private readonly running = new TaskList();
-  /** Slots taken by running tasks, and by tasks about to start. */
-  private slotsInUse = 0;
-  private slotWaiters: Array<() => void> = [];
-  /** Tasks of batches that are settled, not ended yet: what shutdown waits for before the server closes. */
-  private released = 0;
-  private idleWaiters: Array<{ readonly idle: () => boolean; readonly resolve: () => void }> = [];
-  private shutdownDeadline?: number;
-  /** When shutdown started waiting for tasks, if it had to. */
-  private shutdownWaitStart?: number;
-  private settledDrained?: Promise<void>;
-  private drained?: Promise<void>;
 
   constructor(options: BackgroundTasksModuleOptions = {}, telemetry?: TaskTelemetryFactory) {
     this.options = resolveOptions(options);
     this.reporter = new TaskReporter(this.options);
     this.telemetry = telemetry?.(() => this.stats());
     this.jobs = new JobTracker(this.reporter, this.telemetry);
-    const { onTaskSucceeded, onTaskFailed, onTaskTimedOut } = this.options;
+    const { onTaskSucceeded, onTaskFailed, onTaskTimedOut, concurrency, shutdownTimeout } = this.options;
     this.timesTasks = onTaskSucceeded !== undefined || onTaskFailed !== undefined || onTaskTimedOut !== undefined;
+    this.slots = new SlotPool(concurrency, (task) => this.guarded(task, () => this.slotGranted(task)));
+    this.inProcess = new InProcessExecution(this.end, this.telemetry);
+    this.drain = new ShutdownDrain(this.states, this.reporter, shutdownTimeout, () => this.abandonUnfinished());
   }
 
   /** A snapshot of the task counters, with the `jobs` block once a queue backend is set. */
   stats(): BackgroundTaskStats {
     const jobs = this.jobs.stats();
-    return jobs === undefined ? { ...this.counters } : { ...this.counters, jobs };
+    const stats = this.states.stats();
+    return jobs === undefined ? stats : { ...stats, jobs };
   }
 
   /** Hands the tasks of handlers to a queue from now on. */
   setDispatcher(dispatcher: TaskDispatcher): void {
     this.dispatcher = dispatcher;
+    const guard = (task: BackgroundTask, fn: () => void) => this.guarded(task, fn);
+    this.dispatch = new DispatchExecution(dispatcher, this.inProcess, this.end, this.reporter, guard, this.telemetry);
     this.jobs.enable();
   }
 
   /**
-   * Checks, at `addTask()`, that the task can go where it will run: with a
-   * queue backend, a handler's arguments must survive JSON, and a closure is
-   * an error under `requireDurable`.
+   * Checks, at `addTask()`, that the task can go where it will run: the
+   * queue backend's rules, once there is one.
    *
-   * @throws {TypeError} naming the task, the argument and where in it the problem is.
+   * @throws {TypeError} naming the task and the problem.
    */
   admit(task: BackgroundTask): void {
-    const dispatcher = this.dispatcher;
-    if (dispatcher === undefined) return;
-    if (task.handler === undefined) {
-      if (dispatcher.requireDurable) throw new TypeError(NOT_DURABLE(task.name));
-      return;
-    }
-    for (let i = 0; i < task.args.length; i++) {
-      const found = findUnserialisable(task.args[i]);
-      if (found !== undefined) throw new TypeError(NOT_SERIALISABLE(task.name, i + 1, found.path, found.what));
-    }
+    this.dispatcher?.admit(task);
   }
 
-  /** Resolves once no task is queued or running. */
+  /** Resolves once no task is queued, running or overdue. */
   whenIdle(): Promise<void> {
-    return this.waitUntil(this.isIdle);
+    return this.states.whenIdle();
   }
 
-  /** The oldest `limit` queued and running tasks, and how many there are. */
+  /** The oldest `limit` queued, running and overdue tasks, and how many there are. */
   inspect(limit: number): BackgroundTasksSnapshot {
-    const now = performance.now();
-    return {
-      queued: { total: this.counters.queued, tasks: infoOf(this.queued, limit, now) },
-      running: { total: this.counters.running, tasks: infoOf(this.running, limit, now) },
-    };
+    return this.states.inspect(limit);
   }
 
   /**
@@ -136,17 +114,17 @@ export class TaskRunner implements BeforeApplicationShutdown, OnApplicationShutd
    */
   accept(task: BackgroundTask): boolean {
     const { maxQueued, overflow } = this.options;
-    if (this.counters.queued >= maxQueued) {
+    if (this.states.queuedCount >= maxQueued) {
       if (overflow === 'reject') throw new BackgroundTasksQueueFullException(task.name, maxQueued);
       if (overflow === 'drop-oldest') {
-        this.drop(this.queued.first!, 'overflow');
+        this.drop(this.states.queued.first!, 'overflow');
       } else {
-        this.enqueue(task);
+        this.add(task);
         this.drop(task, 'overflow');
         return false;
       }
     }
-    this.enqueue(task);
+    this.add(task);
     return true;
   }
 
@@ -154,7 +132,7 @@ export class TaskRunner implements BeforeApplicationShutdown, OnApplicationShutd
   settle(batch: Batch, outcome: 'succeeded' | 'failed'): void {
     if (batch.settled) return;
     batch.outcome = outcome;
-    this.released += batch.unfinished;
+    this.states.settled(batch);
     this.release(batch);
   }
 
@@ -171,266 +149,104 @@ export class TaskRunner implements BeforeApplicationShutdown, OnApplicationShutd
     }
     if (batch.owner.concurrent) {
       for (let task = batch.takeNext(); task !== undefined; task = batch.takeNext()) this.runWhenSlotFree(task);
-    } else if (!batch.draining) {
-      batch.draining = true;
-      this.drain(batch);
+    } else {
+      this.sequencer.begin(batch);
     }
   }
 
   /** Ends a task that has not started. */
   cancel(task: BackgroundTask, reason: BackgroundTaskCancelReason): void {
-    this.unlink(task, 'cancelled');
-    this.counters.cancelled++;
+    this.states.endedQueued(task, 'cancelled');
     this.reporter.emit('onTaskCancelled', task, { reason });
-    this.ended(task, reason);
+    this.telemetry?.ended(task, reason);
   }
 
-  /**
-   * Runs a request's tasks one after another: synchronously as long as they
-   * are, and on from the end of the first that is async (or waits for a slot).
-   */
-  private drain(batch: Batch): void {
-    for (let task = batch.takeNext(); task !== undefined; task = batch.takeNext()) {
-      if (this.runWhenSlotFree(task, batch)) return;
-    }
-    batch.draining = false;
+  beforeApplicationShutdown(): Promise<void> {
+    return this.drain.drainReleased();
   }
 
-  /**
-   * Starts the task now, or once a slot is free. Returns whether it ends
-   * later (it is async, or waits), in which case `sequence` drains on then.
-   */
-  private runWhenSlotFree(task: BackgroundTask, sequence?: Batch): boolean {
-    if (this.slotsInUse < this.options.concurrency) {
-      this.slotsInUse++;
-      return this.start(task, sequence);
-    }
-    void new Promise<void>((resolve) => this.slotWaiters.push(resolve)).then(() => {
-      // It may have been cancelled or dropped while it waited.
-      if (task.state !== 'queued') this.releaseSlot();
-      else if (this.start(task, sequence)) return;
-      if (sequence !== undefined) this.drain(sequence);
-    });
-    return true;
+  /** The HTTP server has closed: drain the tasks of requests that were still in flight, then report what is left. */
+  onApplicationShutdown(): Promise<void> {
+    return (this.closed ??= this.drain.drainAll().then(() => {
+      this.reporter.flush();
+      this.telemetry?.close();
+    }));
   }
 
-  private releaseSlot(): void {
-    const next = this.slotWaiters.shift();
-    // The slot passes straight to the next waiter, so nothing can take it in between.
-    if (next !== undefined) next();
-    else this.slotsInUse--;
+  private add(task: BackgroundTask): void {
+    task.batch.push(task);
+    this.states.added(task);
+    this.reporter.emit('onTaskQueued', task);
   }
 
-  /** Runs the task. Returns whether it is async: then it ends, and `sequence` drains on, when it settles. */
-  private start(task: BackgroundTask, sequence?: Batch): boolean {
-    this.unlink(task, 'running');
-    this.counters.running++;
-    this.running.push(task);
-    task.startedAt = performance.now();
+  private runWhenSlotFree(task: BackgroundTask): void {
+    if (this.slots.tryTake()) this.start(task);
+    else this.slots.wait(task);
+  }
+
+  /** A slot came for a task that waited: it may have been cancelled or dropped meanwhile. */
+  private slotGranted(task: BackgroundTask): void {
+    if (task.state === 'queued') return this.start(task);
+    this.slots.free();
+    if (task.batch.current === task) this.sequencer.next(task.batch);
+  }
+
+  private start(task: BackgroundTask): void {
+    this.states.started(task);
     this.reporter.emit('onTaskStarted', task);
-    return this.execute(task, sequence);
+    const dispatch = this.dispatch;
+    (task.handler !== undefined && dispatch !== undefined ? dispatch : this.inProcess).execute(task);
   }
 
-  /**
-   * Hands the task over for execution: the one point where a task leaves the
-   * runner's bookkeeping. A handler's task goes to the queue backend, if
-   * there is one; any other runs here. Returns whether it ends later.
-   */
-  private execute(task: BackgroundTask, sequence?: Batch): boolean {
-    const dispatcher = this.dispatcher;
-    if (task.handler === undefined || dispatcher === undefined) return this.invoke(task, sequence);
-    void dispatcher
-      .dispatch(task, this.telemetry?.carrier(task))
-      .then((outcome) => this.dispatched(task, outcome, dispatcher, sequence));
-    return true;
-  }
-
-  /** The queue took the task, or could not: then `onEnqueueFailure` decides. */
-  private dispatched(task: BackgroundTask, outcome: DispatchOutcome, dispatcher: TaskDispatcher, sequence?: Batch): void {
-    if (outcome === 'failed' && dispatcher.onEnqueueFailure === 'run-in-process') {
-      if (this.invoke(task, sequence)) return;
-    } else {
-      this.finish(task, outcome === 'enqueued' ? 'dispatched' : 'dropped');
-    }
-    if (sequence !== undefined) this.drain(sequence);
-  }
-
-  /** Runs the task here. Returns whether it is async: then it ends, and `sequence` drains on, when it settles. */
-  private invoke(task: BackgroundTask, sequence?: Batch): boolean {
-    let result: unknown;
-    try {
-      result = task.invoke(this.telemetry);
-    } catch (error) {
-      this.finish(task, 'failed', error);
-      return false;
-    }
-    if (!isThenable(result)) {
-      this.finish(task, 'succeeded');
-      return false;
-    }
-    let timer: NodeJS.Timeout | undefined;
-    const end = (outcome: Outcome, error?: unknown) => {
-      // A task that timed out may still settle later: it has been reported already.
-      if (task.state !== 'running') return;
-      clearTimeout(timer);
-      this.finish(task, outcome, error);
-      if (sequence !== undefined) this.drain(sequence);
-    };
-    if (task.timeout !== Infinity) timer = setTimeout(() => end('timed-out', timeoutError(task)), task.timeout);
-    try {
-      result.then(
-        () => end('succeeded'),
-        (error: unknown) => end('failed', error),
-      );
-    } catch (error) {
-      // A thenable whose then() throws.
-      end('failed', error);
-    }
-    return true;
-  }
-
-  private finish(task: BackgroundTask, outcome: Outcome, error?: unknown): void {
-    task.state = outcome;
-    this.counters.running--;
-    this.running.remove(task);
-    this.releaseSlot();
+  /** A started task ran to `outcome`: reported, and its request's next task starts. */
+  private ended(task: BackgroundTask, outcome: RunOutcome, error: unknown, overdue: boolean): void {
+    this.states.endedRunning(task, outcome, overdue);
+    if (!overdue) this.slots.free();
     const duration = this.timesTasks ? performance.now() - task.startedAt : 0;
     if (outcome === 'succeeded') {
-      this.counters.succeeded++;
       this.reporter.emit('onTaskSucceeded', task, { duration });
     } else if (outcome === 'failed') {
-      this.counters.failed++;
       this.reporter.failed(task, error, duration);
     } else if (outcome === 'dispatched') {
       this.jobs.dispatched();
     } else if (outcome === 'dropped') {
-      this.countDrop(task, 'enqueue-failed');
+      this.reporter.dropped(task, 'enqueue-failed');
     } else {
       task.controller?.abort(error);
-      this.counters.timedOut++;
       this.reporter.timedOut(task, error as DOMException, duration);
+      // A task that honours its signal returns within a turn or so: only one that does not is worth a warning.
+      if (overdue) setImmediate(this.warnIfOverdue, task);
     }
-    this.ended(task, outcome === 'dropped' ? 'enqueue-failed' : error);
+    this.telemetry?.ended(task, outcome === 'dropped' ? 'enqueue-failed' : error);
+    if (task.batch.current === task) this.sequencer.next(task.batch);
   }
+
+  private readonly warnIfOverdue = (task: BackgroundTask): void => {
+    if (task.overdue) this.reporter.overdue(task);
+  };
 
   private drop(task: BackgroundTask, reason: BackgroundTaskDropReason): void {
-    this.unlink(task, 'dropped');
-    this.countDrop(task, reason);
-    this.ended(task, reason);
-  }
-
-  private countDrop(task: BackgroundTask, reason: BackgroundTaskDropReason): void {
-    this.counters.dropped++;
+    this.states.endedQueued(task, 'dropped');
     this.reporter.dropped(task, reason);
+    this.telemetry?.ended(task, reason);
   }
 
-  private enqueue(task: BackgroundTask): void {
-    this.queued.push(task);
-    this.counters.queued++;
-    task.batch.push(task);
-    if (task.batch.settled) this.released++;
-    this.reporter.emit('onTaskQueued', task);
-  }
-
-  /** Takes a task out of the queued list, into its next state. */
-  private unlink(task: BackgroundTask, state: BackgroundTask['state']): void {
-    this.queued.remove(task);
-    task.batch.leftQueue(task);
-    task.state = state;
-    this.counters.queued--;
-  }
-
-  /** `detail`: what it failed with, its timeout error, or why it was dropped or cancelled. */
-  private ended(task: BackgroundTask, detail?: unknown): void {
-    if (task.batch.settled) this.released--;
-    task.batch.taskEnded();
-    this.telemetry?.ended(task, detail);
-    if (this.idleWaiters.length === 0) return;
-    const waiters = this.idleWaiters;
-    this.idleWaiters = waiters.filter((waiter) => !waiter.idle());
-    for (const waiter of waiters) if (waiter.idle()) waiter.resolve();
-  }
-
-  private readonly isIdle = (): boolean => this.counters.queued === 0 && this.counters.running === 0;
-  private readonly isReleasedIdle = (): boolean => this.released === 0;
-
-  private waitUntil(idle: () => boolean): Promise<void> {
-    if (idle()) return Promise.resolve();
-    return new Promise((resolve) => this.idleWaiters.push({ idle, resolve }));
-  }
-
-  /**
-   * Nest runs this phase on global modules last, but still before any
-   * onApplicationShutdown hook: drain here, ahead of those. Requests in
-   * flight may take long; their tasks wait until the server has closed.
-   * Every import of the module shares this runner, so each phase runs once.
-   */
-  beforeApplicationShutdown(): Promise<void> {
-    return (this.settledDrained ??= this.waitForIdle(this.isReleasedIdle).then(() => undefined));
-  }
-
-  /** The HTTP server has closed: drain the tasks of requests that were still in flight. */
-  onApplicationShutdown(): Promise<void> {
-    return (this.drained ??= this.drainAll());
-  }
-
-  private async drainAll(): Promise<void> {
-    const idle = await this.waitForIdle(this.isIdle);
-    if (!idle) this.abandonUnfinished();
-    else if (this.shutdownWaitStart !== undefined) {
-      this.reporter.log(SHUTDOWN_DRAINED(Math.round(performance.now() - this.shutdownWaitStart)));
-    }
-    this.reporter.flush();
-    this.telemetry?.close();
-  }
-
-  /** Resolves `true` once idle, or `false` at the shutdown deadline, which both phases share. */
-  private async waitForIdle(isIdle: () => boolean): Promise<boolean> {
-    const { shutdownTimeout } = this.options;
-    this.shutdownDeadline ??= Date.now() + shutdownTimeout;
-    if (isIdle()) return true;
-    if (this.shutdownWaitStart === undefined) {
-      this.shutdownWaitStart = performance.now();
-      const { queued, running } = this.counters;
-      this.reporter.log(SHUTDOWN_WAITING(queued + running, running, shutdownTimeout));
-    }
-    const idle = this.waitUntil(isIdle).then(() => true as const);
-    const remaining = this.shutdownDeadline - Date.now();
-    if (remaining === Infinity) return idle;
-    let timer: NodeJS.Timeout | undefined;
-    const expired = new Promise<false>((resolve) => {
-      timer = setTimeout(resolve, Math.max(0, remaining), false);
-    });
+  /** Runs `fn`, which must not throw; if it does, that is a bug: reported, and the task ends as failed rather than stay running. */
+  private guarded(task: BackgroundTask, fn: () => void): void {
     try {
-      return await Promise.race([idle, expired]);
-    } finally {
-      clearTimeout(timer);
+      fn();
+    } catch (error) {
+      this.reporter.error(RUNNER_BROKE(task.name), error);
+      if (task.state === 'running') this.ended(task, 'failed', error, false);
     }
   }
 
-  /** The app is going away: abort what runs, drop what waits, and name them all. */
+  /** The shutdown deadline has passed: abort what runs, drop what waits. */
   private abandonUnfinished(): void {
-    const { running, queued } = this.inspect(Infinity);
-    this.reporter.warn(SHUTDOWN_EXPIRED(this.options.shutdownTimeout, [...running.tasks, ...queued.tasks]));
-    for (const task of this.running) {
+    for (const task of this.states.running) {
       this.telemetry?.abandoned(task);
       task.controller?.abort(new DOMException(SHUTTING_DOWN, 'AbortError'));
     }
-    while (this.queued.first !== undefined) this.drop(this.queued.first, 'shutdown');
+    while (this.states.queued.first !== undefined) this.drop(this.states.queued.first, 'shutdown');
   }
-}
-
-function timeoutError(task: BackgroundTask): DOMException {
-  return new DOMException(TASK_TIMEOUT_ERROR(task.name, task.timeout), 'TimeoutError');
-}
-
-function infoOf(list: TaskList, limit: number, now: number): BackgroundTaskInfo[] {
-  const tasks: BackgroundTaskInfo[] = [];
-  for (let task = list.first; task !== undefined && tasks.length < limit; task = task.next) {
-    const { transport, method, path } = task.batch.owner.origin;
-    const state = task.state === 'running' ? 'running' : 'queued';
-    const info = { name: task.name, state, transport, method, path, age: now - task.addedAt } as const;
-    tasks.push(state === 'running' ? { ...info, runningFor: now - task.startedAt } : info);
-  }
-  return tasks;
 }

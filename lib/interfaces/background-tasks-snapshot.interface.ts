@@ -1,17 +1,18 @@
 import type { BackgroundTaskTransport } from './background-task-event.interface.js';
 
-/** One queued or running task, as {@link BackgroundTaskRunner.inspect} lists it. */
+/** One queued, running or overdue task, as {@link BackgroundTaskRunner.inspect} lists it. */
 export interface BackgroundTaskInfo {
   /** The task's `name` option, its function's name, or `"anonymous"`. */
   readonly name: string;
-  readonly state: 'queued' | 'running';
+  /** `overdue`: it timed out, and still runs in its slot until it returns. */
+  readonly state: 'queued' | 'running' | 'overdue';
   /** What added the task, as in {@link BackgroundTaskEvent}. */
   readonly transport: BackgroundTaskTransport;
   readonly method: string;
   readonly path: string;
   /** Milliseconds since the task was added. */
   readonly age: number;
-  /** Milliseconds since the task started: running tasks only. */
+  /** Milliseconds since the task started: running and overdue tasks only. */
   readonly runningFor?: number;
 }
 
@@ -26,4 +27,5 @@ export interface BackgroundTaskList {
 export interface BackgroundTasksSnapshot {
   readonly queued: BackgroundTaskList;
   readonly running: BackgroundTaskList;
+  readonly overdue: BackgroundTaskList;
 }

@@ -21,6 +21,7 @@ const OUTCOMES: Record<Outcome, Attributes> = {
 };
 const QUEUED = attribute(names.ATTR_STATE, 'queued');
 const RUNNING = attribute(names.ATTR_STATE, 'running');
+const OVERDUE = attribute(names.ATTR_STATE, 'overdue');
 
 /**
  * The runner's metrics, through the API's global meter. The tasks queued and
@@ -47,7 +48,7 @@ export class TaskMetrics {
   });
   private readonly count = this.meter.createObservableUpDownCounter(names.METRIC_COUNT, {
     unit: '{task}',
-    description: 'Background tasks queued and running now.',
+    description: 'Background tasks queued, running, and overdue (timed out, still running) now.',
   });
 
   constructor(private readonly stats: () => BackgroundTaskStats) {
@@ -73,9 +74,10 @@ export class TaskMetrics {
   }
 
   private readonly observeCount = (result: ObservableResult): void => {
-    const { queued, running } = this.stats();
+    const { queued, running, overdue } = this.stats();
     result.observe(queued, QUEUED);
     result.observe(running, RUNNING);
+    result.observe(overdue, OVERDUE);
   };
 }
 

@@ -37,6 +37,7 @@ describeWithRedis('BullMQ jobs, run by a worker of the same process', (redis) =>
     expect(stats()).toEqual({
       queued: 0,
       running: 0,
+      overdue: 0,
       succeeded: 0,
       failed: 0,
       timedOut: 0,

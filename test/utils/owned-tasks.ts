@@ -32,5 +32,5 @@ export function fail(tasks: ScopedBackgroundTasks): void {
 
 /** Waits until the batch of `tasks` has nothing running and nothing queued. */
 export function batchDone(tasks: ScopedBackgroundTasks, what = 'the tasks to finish'): Promise<true> {
-  return waitFor(what, () => !tasks.batch.draining && tasks.batch.unfinished === 0);
+  return waitFor(what, () => tasks.batch.current === undefined && tasks.batch.unfinished === 0);
 }

@@ -34,7 +34,7 @@ export function tasksModule(options: BackgroundTasksModuleOptions = {}) {
 
 /** stats() with every counter not given at zero, to compare exactly. */
 export function stats(counts: Partial<BackgroundTaskStats> = {}): BackgroundTaskStats {
-  return { queued: 0, running: 0, succeeded: 0, failed: 0, timedOut: 0, dropped: 0, cancelled: 0, ...counts };
+  return { queued: 0, running: 0, overdue: 0, succeeded: 0, failed: 0, timedOut: 0, dropped: 0, cancelled: 0, ...counts };
 }
 
 /** Exact stats, and every task ever accepted accounted for: waiting, running, or by exactly one end. */

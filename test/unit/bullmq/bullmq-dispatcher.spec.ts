@@ -25,6 +25,36 @@ describe('BullMQDispatcher', () => {
     return { queue, dispatcher: new BullMQDispatcher(queue, options, () => connected) };
   }
 
+  describe('admit', () => {
+    const withArgs = (...args: unknown[]) =>
+      new BackgroundTask(handler.fn, args, undefined as never, undefined, false, Infinity, false, handler);
+    const closure = new BackgroundTask(function audit() {}, [], undefined as never, undefined, false, Infinity, false);
+    const subject = (requireDurable = false) =>
+      new BullMQDispatcher(
+        { addUntraced: () => Promise.resolve() },
+        resolveBullMQOptions({ connection: {}, requireDurable }),
+        () => true,
+      );
+
+    it("rejects a handler's argument that JSON would change, naming the task, the argument and where in it", () => {
+      expect(() => subject().admit(withArgs('ada', { items: [{ at: new Date() }] }))).toThrow(
+        new TypeError(
+          'BackgroundTasks: "Mailer.send" runs as a BullMQ job, whose arguments travel as JSON, but argument 2: .items[0].at is a Date. ' +
+            'Pass JSON values, arrays and plain objects: ids rather than entities, date.toISOString() rather than a Date.',
+        ),
+      );
+      expect(() => subject().admit(withArgs('ada', { items: [{ at: '2026-12-05' }] }))).not.toThrow();
+    });
+
+    it('takes a closure, which runs in-process, unless requireDurable is set', () => {
+      expect(() => subject().admit(closure)).not.toThrow();
+      expect(() => subject(true).admit(closure)).toThrow(
+        /^BackgroundTasks: "audit" is not a @BackgroundTask\(\) handler, and requireDurable is set/,
+      );
+      expect(() => subject(true).admit(withArgs('ada'))).not.toThrow();
+    });
+  });
+
   it("adds a job named after the handler, with the task's arguments and the handler's job options", async () => {
     const { queue, dispatcher: subject } = dispatcher(() => Promise.resolve({ id: '1' }));
     expect(await subject.dispatch(task())).toBe('enqueued');

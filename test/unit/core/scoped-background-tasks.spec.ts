@@ -193,7 +193,7 @@ describe('BackgroundTasks.addTask', () => {
     succeed(tasks);
     expect(call).toThrow(TypeError);
     expect(runner.stats().queued).toBe(0);
-    expect(tasks.batch.draining).toBe(false);
+    expect(tasks.batch.current).toBeUndefined();
     await flush();
     expect(watched.error).not.toHaveBeenCalled();
   });

@@ -1,15 +1,13 @@
-import { jest } from '@jest/globals';
-import { HttpStatus, Logger } from '@nestjs/common';
+import { HttpStatus } from '@nestjs/common';
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { BackgroundTaskRunner } from '../../../lib/core/background-task-runner.js';
 import type { ScopedBackgroundTasks } from '../../../lib/core/scoped-background-tasks.js';
 import { TaskRunner } from '../../../lib/core/task-runner.js';
 import { BackgroundTasksQueueFullException } from '../../../lib/exceptions/background-tasks-queue-full.exception.js';
-import type { BackgroundTaskOptions } from '../../../lib/interfaces/index.js';
 import { batchDone, fail, ownedTasks, succeed } from '../../utils/owned-tasks.js';
 import { flush } from '../../utils/process-watch.js';
 import { idle, stats } from '../../utils/task-record.js';
-import { aborted, eventsOf, expectSaneDurations, GatedTasks, recordHooks } from '../../utils/unit-tasks.js';
+import { eventsOf, GatedTasks, recordHooks } from '../../utils/unit-tasks.js';
 import { watchEachTest } from '../../utils/unit-watch.js';
 import { deferred, track, waitFor, within } from '../../utils/wait-for.js';
 
@@ -70,7 +68,7 @@ describe('order', () => {
     await waitFor('the first task to start', () => events.includes('first:start'));
     await flush(); // every chance to move on too early
     expect(events).toEqual(['first:start']);
-    expect(tasks.batch.draining).toBe(true);
+    expect(tasks.batch.current).toBeDefined();
 
     first.resolve();
     await waitFor('the second task to start', () => events.includes('second:start'));
@@ -166,7 +164,7 @@ describe('order', () => {
     const tasks = ownedTasks(runner);
     const events: string[] = [];
     succeed(tasks);
-    expect(tasks.batch.draining).toBe(false);
+    expect(tasks.batch.current).toBeUndefined();
     tasks.addTask((what: string) => void events.push(what), 'late');
     await waitFor('the late task to run', () => events.length === 1);
     await batchDone(tasks);
@@ -199,7 +197,7 @@ describe('order', () => {
     await batchDone(fastRequest);
     await flush();
     expect(events).toEqual(['slow:start', 'fast:1', 'fast:2']);
-    expect(slowRequest.batch.draining).toBe(true);
+    expect(slowRequest.batch.current).toBeDefined();
 
     gate.resolve();
     await batchDone(slowRequest);
@@ -495,185 +493,6 @@ describe('maxQueued and overflow', () => {
   });
 });
 
-describe('timeouts', () => {
-  it.each(['resolves', 'rejects'] as const)(
-    'aborts the signal of an overrunning task with a TimeoutError, reports it, starts the next task at the deadline, and reports nothing when it later %s',
-    async (settle) => {
-      const { hooks, calls, of, sequence } = recordHooks();
-      const runner = new TaskRunner(hooks);
-      const tasks = ownedTasks(runner, 'POST', '/reports');
-      const gate = deferred();
-      const events: string[] = [];
-      let signal: AbortSignal | undefined;
-      let overrunEnded = false;
-      tasks.addTaskWithOptions(
-        { name: 'render', timeout: 30 },
-        async (context, id: number) => {
-          signal = context.signal;
-          events.push(`render:start ${id}`);
-          await gate.promise;
-          overrunEnded = true;
-          if (settle === 'rejects') throw new Error('late failure');
-        },
-        7,
-      );
-      tasks.addTask(function upload() {
-        events.push(`upload:start render-aborted=${signal?.aborted}`);
-      });
-      succeed(tasks);
-
-      await waitFor('the next task to start', () => events.length === 2);
-      // It started once the signal had been aborted, while render was still pending.
-      expect(events).toEqual(['render:start 7', 'upload:start render-aborted=true']);
-      expect(overrunEnded).toBe(false);
-      const reason = signal!.reason as DOMException;
-      expect(reason).toBeInstanceOf(DOMException);
-      expect(reason.name).toBe('TimeoutError');
-
-      expect(of('onTaskTimedOut')).toStrictEqual([
-        eventsOf('POST', '/reports')('render', [7], { duration: expect.any(Number), error: reason }),
-      ]);
-      expect(of('onTaskTimedOut')[0].error).toBe(reason);
-      expectSaneDurations(calls);
-      expect(watched.errorMessages()).toEqual(['Background task "render" of POST /reports timed out after 30 ms.']);
-      const reported = sequence();
-      expect(reported).toEqual([
-        'onTaskQueued render',
-        'onTaskQueued upload',
-        'onTaskStarted render',
-        'onTaskTimedOut render',
-        'onTaskStarted upload',
-        'onTaskSucceeded upload',
-      ]);
-      // A task that timed out no longer counts as running.
-      expect(runner.stats()).toEqual(stats({ timedOut: 1, succeeded: 1 }));
-
-      gate.resolve();
-      await waitFor('render to settle late', () => overrunEnded);
-      await flush();
-      expect(sequence()).toEqual(reported);
-      expect(watched.error).toHaveBeenCalledTimes(1);
-      expect(runner.stats()).toEqual(stats({ timedOut: 1, succeeded: 1 }));
-    },
-  );
-
-  it('applies the module taskTimeout to plain addTask tasks, which have no signal', async () => {
-    const { hooks, of } = recordHooks();
-    const runner = new TaskRunner({ taskTimeout: 20, ...hooks });
-    const tasks = ownedTasks(runner, 'DELETE', '/cache');
-    const gate = deferred();
-    const events: string[] = [];
-    tasks.addTask(async function purge(region: string) {
-      events.push(`purge:${region}`);
-      await gate.promise;
-    }, 'eu');
-    tasks.addTask(function next() {
-      events.push('next');
-    });
-    succeed(tasks);
-
-    await waitFor('the next task to start', () => events.length === 2);
-    expect(events).toEqual(['purge:eu', 'next']);
-    const [timedOut] = of('onTaskTimedOut');
-    expect(of('onTaskTimedOut')).toStrictEqual([
-      eventsOf('DELETE', '/cache')('purge', ['eu'], { duration: expect.any(Number), error: expect.any(DOMException) }),
-    ]);
-    expect((timedOut.error as DOMException).name).toBe('TimeoutError');
-    expect(watched.errorMessages()).toEqual(['Background task "purge" of DELETE /cache timed out after 20 ms.']);
-    gate.resolve();
-    await flush();
-    expect(runner.stats()).toEqual(stats({ timedOut: 1, succeeded: 1 }));
-  });
-
-  it('lets a per-task timeout override taskTimeout, both shorter and Infinity', async () => {
-    const { hooks, of } = recordHooks();
-    const runner = new TaskRunner({ taskTimeout: 40, ...hooks });
-    const tasks = ownedTasks(runner, 'POST', '/p');
-    tasks.concurrent = true;
-    const signals = new Map<string, AbortSignal>();
-    const gate = deferred();
-    const add = (options: BackgroundTaskOptions & { name: string }) =>
-      tasks.addTaskWithOptions(options, async ({ signal, name }) => {
-        signals.set(name, signal);
-        await Promise.race([gate.promise, aborted(signal)]);
-      });
-    // Started first: were its timeout 40 ms, it would expire before 'default' does.
-    add({ name: 'unbounded', timeout: Infinity });
-    add({ name: 'default' });
-    add({ name: 'short', timeout: 20 });
-    succeed(tasks);
-
-    await waitFor('two timeouts', () => of('onTaskTimedOut').length === 2);
-    expect(of('onTaskTimedOut').map((event) => event.name)).toEqual(['short', 'default']);
-    expect(watched.errorMessages()).toEqual([
-      'Background task "short" of POST /p timed out after 20 ms.',
-      'Background task "default" of POST /p timed out after 40 ms.',
-    ]);
-    expect(signals.get('unbounded')!.aborted).toBe(false);
-    expect(runner.stats()).toEqual(stats({ running: 1, timedOut: 2 }));
-
-    gate.resolve();
-    await idle(runner);
-    expect(of('onTaskSucceeded').map((event) => event.name)).toEqual(['unbounded']);
-    expect(signals.get('unbounded')!.aborted).toBe(false);
-    expect(runner.stats()).toEqual(stats({ succeeded: 1, timedOut: 2 }));
-  });
-
-  it('does not abort a task that finishes within its timeout', async () => {
-    const { hooks, sequence } = recordHooks();
-    const runner = new TaskRunner(hooks);
-    const tasks = ownedTasks(runner, 'POST', '/p');
-    const signals = new Map<string, AbortSignal>();
-    tasks.addTaskWithOptions({ name: 'quick', timeout: 20 }, async ({ signal, name }) => {
-      signals.set(name, signal);
-      await flush(1);
-    });
-    // Its deadline comes after the one quick would have had.
-    tasks.addTaskWithOptions({ name: 'hangs', timeout: 20 }, async ({ signal, name }) => {
-      signals.set(name, signal);
-      await aborted(signal);
-    });
-    succeed(tasks);
-
-    await idle(runner);
-    expect(signals.get('hangs')!.aborted).toBe(true);
-    expect(signals.get('quick')!.aborted).toBe(false);
-    expect(sequence()).toEqual([
-      'onTaskQueued quick',
-      'onTaskQueued hangs',
-      'onTaskStarted quick',
-      'onTaskSucceeded quick',
-      'onTaskStarted hangs',
-      'onTaskTimedOut hangs',
-    ]);
-    expect(watched.errorMessages()).toEqual(['Background task "hangs" of POST /p timed out after 20 ms.']);
-    expect(runner.stats()).toEqual(stats({ succeeded: 1, timedOut: 1 }));
-  });
-
-  it('clears the deadline of a task that ends in time: its timer, which holds the task and its arguments, does not live on', async () => {
-    // Only the runner's timers are faked; flush() still turns the event loop.
-    jest.useFakeTimers({ doNotFake: ['setImmediate', 'nextTick', 'queueMicrotask'] });
-    try {
-      const runner = new TaskRunner({ taskTimeout: 60_000 });
-      const tasks = ownedTasks(runner);
-      const gate = deferred();
-      const payload = { big: new Array(1_000).fill('x') };
-      tasks.addTask(async (_payload: typeof payload) => gate.promise, payload);
-      tasks.addTaskWithOptions({ name: 'own', timeout: 30_000 }, async () => gate.promise);
-      tasks.addTask(() => undefined); // a sync task gets no timer at all
-      succeed(tasks);
-      expect(jest.getTimerCount()).toBe(1); // the first task's deadline
-
-      gate.resolve();
-      await flush();
-      expect(runner.stats()).toEqual(stats({ succeeded: 3 }));
-      expect(jest.getTimerCount()).toBe(0);
-    } finally {
-      jest.useRealTimers();
-    }
-  });
-});
-
 describe('always tasks of failed requests', () => {
   it('for a failed request, runs only the always tasks and drops the others, also those added afterwards', async () => {
     const { hooks, of } = recordHooks();
@@ -818,262 +637,6 @@ describe('stats() and whenIdle()', () => {
   });
 });
 
-describe('shutdown', () => {
-  it('resolves both shutdown hooks at once, without a warning, when nothing runs', async () => {
-    const runner = new TaskRunner(); // default timeout: 10 s, far beyond a few ticks
-    const before = track(runner.beforeApplicationShutdown());
-    await flush();
-    expect(before.settled).toBe(true);
-    const on = track(runner.onApplicationShutdown());
-    await flush();
-    expect(on.settled).toBe(true);
-
-    // Also after tasks have run and finished.
-    const tasks = ownedTasks(runner);
-    tasks.addTask(async () => flush(1));
-    succeed(tasks);
-    await batchDone(tasks);
-    const again = track(Promise.all([runner.beforeApplicationShutdown(), runner.onApplicationShutdown()]));
-    await flush();
-    expect(again.settled).toBe(true);
-    expect(watched.warn).not.toHaveBeenCalled();
-  });
-
-  it('beforeApplicationShutdown waits until every queued and added task has run', async () => {
-    const runner = new TaskRunner({ shutdownTimeout: Infinity });
-    const one = ownedTasks(runner, 'POST', '/one');
-    const two = ownedTasks(runner, 'POST', '/two');
-    const gateOne = deferred();
-    const gateTwo = deferred();
-    const events: string[] = [];
-    one.addTask(async () => {
-      await gateOne.promise;
-      events.push('one:slow');
-      one.addTask(async () => {
-        await flush(1);
-        events.push('one:added');
-      });
-    });
-    one.addTask(() => void events.push('one:next'));
-    two.addTask(async () => {
-      await gateTwo.promise;
-      events.push('two:slow');
-    });
-    succeed(one);
-    succeed(two);
-
-    const shutdown = runner.beforeApplicationShutdown();
-    const before = track(shutdown);
-    await flush();
-    expect(before.settled).toBe(false);
-
-    gateOne.resolve();
-    await waitFor('request one to finish', () => events.includes('one:added'));
-    await flush();
-    expect(before.settled).toBe(false); // request two still runs
-
-    gateTwo.resolve();
-    await within('the shutdown hook to resolve', shutdown);
-    expect(events).toEqual(['one:slow', 'one:next', 'one:added', 'two:slow']);
-    expect(one.batch.draining || two.batch.draining).toBe(false);
-    expect(watched.warn).not.toHaveBeenCalled();
-
-    const on = track(runner.onApplicationShutdown());
-    await flush();
-    expect(on.settled).toBe(true);
-    expect(watched.warn).not.toHaveBeenCalled();
-  });
-
-  it('onApplicationShutdown waits until idle too', async () => {
-    const runner = new TaskRunner();
-    const tasks = ownedTasks(runner);
-    const gate = deferred();
-    const events: string[] = [];
-    tasks.addTask(async () => {
-      await gate.promise;
-      events.push('slow');
-    });
-    tasks.addTask(() => void events.push('next'));
-    succeed(tasks);
-
-    const shutdown = runner.onApplicationShutdown();
-    const on = track(shutdown);
-    await flush();
-    expect(on.settled).toBe(false);
-
-    gate.resolve();
-    await within('the shutdown hook to resolve', shutdown);
-    expect(events).toEqual(['slow', 'next']);
-    expect(watched.warn).not.toHaveBeenCalled();
-  });
-
-  it('at shutdownTimeout, aborts the signals of running tasks with an AbortError, drops the queued ones, names them all in one warning, and lets running tasks end', async () => {
-    const { hooks, of } = recordHooks();
-    const runner = new TaskRunner({ shutdownTimeout: 100, ...hooks });
-    const reasons = new Map<string, unknown>();
-    const untilAborted = async ({ signal, name }: { signal: AbortSignal; name: string }) => {
-      await aborted(signal);
-      reasons.set(name, signal.reason);
-    };
-    const first = ownedTasks(runner, 'POST', '/x');
-    first.addTaskWithOptions({ name: 'a' }, untilAborted);
-    first.addTaskWithOptions({ name: 'b' }, untilAborted);
-    const inFlight = ownedTasks(runner, 'PUT', '/y');
-    inFlight.addTaskWithOptions({ name: 'c' }, untilAborted);
-    const second = ownedTasks(runner, 'DELETE', '/z');
-    second.addTaskWithOptions({ name: 'd' }, untilAborted);
-    // A plain task has no signal: it is left to finish; the task behind it is dropped.
-    const stuck = ownedTasks(runner, 'PUT', '/jobs/7');
-    const gate = deferred();
-    const ran: string[] = [];
-    stuck.addTask(async function hangs() {
-      await gate.promise;
-      ran.push('hangs');
-    });
-    stuck.addTask(function waitsInLine() {
-      ran.push('waitsInLine');
-    });
-    succeed(first);
-    succeed(second);
-    succeed(stuck);
-    await waitFor('a, d and hangs to start', () => runner.stats().running === 3);
-
-    // Nest calls both hooks in turn; the in-flight request's task keeps the second one waiting.
-    await within('beforeApplicationShutdown to resolve', runner.beforeApplicationShutdown());
-    expect(watched.warn).not.toHaveBeenCalled();
-    expect(reasons.size).toBe(0);
-    await within('onApplicationShutdown to give up', runner.onApplicationShutdown());
-
-    expect(watched.warnMessages()).toEqual([
-      'Shutdown timeout of 100 ms expired; running tasks have their signal aborted, queued ones are dropped: ' +
-        '"a" (running, POST /x), "d" (running, DELETE /z), "hangs" (running, PUT /jobs/7), ' +
-        '"b" (queued, POST /x), "c" (queued, PUT /y), "waitsInLine" (queued, PUT /jobs/7)',
-    ]);
-    gate.resolve();
-    await idle(runner);
-    expect([...reasons.keys()]).toEqual(['a', 'd']);
-    for (const reason of reasons.values()) {
-      expect(reason).toBeInstanceOf(DOMException);
-      expect((reason as DOMException).name).toBe('AbortError');
-    }
-    expect(ran).toEqual(['hangs']);
-    expect(of('onTaskDropped')).toStrictEqual([
-      eventsOf('POST', '/x')('b', [], { reason: 'shutdown' }),
-      eventsOf('PUT', '/y')('c', [], { reason: 'shutdown' }),
-      eventsOf('PUT', '/jobs/7')('waitsInLine', [], { reason: 'shutdown' }),
-    ]);
-    expect(runner.stats()).toEqual(stats({ succeeded: 3, dropped: 3 }));
-    expect(watched.warn).toHaveBeenCalledTimes(1);
-  });
-
-  it('logs once what it waits for, and then how long it took; nothing when there was nothing to wait for', async () => {
-    const log = jest.spyOn(Logger.prototype, 'log').mockImplementation(() => undefined);
-    try {
-      const idleRunner = new TaskRunner();
-      await Promise.all([idleRunner.beforeApplicationShutdown(), idleRunner.onApplicationShutdown()]);
-      expect(log).not.toHaveBeenCalled();
-
-      const runner = new TaskRunner({ shutdownTimeout: 5_000 });
-      const tasks = ownedTasks(runner);
-      const gate = deferred();
-      tasks.addTask(async () => gate.promise);
-      tasks.addTask(() => undefined);
-      succeed(tasks);
-      // Both phases wait, and every import of the module calls each: one line all the same.
-      const shutdown = Promise.all([runner.beforeApplicationShutdown(), runner.beforeApplicationShutdown()]).then(() =>
-        Promise.all([runner.onApplicationShutdown(), runner.onApplicationShutdown()]),
-      );
-      await flush();
-      expect(log.mock.calls.map(([message]) => message)).toEqual(['Waiting for 2 background tasks (1 running), up to 5000 ms.']);
-      gate.resolve();
-      await within('shutdown', shutdown);
-      expect(log.mock.calls.map(([message]) => message)).toEqual([
-        'Waiting for 2 background tasks (1 running), up to 5000 ms.',
-        expect.stringMatching(/^Background tasks drained in \d+ ms\.$/),
-      ]);
-      expect(watched.warn).not.toHaveBeenCalled();
-    } finally {
-      log.mockRestore();
-    }
-  });
-
-  it('gives both shutdown phases one shutdownTimeout between them, not one each', async () => {
-    jest.useFakeTimers({ doNotFake: ['setImmediate', 'nextTick', 'queueMicrotask'] });
-    try {
-      const runner = new TaskRunner({ shutdownTimeout: 1_000 });
-      const tasks = ownedTasks(runner, 'POST', '/hangs');
-      const gate = deferred();
-      tasks.addTask(async function hangs() {
-        await gate.promise;
-      });
-      succeed(tasks);
-
-      const before = track(runner.beforeApplicationShutdown());
-      await jest.advanceTimersByTimeAsync(999);
-      expect(before.settled).toBe(false);
-      await jest.advanceTimersByTimeAsync(1);
-      await flush();
-      expect(before.settled).toBe(true);
-      expect(watched.warn).not.toHaveBeenCalled();
-
-      // The deadline has passed: the second phase gives up at once, instead of waiting another 1,000 ms.
-      const on = track(runner.onApplicationShutdown());
-      await jest.advanceTimersByTimeAsync(1);
-      await flush();
-      expect(on.settled).toBe(true);
-      expect(watched.warnMessages()).toEqual([expect.stringContaining('"hangs" (running, POST /hangs)')]);
-      gate.resolve();
-      await flush();
-      expect(runner.stats()).toEqual(stats({ succeeded: 1 }));
-    } finally {
-      jest.useRealTimers();
-    }
-  });
-
-  it('counts the tasks of a batch settled twice once: the first shutdown phase ends as soon as they have run', async () => {
-    const runner = new TaskRunner({ shutdownTimeout: Infinity });
-    const tasks = ownedTasks(runner);
-    const gate = deferred();
-    const ran: string[] = [];
-    tasks.addTask(async () => {
-      await gate.promise;
-      ran.push('slow');
-    });
-    tasks.addTask(() => void ran.push('next'));
-    runner.settle(tasks.batch, 'succeeded');
-    runner.settle(tasks.batch, 'succeeded');
-    runner.settle(tasks.batch, 'failed'); // nor does a second outcome change the first
-
-    const before = track(runner.beforeApplicationShutdown());
-    await flush();
-    expect(before.settled).toBe(false);
-    gate.resolve();
-    await idle(runner);
-    await flush();
-    expect(before.settled).toBe(true);
-    expect(ran).toEqual(['slow', 'next']);
-    expect(runner.stats()).toEqual(stats({ succeeded: 2 }));
-    const on = track(runner.onApplicationShutdown());
-    await flush();
-    expect(on.settled).toBe(true);
-    expect(watched.warn).not.toHaveBeenCalled();
-  });
-
-  it('with shutdownTimeout 0 does not wait for a hanging task', async () => {
-    const runner = new TaskRunner({ shutdownTimeout: 0 });
-    const tasks = ownedTasks(runner, 'POST', '/zero');
-    const gate = deferred();
-    tasks.addTask(async function hangs() {
-      await gate.promise;
-    });
-    succeed(tasks);
-    await runner.onApplicationShutdown();
-    expect(watched.warnMessages()).toEqual([expect.stringContaining('"hangs" (running, POST /zero)')]);
-    gate.resolve();
-    await batchDone(tasks);
-  });
-});
-
 describe('inspect()', () => {
   it('lists the oldest queued and running tasks, at most `limit` of each, with totals, ages and origins', async () => {
     const runner = new TaskRunner({ concurrency: 1 });
@@ -1112,6 +675,7 @@ describe('inspect()', () => {
           },
         ],
       },
+      overdue: { total: 0, tasks: [] },
     });
     const [running] = snapshot.running.tasks;
     expect(running.runningFor).toBeGreaterThanOrEqual(0);
@@ -1127,7 +691,8 @@ describe('inspect()', () => {
     gate.resolve();
     succeed(second);
     await idle(runner);
-    expect(facade.inspect()).toEqual({ queued: { total: 0, tasks: [] }, running: { total: 0, tasks: [] } });
+    const none = { total: 0, tasks: [] };
+    expect(facade.inspect()).toEqual({ queued: none, running: none, overdue: none });
   });
 
   it('lists 100 of each by default', () => {

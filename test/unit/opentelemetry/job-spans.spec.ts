@@ -32,9 +32,9 @@ class Mailer {
 
 /** Takes every task, and keeps the trace context each came with. */
 class RecordingDispatcher implements TaskDispatcher {
-  readonly requireDurable = false;
   readonly onEnqueueFailure = 'drop';
   readonly traces: Array<TraceCarrier | undefined> = [];
+  admit(): void {}
   dispatch(_task: BackgroundTask, trace?: TraceCarrier): Promise<DispatchOutcome> {
     this.traces.push(trace);
     return Promise.resolve('enqueued');

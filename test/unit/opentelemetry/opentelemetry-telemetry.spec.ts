@@ -9,6 +9,7 @@ import type { BackgroundTasksModuleOptions } from '../../../lib/interfaces/index
 import { openTelemetry } from '../../../lib/opentelemetry/opentelemetry-telemetry.js';
 import { OtelSdk } from '../../utils/otel-sdk.js';
 import { batchDone, fail, ownedTasks, succeed } from '../../utils/owned-tasks.js';
+import { aborted } from '../../utils/unit-tasks.js';
 import { watchEachTest } from '../../utils/unit-watch.js';
 import { deferred, within } from '../../utils/wait-for.js';
 
@@ -292,7 +293,8 @@ describe('metrics', () => {
       tasks.addTask(async () => {
         if (i % 5 === 0) throw new Error('no');
       });
-      tasks.addTaskWithOptions({ name: 'maybe', timeout: 10 }, () => (i % 7 === 0 ? new Promise(() => {}) : undefined));
+      // Some overrun, and return once their signal is aborted.
+      tasks.addTaskWithOptions({ name: 'maybe', timeout: 10 }, ({ signal }) => (i % 7 === 0 ? aborted(signal) : undefined));
       if (i % 3 === 0) tasks.cancel('maybe');
       return tasks;
     });
@@ -325,6 +327,7 @@ describe('metrics', () => {
       cancelled: ended('cancelled'),
       queued: after.sum('background_task.count', 'background_task.state', 'queued'),
       running: after.sum('background_task.count', 'background_task.state', 'running'),
+      overdue: after.sum('background_task.count', 'background_task.state', 'overdue'),
     }).toEqual({ ...stats });
     const ran = stats.succeeded + stats.failed + stats.timedOut;
     expect(after.histogramCount('background_task.duration')).toBe(ran);

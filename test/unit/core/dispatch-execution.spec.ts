@@ -1,4 +1,5 @@
 import { jest } from '@jest/globals';
+import { Logger } from '@nestjs/common';
 import type { BackgroundTask } from '../../../lib/core/background-task.js';
 import type { DispatchOutcome, EnqueueFailurePolicy, TaskDispatcher } from '../../../lib/core/task-dispatcher.js';
 import { TaskRunner } from '../../../lib/core/task-runner.js';
@@ -25,10 +26,8 @@ class Mailer {
 class FakeDispatcher implements TaskDispatcher {
   readonly dispatched: BackgroundTask[] = [];
   outcome: DispatchOutcome = 'enqueued';
-  constructor(
-    readonly onEnqueueFailure: EnqueueFailurePolicy = 'run-in-process',
-    readonly requireDurable = false,
-  ) {}
+  constructor(readonly onEnqueueFailure: EnqueueFailurePolicy = 'run-in-process') {}
+  admit(_task: BackgroundTask): void {}
   dispatch(task: BackgroundTask): Promise<DispatchOutcome> {
     this.dispatched.push(task);
     return Promise.resolve(this.outcome);
@@ -43,7 +42,7 @@ function setUp(dispatcher?: FakeDispatcher, hooks: { onTaskDropped?: BackgroundT
   return { runner, mailer, tasks: ownedTasks(runner) };
 }
 
-const counters = { queued: 0, running: 0, succeeded: 0, failed: 0, timedOut: 0, dropped: 0, cancelled: 0 };
+const counters = { queued: 0, running: 0, overdue: 0, succeeded: 0, failed: 0, timedOut: 0, dropped: 0, cancelled: 0 };
 
 it('without a dispatcher, runs a handler in-process on its provider, and has no jobs block', async () => {
   const { runner, mailer, tasks } = setUp();
@@ -113,24 +112,49 @@ it("drops a task whose enqueue failed under 'drop', and reports why", async () =
   expect([event.name, event.reason]).toEqual(['Mailer.sendWelcome', 'enqueue-failed']);
 });
 
-it('checks the arguments of a handler task at addTask, and only with a dispatcher', () => {
-  const withQueue = setUp(new FakeDispatcher());
-  expect(() => withQueue.tasks.addTask(Mailer.prototype.sendWelcome, new Date() as never)).toThrow(
-    new TypeError(
-      'BackgroundTasks: "Mailer.sendWelcome" runs as a BullMQ job, whose arguments travel as JSON, but argument 1 is a Date. ' +
-        'Pass JSON values, arrays and plain objects: ids rather than entities, date.toISOString() rather than a Date.',
-    ),
-  );
-  expect(withQueue.runner.stats()).toMatchObject({ queued: 0 });
-  const without = setUp();
-  expect(() => without.tasks.addTask(Mailer.prototype.sendWelcome, new Date() as never)).not.toThrow();
+it('has the dispatcher admit each task at addTask: what it rejects throws there and is not queued', () => {
+  const dispatcher = new FakeDispatcher();
+  const { runner, tasks } = setUp(dispatcher);
+  const admitted: string[] = [];
+  dispatcher.admit = (task) => {
+    admitted.push(task.name);
+    if (task.args[0] === 'bad') throw new TypeError('not for the queue');
+  };
+  expect(() => tasks.addTask(Mailer.prototype.sendWelcome, 'bad')).toThrow(new TypeError('not for the queue'));
+  tasks.addTask(Mailer.prototype.sendWelcome, 'ada');
+  tasks.addTask(function audit() {});
+  expect(admitted).toEqual(['Mailer.sendWelcome', 'Mailer.sendWelcome', 'audit']);
+  expect(runner.stats()).toMatchObject({ queued: 2 });
 });
 
-it('under requireDurable, rejects a closure at addTask, and takes a handler', () => {
-  const { runner, tasks } = setUp(new FakeDispatcher('run-in-process', true));
-  expect(() => tasks.addTask(function audit() {})).toThrow(
-    /^BackgroundTasks: "audit" is not a @BackgroundTask\(\) handler, and requireDurable is set/,
+const broken: Record<string, TaskDispatcher['dispatch']> = {
+  throws: () => {
+    throw new Error('dispatcher bug');
+  },
+  rejects: () => Promise.reject(new Error('dispatcher bug')),
+};
+
+describe.each(['throws', 'rejects'])('a dispatcher that %s, which it must never do', (how) => {
+  it.each([
+    ['run-in-process', { succeeded: 1, sent: ['ada'] }],
+    ['drop', { dropped: 1, sent: [] }],
+  ] as const)(
+    'is reported as a bug, and the task follows onEnqueueFailure %s: nothing is left running',
+    async (policy, expected) => {
+      const dispatcher = new FakeDispatcher(policy);
+      dispatcher.dispatch = broken[how];
+      const { runner, mailer, tasks } = setUp(dispatcher);
+      const error = jest.spyOn(Logger.prototype, 'error').mockImplementation(() => undefined);
+      tasks.addTask(Mailer.prototype.sendWelcome, 'ada');
+      succeed(tasks);
+      await within('the task to end', runner.whenIdle());
+      const { sent, ...counts } = expected;
+      expect(mailer.sent).toEqual(sent);
+      expect(runner.stats()).toMatchObject({ ...counters, ...counts });
+      expect(error.mock.calls.map(([message]) => message)).toEqual([
+        'Background task "Mailer.sendWelcome" could not be handed to the queue backend, which threw instead of failing cleanly; ' +
+          `the task follows onEnqueueFailure ('${policy}'). This is a bug of nestjs-background-tasks: please report it with this stack.`,
+      ]);
+    },
   );
-  tasks.addTask(Mailer.prototype.sendWelcome, 'ada');
-  expect(runner.stats()).toMatchObject({ queued: 1 });
 });

@@ -1,0 +1,19 @@
+import type { BackgroundTask } from './background-task.js';
+import type { RunOutcome } from './task-states.js';
+
+/** Runs a task that has started, one way or another: here, or handed to a queue. */
+export interface TaskExecution {
+  execute(task: BackgroundTask): void;
+}
+
+/** What an execution tells the runner. */
+export interface ExecutionEnd {
+  /**
+   * The task ran to `outcome`, with `error` when it failed or timed out.
+   * `overdue`: it timed out while its body goes on, keeping its slot until
+   * {@link overdueReturned}.
+   */
+  ended(task: BackgroundTask, outcome: RunOutcome, error?: unknown, overdue?: boolean): void;
+  /** The body of a task that timed out has returned at last. */
+  overdueReturned(task: BackgroundTask): void;
+}

@@ -1,9 +1,6 @@
 /** Marks handlers that take a `@Background()` parameter. */
 export const BACKGROUND_PARAM_METADATA = 'nestjs-background-tasks:background-param';
 
-/** What TypeScript's `emitDecoratorMetadata` records as a method's parameter types. */
-export const PARAMTYPES_METADATA = 'design:paramtypes';
-
 /** Default of the `shutdownTimeout` option, in milliseconds. */
 export const DEFAULT_SHUTDOWN_TIMEOUT = 10_000;
 

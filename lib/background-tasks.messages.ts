@@ -166,6 +166,11 @@ export const RUNNER_BROKE = (task: string): string =>
   `Background task "${task}": the runner threw while ending or starting it; it is counted as failed if it was running. ` +
   'This is a bug of nestjs-background-tasks: please report it with this stack.';
 
+export const GRAPHQL_NO_SCHEMA = (resolvers: readonly string[]): string =>
+  `The app has GraphQL resolvers (${resolvers.join(', ')}), but no schema built by @nestjs/graphql was found at bootstrap: ` +
+  "fields get no outcome of their own, so a failing resolver's tasks run whenever the response's status is below 400. " +
+  'Import GraphQLModule.forRoot() in the same application as BackgroundTasksModule.';
+
 export const NOT_DURABLE = (task: string): string =>
   `BackgroundTasks: "${task}" is not a @BackgroundTask() handler, and requireDurable is set: every task must run as a BullMQ job. ` +
   'Mark a provider method with @BackgroundTask() and pass it (tasks.addTask(this.mailer.sendWelcome, id)), ' +

@@ -1,11 +1,12 @@
-import type { INestApplication } from '@nestjs/common';
+import { type INestApplication, Module } from '@nestjs/common';
+import { Mutation, Resolver } from '@nestjs/graphql';
 import type { AbstractHttpAdapter } from '@nestjs/core';
 import { ExpressAdapter } from '@nestjs/platform-express';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
 import { Test } from '@nestjs/testing';
 import { Agent } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { BackgroundTaskRunner, type BackgroundTasksModuleOptions } from 'nestjs-background-tasks';
+import { BackgroundTaskRunner, BackgroundTasksModule, type BackgroundTasksModuleOptions } from 'nestjs-background-tasks';
 import { WebSocket } from 'ws';
 import {
   gates,
@@ -15,6 +16,7 @@ import {
   resetGraphQL,
   SubscriptionAppModule,
 } from './fixtures/graphql.app.js';
+import { CapturingLogger } from './utils/capture-logs.js';
 import { pool, type Reply, send } from './utils/load.js';
 import { idle } from './utils/task-record.js';
 import { waitFor, within } from './utils/wait-for.js';
@@ -245,6 +247,33 @@ describe('GraphQL subscriptions (Mercurius over WebSocket)', () => {
       expect(app.get(BackgroundTaskRunner).stats()).toMatchObject({ queued: 0, succeeded: 0, dropped: 0 });
     } finally {
       socket.close();
+      await app.close();
+    }
+  });
+});
+
+describe('GraphQL resolvers without a schema to wrap', () => {
+  it('say so at startup: their fields get no outcome of their own', async () => {
+    @Resolver()
+    class OrphanResolver {
+      @Mutation(() => Boolean)
+      order(): boolean {
+        return true;
+      }
+    }
+    @Module({ imports: [BackgroundTasksModule], providers: [OrphanResolver] })
+    class NoGraphQLModule {}
+    const logger = new CapturingLogger();
+    const moduleRef = await Test.createTestingModule({ imports: [NoGraphQLModule] }).compile();
+    const app = moduleRef.createNestApplication({ logger });
+    try {
+      await app.init();
+      expect(logger.warnings).toEqual([
+        'The app has GraphQL resolvers (OrphanResolver), but no schema built by @nestjs/graphql was found at bootstrap: ' +
+          "fields get no outcome of their own, so a failing resolver's tasks run whenever the response's status is below 400. " +
+          'Import GraphQLModule.forRoot() in the same application as BackgroundTasksModule. BackgroundTasks',
+      ]);
+    } finally {
       await app.close();
     }
   });

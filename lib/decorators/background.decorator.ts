@@ -1,5 +1,5 @@
 import { createParamDecorator, type ExecutionContext } from '@nestjs/common';
-import { BACKGROUND_PARAM_METADATA, PARAMTYPES_METADATA } from '../background-tasks.constants.js';
+import { BACKGROUND_PARAM_METADATA } from '../background-tasks.constants.js';
 import {
   BACKGROUND_ON_CONSTRUCTOR,
   BACKGROUND_UNSUPPORTED,
@@ -12,6 +12,7 @@ import type { TaskRunner } from '../core/task-runner.js';
 import { infoOf, isSubscription, requestOfResolver } from '../graphql/graphql-context.js';
 import { fieldScopeOf } from '../graphql/graphql-field.js';
 import { httpTasksOf } from '../http/http-background-tasks.js';
+import { hideParamType } from '../internals/nest-internals.js';
 import { runnerOf } from '../http/http-runner.js';
 import { messageContextOf } from '../microservices/message-context.js';
 import { peekMessageTasks } from '../microservices/message-tasks.js';
@@ -78,21 +79,8 @@ export function Background(): ParameterDecorator {
     BackgroundParam()(target, propertyKey, parameterIndex);
     // The interceptor reads this to prepare a message before the handler runs.
     Reflect.defineMetadata(BACKGROUND_PARAM_METADATA, true, (target as Record<string | symbol, object>)[propertyKey]);
+    // Nest hands every custom parameter to the global pipes with its declared type; a ValidationPipe with
+    // `transform` and `validateCustomDecorators` would build a copy of BackgroundTasks instead of the request's own.
     hideParamType(target, propertyKey, parameterIndex);
   };
-}
-
-/**
- * Nest hands every custom parameter to the global pipes with its declared
- * type. A ValidationPipe with `transform` (or `whitelist`) and
- * `validateCustomDecorators` would then build a copy of BackgroundTasks with
- * `new`, instead of the request's own object. Declared as `Object`, which
- * pipes leave alone, the parameter keeps its identity.
- */
-function hideParamType(target: object, propertyKey: string | symbol, parameterIndex: number): void {
-  const types = Reflect.getMetadata(PARAMTYPES_METADATA, target, propertyKey) as unknown[] | undefined;
-  if (types === undefined || types[parameterIndex] === Object) return;
-  const hidden = [...types];
-  hidden[parameterIndex] = Object;
-  Reflect.defineMetadata(PARAMTYPES_METADATA, hidden, target, propertyKey);
 }

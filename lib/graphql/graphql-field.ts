@@ -1,5 +1,5 @@
 import { runInScope, TaskScope } from '../core/task-scope.js';
-import { requestOfGraphQLContext } from './graphql-context.js';
+import { requestOfGraphQLContext } from '../internals/graphql-internals.js';
 import { type OperationScope, operationScopeOf } from './graphql-operation.js';
 
 /** A graphql-js field resolver. Nest's runs the field's guards, interceptors, pipes and method. */

@@ -1,19 +1,10 @@
+import { Logger } from '@nestjs/common';
 import type { DiscoveryService, MetadataScanner } from '@nestjs/core';
-import type { GraphQLObjectType, GraphQLSchema } from 'graphql';
-import { BACKGROUND_PARAM_METADATA } from '../background-tasks.constants.js';
+import { BACKGROUND_PARAM_METADATA, LOGGER_CONTEXT } from '../background-tasks.constants.js';
+import { GRAPHQL_NO_SCHEMA } from '../background-tasks.messages.js';
+import { builtSchemas, isResolverClass, resolvedField, wrapFieldResolvers } from '../internals/graphql-internals.js';
+import { type InstanceWrapper, isRequestScoped } from '../internals/nest-internals.js';
 import { type FieldScoping, scopedResolver } from './graphql-field.js';
-
-/**
- * `@Resolver()`, `@Query()`, `@Mutation()` and `@ResolveField()` metadata,
- * read as `@nestjs/graphql`'s `extractMetadata()` reads it to build the
- * schema: a method's type (else its class's) and field name (else the
- * method's). Apps without resolvers read it without loading that optional
- * package. A test pins the keys.
- */
-export const RESOLVER_TYPE_METADATA = 'graphql:resolver_type';
-export const RESOLVER_NAME_METADATA = 'graphql:resolver_name';
-
-type InstanceWrapper = ReturnType<DiscoveryService['getProviders']>[number];
 
 /** How the fields of resolver methods need scoping, by type name, then field name. */
 type ResolverFields = Map<string, Map<string, Omit<FieldScoping, 'root'>>>;
@@ -21,27 +12,28 @@ type ResolverFields = Map<string, Map<string, Omit<FieldScoping, 'root'>>>;
 /** The schemas whose fields are scoped: an app's module may be imported more than once. */
 const scopedSchemas = new WeakSet<object>();
 
-function isResolver({ metatype }: InstanceWrapper): boolean {
-  return !!metatype && Reflect.hasMetadata(RESOLVER_TYPE_METADATA, metatype);
-}
-
 /**
  * Gives the fields of every GraphQL schema of the app an outcome of their
- * own, by wrapping their resolvers in place: graphql-js reads `resolve` from
- * the schema for each field it resolves, and both Nest drivers execute the
- * schema that Nest built (`GraphQLSchemaHost`). Only the fields that can add
+ * own, by wrapping their resolvers in place. Only the fields that can add
  * tasks are wrapped, and root fields; the others cost nothing. Runs once
  * every module is initialised, when Nest has built its schemas; an app
- * without resolvers loads nothing of GraphQL.
+ * without resolvers loads nothing of GraphQL. An app with resolvers and no
+ * schema to wrap is told so.
  */
 export async function scopeGraphQLSchemas(discovery: DiscoveryService, scanner: MetadataScanner): Promise<void> {
   const providers = discovery.getProviders();
-  const resolvers = providers.filter(isResolver);
+  const resolvers = providers.filter(({ metatype }) => !!metatype && isResolverClass(metatype));
   if (resolvers.length === 0) return;
-  const { GraphQLSchemaHost } = await import('@nestjs/graphql');
+  const schemas = await builtSchemas(providers.map(({ instance }) => instance as unknown));
+  if (schemas.length === 0) new Logger(LOGGER_CONTEXT).warn(GRAPHQL_NO_SCHEMA(resolvers.map(({ name }) => String(name))));
   const fields = resolverFields(resolvers, scanner);
-  for (const { instance } of providers) {
-    if (instance instanceof GraphQLSchemaHost) scopeSchema(instance.schema, fields);
+  for (const schema of schemas) {
+    if (scopedSchemas.has(schema)) continue;
+    scopedSchemas.add(schema);
+    wrapFieldResolvers(schema, fields.keys(), ({ type, name, root }, resolve) => {
+      const { background = false, injected = false } = fields.get(type)?.get(name) ?? {};
+      return root || background || injected ? scopedResolver(resolve, { root, background, injected }) : undefined;
+    });
   }
 }
 
@@ -50,40 +42,15 @@ function resolverFields(resolvers: InstanceWrapper[], scanner: MetadataScanner):
   const fields: ResolverFields = new Map();
   for (const wrapper of resolvers) {
     const metatype = wrapper.metatype as { prototype: Record<string, object> };
-    const injected = !wrapper.isDependencyTreeStatic();
+    const injected = isRequestScoped(wrapper);
     for (const method of scanner.getAllMethodNames(metatype.prototype)) {
       const handler = metatype.prototype[method];
-      const type = (Reflect.getMetadata(RESOLVER_TYPE_METADATA, handler) ??
-        Reflect.getMetadata(RESOLVER_TYPE_METADATA, metatype)) as string | undefined;
-      if (typeof type !== 'string') continue;
-      const name = (Reflect.getMetadata(RESOLVER_NAME_METADATA, handler) as string | undefined) ?? method;
+      const resolved = resolvedField(metatype, method, handler);
+      if (resolved === undefined) continue;
       const background = Reflect.getMetadata(BACKGROUND_PARAM_METADATA, handler) === true;
-      if (!fields.has(type)) fields.set(type, new Map());
-      fields.get(type)!.set(name, { background, injected });
+      if (!fields.has(resolved.type)) fields.set(resolved.type, new Map());
+      fields.get(resolved.type)!.set(resolved.field, { background, injected });
     }
   }
   return fields;
-}
-
-function scopeSchema(schema: GraphQLSchema, fields: ResolverFields): void {
-  if (scopedSchemas.has(schema)) return;
-  scopedSchemas.add(schema);
-  const roots = [schema.getQueryType(), schema.getMutationType()].filter((type) => type !== null && type !== undefined);
-  for (const typeName of new Set([...roots.map(({ name }) => name), ...fields.keys()])) {
-    const type = schema.getType(typeName);
-    // A subscription's events have no HTTP response; an interface or a union has no resolvers of Nest's.
-    if (!isObjectType(type) || type === schema.getSubscriptionType()) continue;
-    const root = roots.includes(type);
-    for (const [name, field] of Object.entries(type.getFields())) {
-      const { background = false, injected = false } = fields.get(typeName)?.get(name) ?? {};
-      if (field.resolve !== undefined && (root || background || injected)) {
-        field.resolve = scopedResolver(field.resolve, { root, background, injected });
-      }
-    }
-  }
-}
-
-/** By the tag graphql-js gives its object types: `graphql` is not a dependency of this package. */
-function isObjectType(type: unknown): type is GraphQLObjectType {
-  return (type as { [Symbol.toStringTag]?: string } | undefined)?.[Symbol.toStringTag] === 'GraphQLObjectType';
 }

@@ -1,8 +1,7 @@
 import type { FactoryProvider } from '@nestjs/common';
 import { APP_INTERCEPTOR, DiscoveryService, MetadataScanner, Reflector } from '@nestjs/core';
 import { TaskRunner } from '../core/task-runner.js';
-import { MESSAGE_PATTERN_METADATA } from '../microservices/message-context.js';
-import { GATEWAY_METADATA } from '../websockets/ws-message.js';
+import { GATEWAY_METADATA, MESSAGE_PATTERN_METADATA } from '../internals/nest-internals.js';
 import { BackgroundTasksInterceptor } from './background-tasks.interceptor.js';
 
 /**

@@ -1,11 +1,6 @@
 import type { ExecutionContext } from '@nestjs/common';
 import type { TaskOrigin } from '../core/task-owner.js';
-
-/**
- * `@MessagePattern()`/`@EventPattern()` metadata, read without loading the
- * optional `@nestjs/microservices` (its `PATTERN_METADATA`; a test pins it).
- */
-export const MESSAGE_PATTERN_METADATA = 'microservices:pattern';
+import { MESSAGE_PATTERN_METADATA } from '../internals/nest-internals.js';
 
 /** What Nest injects as REQUEST in a message handler. */
 export interface MessageRequest {

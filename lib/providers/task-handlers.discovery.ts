@@ -10,6 +10,7 @@ import {
 } from '../background-tasks.messages.js';
 import type { TaskHandlers } from '../core/task-handlers.js';
 import type { BackgroundTaskHandlerOptions } from '../interfaces/background-task-handler-options.interface.js';
+import { isRequestScoped } from '../internals/nest-internals.js';
 import { closest } from '../utils/closest.js';
 
 const OPTION_NAMES = ['name', 'attempts', 'backoff', 'priority', 'delay', 'removeOnComplete', 'removeOnFail'];
@@ -25,7 +26,7 @@ export function discoverHandlers(discovery: DiscoveryService, scanner: MetadataS
       const options = Reflect.getMetadata(BACKGROUND_TASK_HANDLER_METADATA, fn) as BackgroundTaskHandlerOptions | undefined;
       if (options === undefined) continue;
       const name = checkHandlerOptions(options, `${instance.constructor.name}.${method}`);
-      if (!wrapper.isDependencyTreeStatic()) throw new Error(REQUEST_SCOPED_HANDLER(name));
+      if (isRequestScoped(wrapper)) throw new Error(REQUEST_SCOPED_HANDLER(name));
       handlers.register({ name, fn, instance, options });
     }
   }

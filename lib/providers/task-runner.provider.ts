@@ -5,6 +5,7 @@ import { CONFIGURED_TWICE, TRACING_WITHOUT_API } from '../background-tasks.messa
 import { resolveOptions, type ResolvedBackgroundTasksOptions, type ResolvedTracingOptions } from '../core/runner-options.js';
 import { TaskRunner } from '../core/task-runner.js';
 import type { TaskTelemetryFactory } from '../core/task-telemetry.js';
+import { isValueProvider, providersOf } from '../internals/nest-internals.js';
 import type {
   BackgroundTasksMode,
   BackgroundTasksModuleOptions,
@@ -69,12 +70,9 @@ class AppRunner {
 
   /** Whether any import of the module has options other than the plain import's (forRoot, forRootAsync, or a test's override). */
   private hasConfiguredImport(): boolean {
-    for (const module of this.modules.values()) {
-      const options = module.providers.get(BACKGROUND_TASKS_MODULE_OPTIONS);
-      // A value provider's instance is known from the start; forRootAsync's factory has a metatype.
-      if (options !== undefined && (options.metatype || options.instance !== PLAIN_IMPORT_OPTIONS)) return true;
-    }
-    return false;
+    return providersOf(this.modules, BACKGROUND_TASKS_MODULE_OPTIONS).some(
+      (options) => !isValueProvider(options) || options.instance !== PLAIN_IMPORT_OPTIONS,
+    );
   }
 }
 

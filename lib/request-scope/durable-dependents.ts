@@ -1,8 +1,7 @@
 import type { DiscoveryService } from '@nestjs/core';
 import { DURABLE_PROVIDER } from '../background-tasks.messages.js';
 import { BackgroundTasks } from '../core/background-tasks.js';
-
-type InstanceWrapper = ReturnType<DiscoveryService['getProviders']>[number];
+import { dependenciesOf, type InstanceWrapper, isDurable, isRequestScoped } from '../internals/nest-internals.js';
 
 /**
  * Fails at startup for a durable provider that depends on BackgroundTasks,
@@ -11,18 +10,16 @@ type InstanceWrapper = ReturnType<DiscoveryService['getProviders']>[number];
  */
 export function assertNoDurableDependents(discovery: DiscoveryService): void {
   for (const wrapper of [...discovery.getProviders(), ...discovery.getControllers()]) {
-    if (wrapper.durable === true && dependsOnTasks(wrapper, new Set())) throw new Error(DURABLE_PROVIDER(wrapper.name as string));
+    if (isDurable(wrapper) && dependsOnTasks(wrapper, new Set())) throw new Error(DURABLE_PROVIDER(wrapper.name as string));
   }
 }
 
 function dependsOnTasks(wrapper: InstanceWrapper, seen: Set<InstanceWrapper>): boolean {
   seen.add(wrapper);
-  const dependencies = [...(wrapper.getCtorMetadata() ?? []), ...(wrapper.getPropertiesMetadata() ?? []).map((p) => p.wrapper)];
-  return dependencies.some(
+  return dependenciesOf(wrapper).some(
     (dependency) =>
-      dependency !== undefined &&
-      (dependency.token === BackgroundTasks ||
-        // Only request-scoped providers can lead to it: a static one cannot depend on it.
-        (!seen.has(dependency) && !dependency.isDependencyTreeStatic() && dependsOnTasks(dependency, seen))),
+      dependency.token === BackgroundTasks ||
+      // Only request-scoped providers can lead to it: a static one cannot depend on it.
+      (!seen.has(dependency) && isRequestScoped(dependency) && dependsOnTasks(dependency, seen)),
   );
 }

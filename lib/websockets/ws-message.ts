@@ -2,14 +2,7 @@ import type { ExecutionContext } from '@nestjs/common';
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { ScopedBackgroundTasks } from '../core/scoped-background-tasks.js';
 import type { TaskOrigin } from '../core/task-owner.js';
-
-/**
- * Gateway and `@SubscribeMessage()` metadata, read without loading the
- * optional `@nestjs/websockets` (its `GATEWAY_METADATA` and
- * `MESSAGE_METADATA`; a test pins them).
- */
-export const GATEWAY_METADATA = 'websockets:is_gateway';
-const MESSAGE_METADATA = 'message';
+import { WS_MESSAGE_METADATA } from '../internals/nest-internals.js';
 
 /**
  * A WebSocket message has no object of its own to keep its tasks on (the
@@ -20,7 +13,7 @@ export const wsMessageTasks = new AsyncLocalStorage<ScopedBackgroundTasks>();
 
 /** Events name a WebSocket message by its name. */
 export function wsOriginOf(context: ExecutionContext): TaskOrigin {
-  return { transport: 'ws', method: 'WS', path: String(Reflect.getMetadata(MESSAGE_METADATA, context.getHandler())) };
+  return { transport: 'ws', method: 'WS', path: String(Reflect.getMetadata(WS_MESSAGE_METADATA, context.getHandler())) };
 }
 
 /** What Nest injects as REQUEST in a gateway: the `ws` client (or a socket.io socket). */

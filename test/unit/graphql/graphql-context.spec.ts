@@ -1,33 +1,20 @@
-import {
-  RESOLVER_NAME_METADATA as NEST_RESOLVER_NAME_METADATA,
-  RESOLVER_TYPE_METADATA as NEST_RESOLVER_TYPE_METADATA,
-} from '@nestjs/graphql/dist/graphql.constants.js';
-import { Query, Resolver } from '@nestjs/graphql';
-import { requestOfGraphQLContext } from '../../../lib/graphql/graphql-context.js';
-import { RESOLVER_NAME_METADATA, RESOLVER_TYPE_METADATA } from '../../../lib/graphql/graphql-schema.js';
+import type { ExecutionContext } from '@nestjs/common';
+import { infoOf, isSubscription, requestOfResolver } from '../../../lib/graphql/graphql-context.js';
+
+/** A resolver's execution context: Nest's arguments are `[root, args, context, info]`. */
+const resolverContext = (gqlContext: object, info: object) =>
+  ({ getArgByIndex: (index: number) => [{}, {}, gqlContext, info][index] }) as unknown as ExecutionContext;
 
 describe('GraphQL context', () => {
-  it("reads @nestjs/graphql's metadata: a @Resolver() class, and a method's type and field name", () => {
-    expect([RESOLVER_TYPE_METADATA, RESOLVER_NAME_METADATA]).toEqual([NEST_RESOLVER_TYPE_METADATA, NEST_RESOLVER_NAME_METADATA]);
-    @Resolver('User')
-    class QueryResolver {
-      @Query('me')
-      currentUser(): null {
-        return null;
-      }
-    }
-    expect(Reflect.getMetadata(RESOLVER_TYPE_METADATA, QueryResolver)).toBe('User');
-    const method = QueryResolver.prototype.currentUser;
-    expect([Reflect.getMetadata(RESOLVER_TYPE_METADATA, method), Reflect.getMetadata(RESOLVER_NAME_METADATA, method)]).toEqual([
-      'Query',
-      'me',
-    ]);
-  });
-
-  it('finds the HTTP request as `req` (both drivers), or through Mercurius’s `reply`', () => {
+  it("finds the resolver's HTTP request, its info, and whether it serves a subscription", () => {
     const req = { method: 'POST', headers: {} };
-    expect(requestOfGraphQLContext({ req })).toBe(req);
-    expect(requestOfGraphQLContext({ reply: { request: req }, app: {} })).toBe(req);
-    expect(requestOfGraphQLContext({ connectionParams: {} })).toBeUndefined();
+    const info = { operation: { operation: 'mutation' } };
+    const mutation = resolverContext({ req }, info);
+    expect(requestOfResolver(mutation)).toBe(req);
+    expect(infoOf(mutation)).toBe(info);
+    expect(isSubscription(mutation)).toBe(false);
+    const subscription = resolverContext({ connectionParams: {} }, { operation: { operation: 'subscription' } });
+    expect(requestOfResolver(subscription)).toBeUndefined();
+    expect(isSubscription(subscription)).toBe(true);
   });
 });

@@ -17,7 +17,16 @@ import {
 } from './fixtures/microservices.app.js';
 import { CapturingLogger } from './utils/capture-logs.js';
 import { count as countIn, expectInOrder as expectInOrderIn } from './utils/journal.js';
-import { expectStats, idle, resetTaskRecord, type Seen, taskRecord, tasksModule } from './utils/task-record.js';
+import {
+  expectStats,
+  idle,
+  released,
+  resetTaskRecord,
+  type Seen,
+  SHORT_SHUTDOWN_TIMEOUT,
+  taskRecord,
+  tasksModule,
+} from './utils/task-record.js';
 import { flush } from './utils/process-watch.js';
 import { letWrongOutcomeShow, track, waitFor } from './utils/wait-for.js';
 
@@ -337,7 +346,7 @@ describe.each<[string, Starter]>([
 
 describe('TCP microservice: a hybrid app WITHOUT inheritAppConfig (Nest applies no APP_INTERCEPTOR to it)', () => {
   const handle = freshService(hybrid(false), () => ({
-    imports: [tasksModule()],
+    imports: [tasksModule({ shutdownTimeout: SHORT_SHUTDOWN_TIMEOUT })],
     controllers: microserviceControllers,
     providers: microserviceProviders,
   }));
@@ -374,8 +383,7 @@ describe('TCP microservice: a hybrid app WITHOUT inheritAppConfig (Nest applies 
     'still releases the tasks of an injected BackgroundTasks once the answer has gone out: %s',
     async (_case, order, expected, counts) => {
       await firstValueFrom(handle.client.send('orders.create', order)).catch(() => undefined);
-      await waitFor('the always task', () => journal.includes('audit:n-2'));
-      await idle(handle.runner);
+      await released(handle.runner, 'the tasks of the message n-2, which only its answer releases here');
 
       expect(journal).toEqual(expected);
       expectStats(handle.runner, counts);

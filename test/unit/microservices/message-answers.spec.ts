@@ -5,6 +5,7 @@ import { TaskRunner } from '../../../lib/core/task-runner.js';
 import { isMessageServer, watchAnswers } from '../../../lib/microservices/message-answers.js';
 import { messageOrigin } from '../../../lib/microservices/message-context.js';
 import { markWithoutTasks, messageTasksOf } from '../../../lib/microservices/message-tasks.js';
+import { released } from '../../utils/task-record.js';
 
 /**
  * The module wraps the handlers of every `Server` of `@nestjs/microservices`
@@ -100,24 +101,27 @@ describe('watchAnswers(): the answers of a microservice server', () => {
     await expect(handlerOf(server, 'ping')(undefined, {})).resolves.toBe(answer);
   });
 
-  it.each<[string, () => Observable<unknown> | string, { succeeded: number; dropped?: number }]>([
+  it.each<[string, string, () => Observable<unknown> | string, { succeeded: number; dropped?: number }]>([
     [
-      'an error: the plain task is dropped, the always task runs',
+      'an error',
+      'the plain task is dropped, the always task runs',
       () => throwError(() => new Error('denied')),
       { succeeded: 1, dropped: 1 },
     ],
-    ['a value: both run', () => of('ack'), { succeeded: 2 }],
-    ['a plain value (no interceptor): both run', () => 'ack', { succeeded: 2 }],
+    ['a value', 'both run', () => of('ack'), { succeeded: 2 }],
+    ['a plain value (no interceptor)', 'both run', () => 'ack', { succeeded: 2 }],
   ])(
-    'releases the tasks that a message has by the time its answer is ready one macrotask after the answer ends, with %s',
-    async (_case, answerOf, counts) => {
+    'releases the tasks that a message has by the time its answer is ready one macrotask after the answer ends, with %s: %s',
+    async (answered, _outcome, answerOf, counts) => {
       const runner = new TaskRunner();
       const ran: string[] = [];
       const server = serverWith({
         ping: (_data, context) => {
           const tasks = messageTasksOf(context, runner, messageOrigin('ping'));
-          tasks.addTask(() => void ran.push('plain'));
-          tasks.addTaskWithOptions({ always: true }, () => void ran.push('always'));
+          const plain = () => void ran.push('plain');
+          const always = () => void ran.push('always');
+          tasks.addTask(plain);
+          tasks.addTaskWithOptions({ always: true }, always);
           return Promise.resolve(answerOf());
         },
       });
@@ -129,7 +133,7 @@ describe('watchAnswers(): the answers of a microservice server', () => {
       // The transport hands the answer over on the next ticks: the tasks wait for the next macrotask.
       expect(runner.stats()).toMatchObject({ queued: 2 });
 
-      await runner.whenIdle();
+      await released(runner, `the tasks of a message answered with ${answered}`);
       expect(runner.stats()).toMatchObject({ queued: 0, failed: 0, dropped: 0, ...counts });
       expect(ran).toEqual(counts.dropped ? ['always'] : ['plain', 'always']);
     },

@@ -48,6 +48,8 @@ const droppedAs = (reason: BackgroundTaskDropReason, event: Seen): Seen => ({ ..
 interface Service {
   readonly port: number;
   readonly runner: BackgroundTaskRunner;
+  /** How many clients are connected to it, as its TCP server counts them. */
+  connections(): Promise<number>;
   close(): Promise<void>;
 }
 
@@ -56,11 +58,16 @@ const tcp = {
   options: { host: '127.0.0.1', port: 0, serializer: replyRecorder },
 } satisfies TcpOptions;
 
-/** Port 0 asks the OS for one: read back what the TCP server is bound to. */
-const boundPort = (microservice: { unwrap<T>(): T }) => (microservice.unwrap<Server>().address() as AddressInfo).port;
-
-function serviceOf(context: INestApplicationContext, port: number): Service {
-  return { port, runner: context.get(BackgroundTaskRunner), close: () => context.close() };
+function serviceOf(context: INestApplicationContext, microservice: { unwrap<T>(): T }): Service {
+  const server = microservice.unwrap<Server>();
+  return {
+    // Port 0 asks the OS for one: read back what the TCP server is bound to.
+    port: (server.address() as AddressInfo).port,
+    runner: context.get(BackgroundTaskRunner),
+    connections: () =>
+      new Promise((resolve, reject) => server.getConnections((error, count) => (error ? reject(error) : resolve(count)))),
+    close: () => context.close(),
+  };
 }
 
 type Starter = (moduleRef: TestingModule) => Promise<Service>;
@@ -74,14 +81,14 @@ const hybrid =
     const microservice = app.connectMicroservice(tcp, { inheritAppConfig });
     await app.startAllMicroservices();
     await app.listen(0, '127.0.0.1');
-    return serviceOf(app, boundPort(microservice));
+    return serviceOf(app, microservice);
   };
 
 const standalone: Starter = async (moduleRef) => {
   const microservice = moduleRef.createNestMicroservice(tcp);
   microservice.useLogger(logger);
   await microservice.listen();
-  return serviceOf(microservice, boundPort(microservice));
+  return serviceOf(microservice, microservice);
 };
 
 /**
@@ -97,6 +104,9 @@ function freshService(start: Starter, metadata: () => ModuleMetadata) {
     client: undefined as unknown as ClientProxy,
     get runner(): BackgroundTaskRunner {
       return service!.runner;
+    },
+    connections(): Promise<number> {
+      return service!.connections();
     },
     close(): Promise<void> {
       return (closed ??= service?.close() ?? Promise.resolve());
@@ -196,6 +206,37 @@ describe.each<[string, Starter]>([
       expectStats(handle.runner, { succeeded: 2 });
     });
   });
+
+  it.each<[string, Order, string[], { succeeded: number; dropped?: number }]>([
+    ['returns', { id: 'g-1' }, ['task:g-1', 'task-done:g-1', 'audit:g-1'], { succeeded: 2 }],
+    ['rejects', { id: 'g-2', fail: 'reject' }, ['audit:g-2'], { succeeded: 1, dropped: 1 }],
+  ])(
+    'a message handler that %s after its client left: the transport still takes its answer, so its tasks follow its outcome, once each',
+    async (_case, order, tasksRun, counts) => {
+      gates.hold(`handler:${order.id}`);
+      // The client leaves before the answer: nothing will read it.
+      handle.client.send('notify.held', order).subscribe({ error: () => undefined });
+      await waitFor('the handler to start', () => journal.includes(`handler:${order.id}`));
+      await handle.client.close();
+      await waitFor('the server to see the client leave', async () => (await handle.connections()) === 0);
+
+      // The handler still runs: its tasks must not.
+      await letWrongOutcomeShow();
+      expect(journal).toEqual([`handler:${order.id}`]);
+      expectStats(handle.runner, { queued: 2 });
+
+      gates.open(`handler:${order.id}`);
+      await released(handle.runner, `the tasks of the message ${order.id}, whose client left`);
+
+      // The answer is still written, into the closed connection.
+      expect(journal.filter((entry) => !entry.startsWith('sent:'))).toEqual([
+        `handler:${order.id}`,
+        `handler-done:${order.id}`,
+        ...tasksRun,
+      ]);
+      expectStats(handle.runner, counts);
+    },
+  );
 
   describe('@EventPattern', () => {
     it('runs the tasks of a sync handler (@Background()) after it returned', async () => {
@@ -339,6 +380,42 @@ describe.each<[string, Starter]>([
 
     expectInOrder(['task:s-1', 'closing', 'task-done:s-1', 'audit:s-1', 'closed']);
     expectStats(handle.runner, { succeeded: 2 });
+  });
+});
+
+// ─── what the docs say of a stream that never completes ──────────────────────
+
+describe('TCP microservice: a handler whose Observable never completes', () => {
+  const handle = freshService(standalone, () => ({
+    imports: [tasksModule({ shutdownTimeout: SHORT_SHUTDOWN_TIMEOUT })],
+    controllers: microserviceControllers,
+    providers: microserviceProviders,
+  }));
+
+  it('holds its tasks until shutdown, which waits out shutdownTimeout and then drops them, naming them', async () => {
+    gates.hold('stream:t-9');
+    const values: string[] = [];
+    // Shutdown closes the connection under the stream.
+    const stream = handle.client.send<string, Order>('notify.track', { id: 't-9' });
+    stream.subscribe({ next: (value) => values.push(value), error: () => undefined });
+    await waitFor('the first value', () => values.length === 1);
+    await letWrongOutcomeShow();
+    expectStats(handle.runner, { queued: 2 });
+
+    await handle.close();
+
+    expect(journal).toEqual(['handler:t-9', 'sent:t-9:accepted', 'closing']);
+    expect(logger.warnings).toEqual([
+      expect.stringContaining(
+        `Shutdown timeout of ${SHORT_SHUTDOWN_TIMEOUT} ms expired; running tasks have their signal aborted, queued ones are dropped: ` +
+          '"deliver" (queued, RPC notify.track), "audit" (queued, RPC notify.track)',
+      ),
+    ]);
+    expect(taskRecord.dropped).toEqual([
+      droppedAs('shutdown', deliverEvent('t-9', 'notify.track')),
+      droppedAs('shutdown', auditEvent('t-9', 'notify.track')),
+    ]);
+    expectStats(handle.runner, { dropped: 2 });
   });
 });
 

@@ -207,37 +207,6 @@ describe.each<[string, Starter]>([
     });
   });
 
-  it.each<[string, Order, string[], { succeeded: number; dropped?: number }]>([
-    ['returns', { id: 'g-1' }, ['task:g-1', 'task-done:g-1', 'audit:g-1'], { succeeded: 2 }],
-    ['rejects', { id: 'g-2', fail: 'reject' }, ['audit:g-2'], { succeeded: 1, dropped: 1 }],
-  ])(
-    'a message handler that %s after its client left: the transport still takes its answer, so its tasks follow its outcome, once each',
-    async (_case, order, tasksRun, counts) => {
-      gates.hold(`handler:${order.id}`);
-      // The client leaves before the answer: nothing will read it.
-      handle.client.send('notify.held', order).subscribe({ error: () => undefined });
-      await waitFor('the handler to start', () => journal.includes(`handler:${order.id}`));
-      await handle.client.close();
-      await waitFor('the server to see the client leave', async () => (await handle.connections()) === 0);
-
-      // The handler still runs: its tasks must not.
-      await letWrongOutcomeShow();
-      expect(journal).toEqual([`handler:${order.id}`]);
-      expectStats(handle.runner, { queued: 2 });
-
-      gates.open(`handler:${order.id}`);
-      await released(handle.runner, `the tasks of the message ${order.id}, whose client left`);
-
-      // The answer is still written, into the closed connection.
-      expect(journal.filter((entry) => !entry.startsWith('sent:'))).toEqual([
-        `handler:${order.id}`,
-        `handler-done:${order.id}`,
-        ...tasksRun,
-      ]);
-      expectStats(handle.runner, counts);
-    },
-  );
-
   describe('@EventPattern', () => {
     it('runs the tasks of a sync handler (@Background()) after it returned', async () => {
       await emit('notified', { id: 'e-1' });
@@ -383,6 +352,51 @@ describe.each<[string, Starter]>([
   });
 });
 
+// ─── a client that leaves before its answer ──────────────────────────────────
+
+describe.each([
+  ['the default mode', {}],
+  ["mode 'inline'", { mode: 'inline' as const }],
+])('TCP microservice, in %s: a client that leaves while its message’s handler runs', (_mode, options) => {
+  const handle = freshService(standalone, () => ({
+    imports: [tasksModule(options)],
+    controllers: microserviceControllers,
+    providers: microserviceProviders,
+  }));
+
+  it.each<[string, Order, string[], { succeeded: number; dropped?: number }]>([
+    ['returns', { id: 'g-1' }, ['task:g-1', 'task-done:g-1', 'audit:g-1'], { succeeded: 2 }],
+    ['rejects', { id: 'g-2', fail: 'reject' }, ['audit:g-2'], { succeeded: 1, dropped: 1 }],
+  ])(
+    'a message handler that %s after its client left: the transport still takes its answer, so its tasks follow its outcome, once each',
+    async (_case, order, tasksRun, counts) => {
+      gates.hold(`handler:${order.id}`);
+      // The client leaves before the answer: nothing will read it.
+      handle.client.send('notify.held', order).subscribe({ error: () => undefined });
+      await waitFor('the handler to start', () => journal.includes(`handler:${order.id}`));
+      await handle.client.close();
+      await waitFor('the server to see the client leave', async () => (await handle.connections()) === 0);
+
+      // The handler still runs: its tasks must not.
+      await letWrongOutcomeShow();
+      expect(journal).toEqual([`handler:${order.id}`]);
+      expectStats(handle.runner, { queued: 2 });
+
+      gates.open(`handler:${order.id}`);
+      await released(handle.runner, `the tasks of the message ${order.id}, whose client left`);
+
+      // The answer is still written, into the closed connection.
+      await waitFor('the answer to be written', () => journal.includes('sent:end'));
+      expect(journal.filter((entry) => !entry.startsWith('sent:'))).toEqual([
+        `handler:${order.id}`,
+        `handler-done:${order.id}`,
+        ...tasksRun,
+      ]);
+      expectStats(handle.runner, counts);
+    },
+  );
+});
+
 // ─── what the docs say of a stream that never completes ──────────────────────
 
 describe('TCP microservice: a handler whose Observable never completes', () => {
@@ -393,27 +407,27 @@ describe('TCP microservice: a handler whose Observable never completes', () => {
   }));
 
   it('holds its tasks until shutdown, which waits out shutdownTimeout and then drops them, naming them', async () => {
-    gates.hold('stream:t-9');
     const values: string[] = [];
     // Shutdown closes the connection under the stream.
-    const stream = handle.client.send<string, Order>('notify.track', { id: 't-9' });
-    stream.subscribe({ next: (value) => values.push(value), error: () => undefined });
+    handle.client
+      .send<string, Order>('notify.watch', { id: 't-9' })
+      .subscribe({ next: (value) => values.push(value), error: () => undefined });
     await waitFor('the first value', () => values.length === 1);
     await letWrongOutcomeShow();
     expectStats(handle.runner, { queued: 2 });
 
     await handle.close();
 
-    expect(journal).toEqual(['handler:t-9', 'sent:t-9:accepted', 'closing']);
+    expect(journal).toEqual(['handler:t-9', 'sent:t-9:watching', 'closing']);
     expect(logger.warnings).toEqual([
       expect.stringContaining(
         `Shutdown timeout of ${SHORT_SHUTDOWN_TIMEOUT} ms expired; running tasks have their signal aborted, queued ones are dropped: ` +
-          '"deliver" (queued, RPC notify.track), "audit" (queued, RPC notify.track)',
+          '"deliver" (queued, RPC notify.watch), "audit" (queued, RPC notify.watch)',
       ),
     ]);
     expect(taskRecord.dropped).toEqual([
-      droppedAs('shutdown', deliverEvent('t-9', 'notify.track')),
-      droppedAs('shutdown', auditEvent('t-9', 'notify.track')),
+      droppedAs('shutdown', deliverEvent('t-9', 'notify.watch')),
+      droppedAs('shutdown', auditEvent('t-9', 'notify.watch')),
     ]);
     expectStats(handle.runner, { dropped: 2 });
   });

@@ -19,11 +19,11 @@ import { CapturingLogger } from './utils/capture-logs.js';
 import { count as countIn, expectInOrder as expectInOrderIn } from './utils/journal.js';
 import {
   expectStats,
-  idle,
   RELEASE_DEADLINE,
   released,
   resetTaskRecord,
   type Seen,
+  SHORT_SHUTDOWN_TIMEOUT,
   taskRecord,
   tasksModule,
 } from './utils/task-record.js';
@@ -142,7 +142,10 @@ beforeEach(() => {
 });
 
 describe('WebSocket gateway (platform-ws): @Background() in @SubscribeMessage() handlers', () => {
-  const handle = freshApp(() => ({ imports: [tasksModule()], providers: [NotesGateway] }));
+  const handle = freshApp(() => ({
+    imports: [tasksModule({ shutdownTimeout: SHORT_SHUTDOWN_TIMEOUT })],
+    providers: [NotesGateway],
+  }));
 
   it('runs the tasks with their own arguments once the reply has been sent, and the reply does not wait for them', async () => {
     const client = await handle.connect();
@@ -153,7 +156,7 @@ describe('WebSocket gateway (platform-ws): @Background() in @SubscribeMessage() 
     journal.push('client-received:w-1');
     await waitFor('the task to start', () => journal.includes('task:w-1'));
     gates.open('task:w-1');
-    await idle(handle.runner);
+    await released(handle.runner, 'the tasks of the message w-1');
 
     expect(client.frames).toEqual([added('w-1')]);
     // The server sent the reply before the first task started.
@@ -183,7 +186,7 @@ describe('WebSocket gateway (platform-ws): @Background() in @SubscribeMessage() 
 
       messages.forEach((message, i) => clientOf(i).send('notes.add', message));
       await waitFor('every reply', () => clients.reduce((sum, client) => sum + client.frames.length, 0) === 100);
-      await idle(handle.runner);
+      await released(handle.runner, 'the tasks of 100 messages');
 
       // Each client got exactly the replies to its own messages.
       clients.forEach((client, c) => {
@@ -217,8 +220,7 @@ describe('WebSocket gateway (platform-ws): @Background() in @SubscribeMessage() 
     const message: Note = { id: 'x-1', fail: true };
     client.send('notes.add', message);
     await client.frame('the exception', (frame) => frame.event === 'exception');
-    await waitFor('the always task', () => journal.includes('audit:x-1'));
-    await idle(handle.runner);
+    await released(handle.runner, 'the tasks of the failed message x-1');
 
     expect(client.frames).toEqual([failed(message)]);
     expect(journal).toEqual(['handler:x-1', 'sent:exception:note x-1 failed', 'audit:x-1']);
@@ -323,7 +325,7 @@ describe.each([
 
 describe('WebSocket gateway (platform-ws): BackgroundTasks injected into a gateway, or into a provider it uses', () => {
   const handle = freshApp(() => ({
-    imports: [tasksModule()],
+    imports: [tasksModule({ shutdownTimeout: SHORT_SHUTDOWN_TIMEOUT })],
     providers: [InjectingGateway, RemindersGateway, ReminderService],
   }));
 

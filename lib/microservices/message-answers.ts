@@ -55,8 +55,8 @@ function answerWatching(handler: MessageHandler): MessageHandler {
  * the transport, as failed if the answer is an error. Tasks that the
  * interceptor watched are released by it first, with the handler's outcome.
  * A transport that stops listening before the answer ends (gRPC, for a
- * cancelled call) does not strand them: see {@link watchOutcome}. An
- * answer watched on keeps the interceptor's watch on too.
+ * cancelled call) does not strand them: see {@link watchOutcome}. Staying
+ * subscribed then also keeps alive the interceptor's watch inside the answer.
  */
 function releasedBy(answer: unknown, messageContext: unknown): unknown {
   const tasks = typeof messageContext === 'object' && messageContext !== null ? peekMessageTasks(messageContext) : undefined;

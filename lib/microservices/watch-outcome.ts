@@ -8,7 +8,7 @@ import { noop, Observable, type Subscription } from 'rxjs';
  * by then succeeded: the handler returned, though its answer cannot be sent.
  * One that has not may come from a handler still running: it stays
  * subscribed, and its first value or its end settles it, so that no task
- * runs before its handler has finished, and none waits for ever.
+ * runs before its handler has finished, and none waits longer than it.
  *
  * When `settle` returns a promise (inline mode), the end is passed on once
  * it resolves. Also used for WebSocket messages, by the interceptor: a

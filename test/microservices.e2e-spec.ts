@@ -3,7 +3,7 @@ import { type ClientProxy, ClientProxyFactory, type TcpOptions, Transport } from
 import { Test, type TestingModule } from '@nestjs/testing';
 import type { AddressInfo, Server } from 'node:net';
 import { firstValueFrom, lastValueFrom, tap } from 'rxjs';
-import { type BackgroundTaskDropReason, BackgroundTaskRunner } from '../lib/index.js';
+import { type BackgroundTaskDropReason, BackgroundTaskRunner, type BackgroundTasksModuleOptions } from '../lib/index.js';
 import {
   gates,
   INVOICE_PATTERN,
@@ -17,7 +17,15 @@ import {
 } from './fixtures/microservices.app.js';
 import { CapturingLogger } from './utils/capture-logs.js';
 import { count as countIn, expectInOrder as expectInOrderIn } from './utils/journal.js';
-import { expectStats, idle, resetTaskRecord, type Seen, taskRecord, tasksModule } from './utils/task-record.js';
+import {
+  expectStats,
+  released,
+  resetTaskRecord,
+  type Seen,
+  SHORT_SHUTDOWN_TIMEOUT,
+  taskRecord,
+  tasksModule,
+} from './utils/task-record.js';
 import { flush } from './utils/process-watch.js';
 import { letWrongOutcomeShow, track, waitFor } from './utils/wait-for.js';
 
@@ -39,6 +47,8 @@ const droppedAs = (reason: BackgroundTaskDropReason, event: Seen): Seen => ({ ..
 interface Service {
   readonly port: number;
   readonly runner: BackgroundTaskRunner;
+  /** How many clients are connected to it, as its TCP server counts them. */
+  connections(): Promise<number>;
   close(): Promise<void>;
 }
 
@@ -47,11 +57,16 @@ const tcp = {
   options: { host: '127.0.0.1', port: 0, serializer: replyRecorder },
 } satisfies TcpOptions;
 
-/** Port 0 asks the OS for one: read back what the TCP server is bound to. */
-const boundPort = (microservice: { unwrap<T>(): T }) => (microservice.unwrap<Server>().address() as AddressInfo).port;
-
-function serviceOf(context: INestApplicationContext, port: number): Service {
-  return { port, runner: context.get(BackgroundTaskRunner), close: () => context.close() };
+function serviceOf(context: INestApplicationContext, microservice: { unwrap<T>(): T }): Service {
+  const server = microservice.unwrap<Server>();
+  return {
+    // Port 0 asks the OS for one: read back what the TCP server is bound to.
+    port: (server.address() as AddressInfo).port,
+    runner: context.get(BackgroundTaskRunner),
+    connections: () =>
+      new Promise((resolve, reject) => server.getConnections((error, count) => (error ? reject(error) : resolve(count)))),
+    close: () => context.close(),
+  };
 }
 
 type Starter = (moduleRef: TestingModule) => Promise<Service>;
@@ -65,14 +80,14 @@ const hybrid =
     const microservice = app.connectMicroservice(tcp, { inheritAppConfig });
     await app.startAllMicroservices();
     await app.listen(0, '127.0.0.1');
-    return serviceOf(app, boundPort(microservice));
+    return serviceOf(app, microservice);
   };
 
 const standalone: Starter = async (moduleRef) => {
   const microservice = moduleRef.createNestMicroservice(tcp);
   microservice.useLogger(logger);
   await microservice.listen();
-  return serviceOf(microservice, boundPort(microservice));
+  return serviceOf(microservice, microservice);
 };
 
 /**
@@ -88,6 +103,9 @@ function freshService(start: Starter, metadata: () => ModuleMetadata) {
     client: undefined as unknown as ClientProxy,
     get runner(): BackgroundTaskRunner {
       return service!.runner;
+    },
+    connections(): Promise<number> {
+      return service!.connections();
     },
     close(): Promise<void> {
       return (closed ??= service?.close() ?? Promise.resolve());
@@ -108,6 +126,15 @@ function freshService(start: Starter, metadata: () => ModuleMetadata) {
   return handle;
 }
 
+/** The fixture's controllers and providers, with the module configured by `options`. */
+const appWith =
+  (options: BackgroundTasksModuleOptions = {}) =>
+  () => ({
+    imports: [tasksModule(options)],
+    controllers: microserviceControllers,
+    providers: microserviceProviders,
+  });
+
 beforeEach(() => {
   resetMicroservices();
   resetTaskRecord();
@@ -117,15 +144,13 @@ beforeEach(() => {
 
 // ─── the cases, on both kinds of microservice ────────────────────────────────
 
-describe.each<[string, Starter]>([
+const kinds: Array<[string, Starter]> = [
   ['a hybrid app (HTTP + connectMicroservice with inheritAppConfig: true)', hybrid(true)],
   ['a standalone microservice', standalone],
-])('TCP microservice: %s', (_kind, start) => {
-  const handle = freshService(start, () => ({
-    imports: [tasksModule()],
-    controllers: microserviceControllers,
-    providers: microserviceProviders,
-  }));
+];
+
+describe.each(kinds)('TCP microservice: %s', (_kind, start) => {
+  const handle = freshService(start, appWith({ shutdownTimeout: SHORT_SHUTDOWN_TIMEOUT }));
 
   const send = (pattern: unknown, order: Order) => firstValueFrom(handle.client.send<string, Order>(pattern, order));
   // emit() completes once the event is written; there is no reply.
@@ -145,7 +170,7 @@ describe.each<[string, Starter]>([
         journal.push('client-received:o-1');
         await waitFor('the task to start', () => journal.includes('task:o-1'));
         gates.open('task:o-1');
-        await idle(handle.runner);
+        await released(handle.runner, 'the tasks of the message o-1');
 
         // The server wrote the whole reply before the first task started.
         expectInOrder(['handler:o-1', 'sent:ack:o-1', 'sent:end', 'task:o-1', 'task-done:o-1', 'audit:o-1']);
@@ -170,7 +195,7 @@ describe.each<[string, Starter]>([
 
       gates.open('stream:t-1');
       await completed;
-      await idle(handle.runner);
+      await released(handle.runner, 'the tasks of the completed stream t-1');
 
       expect(values).toEqual(['t-1:accepted', 't-1:packed', 't-1:shipped']);
       expect(journal).toEqual([
@@ -191,9 +216,9 @@ describe.each<[string, Starter]>([
   describe('@EventPattern', () => {
     it('runs the tasks of a sync handler (@Background()) after it returned', async () => {
       await emit('notified', { id: 'e-1' });
-      // The client has no reply to wait for: wait for the message's last task.
-      await waitFor('the always task', () => journal.includes('audit:e-1'));
-      await idle(handle.runner);
+      // The client has no reply to wait for: wait for the handler to have added its tasks.
+      await waitFor('the handler to add its tasks', () => taskRecord.queued === 2);
+      await released(handle.runner, 'the tasks of the event e-1');
 
       expect(journal).toEqual(['handler:e-1', 'handler-done:e-1', 'task:e-1', 'task-done:e-1', 'audit:e-1']);
       expect(taskRecord.succeeded).toEqual([deliverEvent('e-1', 'notified'), auditEvent('e-1', 'notified')]);
@@ -209,8 +234,7 @@ describe.each<[string, Starter]>([
       expectStats(handle.runner, { queued: 2 });
 
       gates.open('handler:e-2');
-      await waitFor('the always task', () => journal.includes('audit:e-2'));
-      await idle(handle.runner);
+      await released(handle.runner, 'the tasks of the event e-2');
 
       expect(journal).toEqual(['handler:e-2', 'handler-done:e-2', 'task:e-2', 'task-done:e-2', 'audit:e-2']);
       expect(taskRecord.succeeded).toEqual([deliverEvent('e-2', 'orders.created'), auditEvent('e-2', 'orders.created')]);
@@ -229,9 +253,9 @@ describe.each<[string, Starter]>([
       await expect(send(pattern, order)).rejects.toEqual({ status: 'error', message: 'order x-1 failed' });
     } else {
       await emit(pattern, order);
+      await waitFor('the handler to add its tasks', () => taskRecord.queued === 2);
     }
-    await waitFor('the always task', () => journal.includes('audit:x-1'));
-    await idle(handle.runner);
+    await released(handle.runner, `the tasks of ${kind} x-1 that failed`);
 
     expect(journal.filter((entry) => !entry.startsWith('sent:') && !entry.startsWith('handler-done:'))).toEqual([
       'handler:x-1',
@@ -259,7 +283,7 @@ describe.each<[string, Starter]>([
     const replies = await Promise.all(
       messages.map(({ pattern, order }) => send(pattern, order).catch((error: unknown) => ({ error }))),
     );
-    await idle(handle.runner);
+    await released(handle.runner, 'the tasks of 200 messages');
 
     expect(replies).toEqual(
       messages.map(({ order }) =>
@@ -303,7 +327,7 @@ describe.each<[string, Starter]>([
       send('orders.create', { id: 'f-2' }),
       send(INVOICE_PATTERN, { id: 'f-3' }),
     ]);
-    await idle(handle.runner);
+    await released(handle.runner, 'the tasks of the messages f-1 to f-3');
 
     expect(journal.filter((entry) => entry.startsWith('audit:') || entry.startsWith('task-done:')).sort()).toEqual(
       ['audit:f-1', 'audit:f-2', 'audit:f-3', 'task-done:f-2', 'task-done:f-3'].sort(),
@@ -314,10 +338,16 @@ describe.each<[string, Starter]>([
     ]);
     expectStats(handle.runner, { succeeded: 5, failed: 1 });
   });
+});
+
+// ─── close(), with the default shutdownTimeout ───────────────────────────────
+
+describe.each(kinds)('TCP microservice: %s, at close()', (_kind, start) => {
+  const handle = freshService(start, appWith());
 
   it('close() waits for the running task of a message, and the task queued behind it', async () => {
     gates.hold('task:s-1');
-    expect(await send('notify', { id: 's-1' })).toBe('ack:s-1');
+    expect(await firstValueFrom(handle.client.send('notify', { id: 's-1' }))).toBe('ack:s-1');
     await waitFor('the task to start', () => journal.includes('task:s-1'));
 
     const closing = track(handle.close().then(() => void journal.push('closed')));
@@ -333,14 +363,83 @@ describe.each<[string, Starter]>([
   });
 });
 
+// ─── a client that leaves before its answer ──────────────────────────────────
+
+describe.each([
+  ['the default mode', {}],
+  ["mode 'inline'", { mode: 'inline' as const }],
+])('TCP microservice, in %s: a client that leaves while its message’s handler runs', (_mode, options) => {
+  const handle = freshService(standalone, appWith({ ...options, shutdownTimeout: SHORT_SHUTDOWN_TIMEOUT }));
+
+  it.each<[string, Order, string[], { succeeded: number; dropped?: number }]>([
+    ['returns', { id: 'g-1' }, ['task:g-1', 'task-done:g-1', 'audit:g-1'], { succeeded: 2 }],
+    ['rejects', { id: 'g-2', fail: 'reject' }, ['audit:g-2'], { succeeded: 1, dropped: 1 }],
+  ])(
+    'a message handler that %s after its client left: the transport still takes its answer, so its tasks follow its outcome, once each',
+    async (_case, order, tasksRun, counts) => {
+      gates.hold(`handler:${order.id}`);
+      // The client leaves before the answer: nothing will read it.
+      handle.client.send('notify.held', order).subscribe({ error: () => undefined });
+      await waitFor('the handler to start', () => journal.includes(`handler:${order.id}`));
+      await handle.client.close();
+      await waitFor('the server to see the client leave', async () => (await handle.connections()) === 0);
+
+      // The handler still runs: its tasks must not.
+      await letWrongOutcomeShow();
+      expect(journal).toEqual([`handler:${order.id}`]);
+      expectStats(handle.runner, { queued: 2 });
+
+      gates.open(`handler:${order.id}`);
+      await released(handle.runner, `the tasks of the message ${order.id}, whose client left`);
+
+      // The answer is still written, into the closed connection.
+      await waitFor('the answer to be written', () => journal.includes('sent:end'));
+      expect(journal.filter((entry) => !entry.startsWith('sent:'))).toEqual([
+        `handler:${order.id}`,
+        `handler-done:${order.id}`,
+        ...tasksRun,
+      ]);
+      expectStats(handle.runner, counts);
+    },
+  );
+});
+
+// ─── what the docs say of a stream that never completes ──────────────────────
+
+describe('TCP microservice: a handler whose Observable never completes', () => {
+  const handle = freshService(standalone, appWith({ shutdownTimeout: SHORT_SHUTDOWN_TIMEOUT }));
+
+  it('holds its tasks until shutdown, which waits out shutdownTimeout and then drops them, naming them', async () => {
+    const values: string[] = [];
+    // Shutdown closes the connection under the stream.
+    handle.client
+      .send<string, Order>('notify.watch', { id: 't-9' })
+      .subscribe({ next: (value) => values.push(value), error: () => undefined });
+    await waitFor('the first value', () => values.length === 1);
+    await letWrongOutcomeShow();
+    expectStats(handle.runner, { queued: 2 });
+
+    await handle.close();
+
+    expect(journal).toEqual(['handler:t-9', 'sent:t-9:watching', 'closing']);
+    expect(logger.warnings).toEqual([
+      expect.stringContaining(
+        `Shutdown timeout of ${SHORT_SHUTDOWN_TIMEOUT} ms expired; running tasks have their signal aborted, queued ones are dropped: ` +
+          '"deliver" (queued, RPC notify.watch), "audit" (queued, RPC notify.watch)',
+      ),
+    ]);
+    expect(taskRecord.dropped).toEqual([
+      droppedAs('shutdown', deliverEvent('t-9', 'notify.watch')),
+      droppedAs('shutdown', auditEvent('t-9', 'notify.watch')),
+    ]);
+    expectStats(handle.runner, { dropped: 2 });
+  });
+});
+
 // ─── what Nest does to a hybrid app without inheritAppConfig ─────────────────
 
 describe('TCP microservice: a hybrid app WITHOUT inheritAppConfig (Nest applies no APP_INTERCEPTOR to it)', () => {
-  const handle = freshService(hybrid(false), () => ({
-    imports: [tasksModule()],
-    controllers: microserviceControllers,
-    providers: microserviceProviders,
-  }));
+  const handle = freshService(hybrid(false), appWith({ shutdownTimeout: SHORT_SHUTDOWN_TIMEOUT }));
 
   it('fails a message whose handler takes @Background(): the client gets an error, and Nest logs why', async () => {
     await expect(firstValueFrom(handle.client.send('notify', { id: 'n-1' }))).rejects.toEqual({
@@ -374,8 +473,7 @@ describe('TCP microservice: a hybrid app WITHOUT inheritAppConfig (Nest applies 
     'still releases the tasks of an injected BackgroundTasks once the answer has gone out: %s',
     async (_case, order, expected, counts) => {
       await firstValueFrom(handle.client.send('orders.create', order)).catch(() => undefined);
-      await waitFor('the always task', () => journal.includes('audit:n-2'));
-      await idle(handle.runner);
+      await released(handle.runner, 'the tasks of the message n-2, which only its answer releases here');
 
       expect(journal).toEqual(expected);
       expectStats(handle.runner, counts);

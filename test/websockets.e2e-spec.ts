@@ -17,9 +17,18 @@ import {
 } from './fixtures/websockets.app.js';
 import { CapturingLogger } from './utils/capture-logs.js';
 import { count as countIn, expectInOrder as expectInOrderIn } from './utils/journal.js';
-import { expectStats, idle, resetTaskRecord, type Seen, taskRecord, tasksModule } from './utils/task-record.js';
+import {
+  expectStats,
+  RELEASE_DEADLINE,
+  released,
+  resetTaskRecord,
+  type Seen,
+  SHORT_SHUTDOWN_TIMEOUT,
+  taskRecord,
+  tasksModule,
+} from './utils/task-record.js';
 import { flush, watchProcess } from './utils/process-watch.js';
-import { waitFor } from './utils/wait-for.js';
+import { letWrongOutcomeShow, waitFor, within } from './utils/wait-for.js';
 
 // Nest's logger override is process-wide, so every app of this file shares one.
 const logger = new CapturingLogger();
@@ -91,6 +100,7 @@ class Client {
  */
 function freshApp(metadata: () => ModuleMetadata) {
   const clients: Client[] = [];
+  let closed: Promise<void> | undefined;
   const handle = {
     app: undefined as unknown as INestApplication,
     port: 0,
@@ -102,8 +112,13 @@ function freshApp(metadata: () => ModuleMetadata) {
       clients.push(client);
       return client;
     },
+    /** A test may close the app itself; the one close() then serves afterEach too. */
+    close(): Promise<void> {
+      return (closed ??= handle.app.close());
+    },
   };
   beforeEach(async () => {
+    closed = undefined;
     const moduleRef = await Test.createTestingModule(metadata()).compile();
     handle.app = moduleRef.createNestApplication();
     handle.app.useLogger(logger);
@@ -114,7 +129,7 @@ function freshApp(metadata: () => ModuleMetadata) {
   afterEach(async () => {
     gates.clear();
     await Promise.all(clients.splice(0).map((client) => client.close()));
-    await handle.app?.close();
+    if (handle.app) await handle.close();
   });
   return handle;
 }
@@ -127,7 +142,10 @@ beforeEach(() => {
 });
 
 describe('WebSocket gateway (platform-ws): @Background() in @SubscribeMessage() handlers', () => {
-  const handle = freshApp(() => ({ imports: [tasksModule()], providers: [NotesGateway] }));
+  const handle = freshApp(() => ({
+    imports: [tasksModule({ shutdownTimeout: SHORT_SHUTDOWN_TIMEOUT })],
+    providers: [NotesGateway],
+  }));
 
   it('runs the tasks with their own arguments once the reply has been sent, and the reply does not wait for them', async () => {
     const client = await handle.connect();
@@ -138,7 +156,7 @@ describe('WebSocket gateway (platform-ws): @Background() in @SubscribeMessage() 
     journal.push('client-received:w-1');
     await waitFor('the task to start', () => journal.includes('task:w-1'));
     gates.open('task:w-1');
-    await idle(handle.runner);
+    await released(handle.runner, 'the tasks of the message w-1');
 
     expect(client.frames).toEqual([added('w-1')]);
     // The server sent the reply before the first task started.
@@ -168,7 +186,7 @@ describe('WebSocket gateway (platform-ws): @Background() in @SubscribeMessage() 
 
       messages.forEach((message, i) => clientOf(i).send('notes.add', message));
       await waitFor('every reply', () => clients.reduce((sum, client) => sum + client.frames.length, 0) === 100);
-      await idle(handle.runner);
+      await released(handle.runner, 'the tasks of 100 messages');
 
       // Each client got exactly the replies to its own messages.
       clients.forEach((client, c) => {
@@ -202,8 +220,7 @@ describe('WebSocket gateway (platform-ws): @Background() in @SubscribeMessage() 
     const message: Note = { id: 'x-1', fail: true };
     client.send('notes.add', message);
     await client.frame('the exception', (frame) => frame.event === 'exception');
-    await waitFor('the always task', () => journal.includes('audit:x-1'));
-    await idle(handle.runner);
+    await released(handle.runner, 'the tasks of the failed message x-1');
 
     expect(client.frames).toEqual([failed(message)]);
     expect(journal).toEqual(['handler:x-1', 'sent:exception:note x-1 failed', 'audit:x-1']);
@@ -226,9 +243,89 @@ describe('WebSocket gateway (platform-ws): @Background() in @SubscribeMessage() 
   });
 });
 
+describe.each([
+  ['the default mode', {}],
+  ["mode 'inline'", { mode: 'inline' as const }],
+])('WebSocket gateway (platform-ws), in %s: a client that leaves before its answer', (_mode, options) => {
+  const handle = freshApp(() => ({ imports: [tasksModule(options)], providers: [NotesGateway] }));
+
+  /** Closes the client, and waits until the server has seen it go (Nest's adapter then unsubscribes from its answers). */
+  async function leave(client: Client): Promise<void> {
+    await client.close();
+    await waitFor('the server to see the client leave', () => journal.includes('disconnected'));
+  }
+
+  /** Nothing that waits for the tasks is held up any more: the app closes at once, and shutdown drops nothing. */
+  async function expectNothingLeftForShutdown(): Promise<void> {
+    await within('app.close(), with no task left to wait for', handle.close(), RELEASE_DEADLINE);
+    expect(logger.warnings).toEqual([]);
+  }
+
+  it.each<[string, Note, Seen[], Seen[]]>([
+    ['returns', { id: 'd-1', hold: true }, [deliverEvent('d-1'), auditEvent('d-1')], []],
+    ['throws', { id: 'd-2', hold: true, fail: true }, [auditEvent('d-2')], [droppedAs('request-failed', deliverEvent('d-2'))]],
+  ])(
+    'a handler that %s after its client left: its tasks wait for it, then follow its outcome, once each',
+    async (_case, message, succeeded, dropped) => {
+      const { id } = message;
+      const client = await handle.connect();
+      gates.hold(`handler:${id}`);
+      client.send('notes.add', message);
+      await waitFor('the handler to start', () => journal.includes(`handler:${id}`));
+      await leave(client);
+
+      // The handler still runs: its tasks must not.
+      await letWrongOutcomeShow();
+      expect(journal).toEqual([`handler:${id}`, 'disconnected']);
+      expectStats(handle.runner, { queued: 2 });
+
+      gates.open(`handler:${id}`);
+      await released(handle.runner, `the tasks of the handler whose client left (${id})`);
+
+      // Nest's exception filter may still write the error into the closed socket.
+      expect(journal.filter((entry) => !entry.startsWith('sent:'))).toEqual([
+        `handler:${id}`,
+        'disconnected',
+        `handler-done:${id}`,
+        ...(message.fail ? [] : [`task:${id}`, `task-done:${id}`]),
+        `audit:${id}`,
+      ]);
+      expect(taskRecord.succeeded).toEqual(succeeded);
+      expect(taskRecord.dropped).toEqual(dropped);
+      expectStats(handle.runner, { succeeded: succeeded.length, dropped: dropped.length });
+      await expectNothingLeftForShutdown();
+    },
+  );
+
+  it('a handler whose Observable has answered and never completes: its tasks run once the client leaves, and it is unsubscribed', async () => {
+    const client = await handle.connect();
+    client.send('notes.watch', 'w-1');
+    await client.frame('the first answer', (frame) => frame.event === 'notes.watching');
+    // The stream goes on: its tasks wait.
+    await letWrongOutcomeShow();
+    expect(journal).toEqual(['watch:w-1', 'sent:notes.watching:w-1:watching']);
+    expectStats(handle.runner, { queued: 2 });
+
+    await leave(client);
+    await released(handle.runner, 'the tasks of the stream whose client left');
+
+    // Inline mode runs them as the adapter lets go of the stream, which may come before the gateway hears of it.
+    expectInOrder(['watch:w-1', 'sent:notes.watching:w-1:watching', 'task:w-1', 'task-done:w-1', 'audit:w-1']);
+    expect([count('disconnected'), count('unsubscribed:w-1')]).toEqual([1, 1]);
+    expect(journal).toHaveLength(7);
+    const watch = { transport: 'ws', method: 'WS', path: 'notes.watch' } as const;
+    expect(taskRecord.succeeded).toEqual([
+      { name: 'deliver', args: ['w-1'], ...watch },
+      { name: 'audit', args: ['w-1'], ...watch },
+    ]);
+    expectStats(handle.runner, { succeeded: 2 });
+    await expectNothingLeftForShutdown();
+  });
+});
+
 describe('WebSocket gateway (platform-ws): BackgroundTasks injected into a gateway, or into a provider it uses', () => {
   const handle = freshApp(() => ({
-    imports: [tasksModule()],
+    imports: [tasksModule({ shutdownTimeout: SHORT_SHUTDOWN_TIMEOUT })],
     providers: [InjectingGateway, RemindersGateway, ReminderService],
   }));
 

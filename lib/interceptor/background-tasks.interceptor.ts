@@ -1,12 +1,13 @@
 import { type CallHandler, type ExecutionContext, Injectable, type NestInterceptor } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import { Observable, tap } from 'rxjs';
+import type { Observable } from 'rxjs';
 import { BACKGROUND_PARAM_METADATA } from '../background-tasks.constants.js';
 import { ScopedBackgroundTasks } from '../core/scoped-background-tasks.js';
 import { TaskRunner } from '../core/task-runner.js';
 import { peekHttpTasks } from '../http/http-background-tasks.js';
 import { messageContextOf, messageOriginOf } from '../microservices/message-context.js';
 import { markWithoutTasks, messageTasksOf, peekMessageTasks } from '../microservices/message-tasks.js';
+import { watchOutcome } from '../microservices/watch-outcome.js';
 import { wsMessageTasks, wsOriginOf } from '../websockets/ws-message.js';
 
 /**
@@ -86,19 +87,11 @@ export class BackgroundTasksInterceptor implements NestInterceptor {
   private watch(handled: Observable<unknown>, tasks: ScopedBackgroundTasks): Observable<unknown> {
     if (this.inline) return runInline(handled, () => tasks);
     // The reply goes out on the next ticks; there is no response to wait for.
-    const finish = (succeeded: boolean) => setImmediate(() => tasks.finish(succeeded));
-    return handled.pipe(tap({ complete: () => finish(true), error: () => finish(false) }));
+    return watchOutcome(handled, (succeeded) => void setImmediate(() => tasks.finish(succeeded)));
   }
 }
 
 /** Holds the handler's completion, or its error, until the tasks (if any) have run. */
 function runInline(source: Observable<unknown>, tasksOf: () => ScopedBackgroundTasks | undefined): Observable<unknown> {
-  const run = (succeeded: boolean) => tasksOf()?.runInline(succeeded) ?? Promise.resolve();
-  return new Observable((subscriber) =>
-    source.subscribe({
-      next: (value) => subscriber.next(value),
-      error: (error: unknown) => void run(false).then(() => subscriber.error(error)),
-      complete: () => void run(true).then(() => subscriber.complete()),
-    }),
-  );
+  return watchOutcome(source, (succeeded) => tasksOf()?.runInline(succeeded));
 }

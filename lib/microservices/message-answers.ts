@@ -1,5 +1,6 @@
-import { isObservable, tap } from 'rxjs';
+import { isObservable } from 'rxjs';
 import { peekMessageTasks } from './message-tasks.js';
+import { watchOutcome } from './watch-outcome.js';
 
 /**
  * What the module needs of a `@nestjs/microservices` `Server` (read without
@@ -53,14 +54,17 @@ function answerWatching(handler: MessageHandler): MessageHandler {
  * Releases the message's tasks one macrotask after its answer was handed to
  * the transport, as failed if the answer is an error. Tasks that the
  * interceptor watched are released by it first, with the handler's outcome.
+ * A transport that stops listening before the answer ends (gRPC, for a
+ * cancelled call) does not strand them: see {@link watchOutcome}. Staying
+ * subscribed then also keeps alive the interceptor's watch inside the answer.
  */
 function releasedBy(answer: unknown, messageContext: unknown): unknown {
   const tasks = typeof messageContext === 'object' && messageContext !== null ? peekMessageTasks(messageContext) : undefined;
   if (!tasks) return answer;
-  const release = (succeeded: boolean) => setImmediate(() => tasks.finish(succeeded));
+  const release = (succeeded: boolean) => void setImmediate(() => tasks.finish(succeeded));
   if (!isObservable(answer)) {
     release(true);
     return answer;
   }
-  return answer.pipe(tap({ complete: () => release(true), error: () => release(false) }));
+  return watchOutcome(answer, release);
 }

@@ -1,9 +1,11 @@
 import { expect } from '@jest/globals';
 import {
   type BackgroundTaskEvent,
+  type BackgroundTaskList,
   type BackgroundTaskRunner,
   BackgroundTasksModule,
   type BackgroundTasksModuleOptions,
+  type BackgroundTasksSnapshot,
   type BackgroundTaskStats,
 } from '../../lib/index.js';
 import { within } from './wait-for.js';
@@ -45,7 +47,50 @@ export function expectStats(runner: BackgroundTaskRunner, counts: Partial<Backgr
   expect(queued + running + succeeded + failed + timedOut + dropped + cancelled).toBe(taskRecord.queued);
 }
 
-/** Awaits `runner.whenIdle()` (of the public runner, or of the internal one), failing after a deadline instead of at Jest's timeout. */
-export function idle(runner: Pick<BackgroundTaskRunner, 'whenIdle' | 'stats'>, timeout?: number): Promise<void> {
-  return within(() => `whenIdle() to resolve; stats: ${JSON.stringify(runner.stats())}`, runner.whenIdle(), timeout);
+/** What the waits below read: the public runner, or the internal one. */
+interface Runner {
+  whenIdle(): Promise<void>;
+  stats(): BackgroundTaskStats;
+  inspect(limit: number): BackgroundTasksSnapshot;
+}
+
+/**
+ * Awaits `runner.whenIdle()`, failing after a deadline instead of at Jest's
+ * timeout, with the stats and the tasks still there.
+ */
+export function idle(runner: Runner, timeout?: number, what = 'whenIdle() to resolve'): Promise<void> {
+  return within(() => `${what}; stats: ${JSON.stringify(runner.stats())}; ${leftOver(runner)}`, runner.whenIdle(), timeout);
+}
+
+/**
+ * How long a test gives a message's tasks, once its answer has arrived, to be
+ * released (one macrotask after the answer) and to run.
+ */
+export const RELEASE_DEADLINE = 2000;
+
+/**
+ * Awaits the tasks of messages whose answers have arrived. Tasks that a bug
+ * never releases stay queued until shutdown: this fails in seconds instead,
+ * naming them.
+ */
+export function released(runner: Runner, whose: string): Promise<void> {
+  return idle(runner, RELEASE_DEADLINE, `${whose} to be released and run`);
+}
+
+/**
+ * A `shutdownTimeout` for suites in which no test needs close() to wait for
+ * a task: tasks that a bug leaves queued hold each test's close() this long,
+ * not the default 10 s, and shutdown's warning names them.
+ */
+export const SHORT_SHUTDOWN_TIMEOUT = 1000;
+
+/** The oldest tasks still queued and running, by name and origin. */
+function leftOver(runner: Runner): string {
+  const { queued, running } = runner.inspect(3);
+  const list = ({ total, tasks }: BackgroundTaskList) => {
+    if (total === 0) return 'none';
+    const named = tasks.map(({ name, method, path }) => `"${name}" (${method} ${path})`).join(', ');
+    return total > tasks.length ? `${named}, … ${total} in all` : named;
+  };
+  return `still queued: ${list(queued)}; running: ${list(running)}`;
 }

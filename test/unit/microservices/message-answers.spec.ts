@@ -1,10 +1,12 @@
 import { jest } from '@jest/globals';
 import { Server } from '@nestjs/microservices';
-import { lastValueFrom, type Observable, of, throwError } from 'rxjs';
+import { lastValueFrom, type Observable, of, Subject, throwError } from 'rxjs';
 import { TaskRunner } from '../../../lib/core/task-runner.js';
 import { isMessageServer, watchAnswers } from '../../../lib/microservices/message-answers.js';
 import { messageOrigin } from '../../../lib/microservices/message-context.js';
 import { markWithoutTasks, messageTasksOf } from '../../../lib/microservices/message-tasks.js';
+import { flush } from '../../utils/process-watch.js';
+import { released } from '../../utils/task-record.js';
 
 /**
  * The module wraps the handlers of every `Server` of `@nestjs/microservices`
@@ -100,38 +102,95 @@ describe('watchAnswers(): the answers of a microservice server', () => {
     await expect(handlerOf(server, 'ping')(undefined, {})).resolves.toBe(answer);
   });
 
-  it.each<[string, () => Observable<unknown> | string, { succeeded: number; dropped?: number }]>([
+  it.each<[string, string, () => Observable<unknown> | string, { succeeded: number; dropped?: number }]>([
     [
-      'an error: the plain task is dropped, the always task runs',
+      'an error',
+      'the plain task is dropped, the always task runs',
       () => throwError(() => new Error('denied')),
       { succeeded: 1, dropped: 1 },
     ],
-    ['a value: both run', () => of('ack'), { succeeded: 2 }],
-    ['a plain value (no interceptor): both run', () => 'ack', { succeeded: 2 }],
+    ['a value', 'both run', () => of('ack'), { succeeded: 2 }],
+    ['a plain value (no interceptor)', 'both run', () => 'ack', { succeeded: 2 }],
   ])(
-    'releases the tasks that a message has by the time its answer is ready one macrotask after the answer ends, with %s',
-    async (_case, answerOf, counts) => {
-      const runner = new TaskRunner();
-      const ran: string[] = [];
-      const server = serverWith({
-        ping: (_data, context) => {
-          const tasks = messageTasksOf(context, runner, messageOrigin('ping'));
-          tasks.addTask(() => void ran.push('plain'));
-          tasks.addTaskWithOptions({ always: true }, () => void ran.push('always'));
-          return Promise.resolve(answerOf());
-        },
-      });
-      watchAnswers(server);
-      await listening(server);
-
-      const answer = await handlerOf(server, 'ping')(undefined, {});
+    'releases the tasks that a message has by the time its answer is ready one macrotask after the answer ends, with %s: %s',
+    async (answered, _outcome, answerOf, counts) => {
+      const { runner, ran, answer } = await answeredWithTasks(answerOf());
       if (typeof answer !== 'string') await lastValueFrom(answer as Observable<unknown>).catch(() => undefined);
       // The transport hands the answer over on the next ticks: the tasks wait for the next macrotask.
       expect(runner.stats()).toMatchObject({ queued: 2 });
 
-      await runner.whenIdle();
+      await released(runner, `the tasks of a message answered with ${answered}`);
       expect(runner.stats()).toMatchObject({ queued: 0, failed: 0, dropped: 0, ...counts });
       expect(ran).toEqual(counts.dropped ? ['always'] : ['plain', 'always']);
     },
   );
+
+  describe('a transport that unsubscribes from the answer before it ends, as gRPC does when a call is cancelled', () => {
+    it('after a value: the handler had returned, so both tasks run, and the answer is unsubscribed', async () => {
+      const stream = new Subject<string>();
+      const { runner, ran, answer } = await answeredWithTasks(stream.asObservable());
+      const values: unknown[] = [];
+      const call = (answer as Observable<unknown>).subscribe((value) => values.push(value));
+      stream.next('accepted');
+      call.unsubscribe();
+
+      await released(runner, 'the tasks of a message whose transport left after a value');
+      expect(values).toEqual(['accepted']);
+      expect(stream.observed).toBe(false);
+      expect(runner.stats()).toMatchObject({ queued: 0, succeeded: 2, failed: 0, dropped: 0 });
+      expect(ran).toEqual(['plain', 'always']);
+    });
+
+    it.each<[string, (stream: Subject<string>) => void, string[], { succeeded: number; dropped?: number }]>([
+      [
+        'an error: the plain task is dropped, the always task runs',
+        (stream) => stream.error(new Error('denied')),
+        ['always'],
+        { succeeded: 1, dropped: 1 },
+      ],
+      ['a value: both run', (stream) => stream.next('late'), ['plain', 'always'], { succeeded: 2 }],
+      ['its end: both run', (stream) => stream.complete(), ['plain', 'always'], { succeeded: 2 }],
+    ])(
+      'before anything: the answer stays watched, and what it does first decides, %s',
+      async (_case, first, expected, counts) => {
+        const stream = new Subject<string>();
+        const { runner, ran, answer } = await answeredWithTasks(stream.asObservable());
+        (answer as Observable<unknown>).subscribe().unsubscribe();
+
+        // Turns enough for a release, had it wrongly been scheduled: nothing is decided yet.
+        await flush();
+        expect(runner.stats()).toMatchObject({ queued: 2 });
+        expect(stream.observed).toBe(true);
+
+        first(stream);
+        await released(runner, 'the tasks of a message whose transport left before its answer did anything');
+        expect(stream.observed).toBe(false);
+        expect(runner.stats()).toMatchObject({ queued: 0, failed: 0, dropped: 0, ...counts });
+        expect(ran).toEqual(expected);
+      },
+    );
+  });
 });
+
+/**
+ * A watched server whose handler adds a plain and an `always` task to its
+ * message, then answers `answer`: the answer as the transport gets it, and
+ * the tasks that ran.
+ */
+async function answeredWithTasks(answer: Observable<unknown> | string) {
+  const runner = new TaskRunner();
+  const ran: string[] = [];
+  const server = serverWith({
+    ping: (_data, context) => {
+      const tasks = messageTasksOf(context, runner, messageOrigin('ping'));
+      const plain = () => void ran.push('plain');
+      const always = () => void ran.push('always');
+      tasks.addTask(plain);
+      tasks.addTaskWithOptions({ always: true }, always);
+      return Promise.resolve(answer);
+    },
+  });
+  watchAnswers(server);
+  await listening(server);
+  return { runner, ran, answer: await handlerOf(server, 'ping')(undefined, {}) };
+}

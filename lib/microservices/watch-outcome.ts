@@ -1,0 +1,52 @@
+import { noop, Observable, type Subscription } from 'rxjs';
+
+/**
+ * Mirrors a handler's answer, and calls `settle` once with whether the
+ * handler succeeded: when the answer completes or errors, and also when its
+ * subscriber leaves first (Nest's WebSocket adapter, when the client
+ * disconnects; gRPC, when a call is cancelled). An answer that has emitted
+ * by then succeeded: the handler returned, though its answer cannot be sent.
+ * One that has not may come from a handler still running: it stays
+ * subscribed, and its first value or its end settles it, so that no task
+ * runs before its handler has finished, and none waits longer than it.
+ *
+ * When `settle` returns a promise (inline mode), the end is passed on once
+ * it resolves. Also used for WebSocket messages, by the interceptor: a
+ * transport cannot import another, and the glue imports this one already.
+ */
+export function watchOutcome(
+  answer: Observable<unknown>,
+  settle: (succeeded: boolean) => Promise<void> | undefined,
+): Observable<unknown> {
+  return new Observable((subscriber) => {
+    let state: 'running' | 'returned' | 'settled' = 'running';
+    let left = false;
+    const end = (succeeded: boolean, passOn: () => void) => {
+      state = 'settled';
+      const settled = settle(succeeded);
+      if (settled === undefined) passOn();
+      else void settled.then(passOn);
+    };
+    const watching: Subscription = answer.subscribe({
+      next: (value) => {
+        if (!left) {
+          state = 'returned';
+          subscriber.next(value);
+          return;
+        }
+        // Its subscriber left while the handler ran: this first value says it has returned.
+        end(true, noop);
+        watching.unsubscribe();
+      },
+      error: (error: unknown) => end(false, () => subscriber.error(error)),
+      complete: () => end(true, () => subscriber.complete()),
+    });
+    return () => {
+      if (state === 'settled') return;
+      left = true;
+      if (state === 'running') return;
+      end(true, noop);
+      watching.unsubscribe();
+    };
+  });
+}

@@ -7,7 +7,7 @@ import { TaskRunner } from '../core/task-runner.js';
 import { peekHttpTasks } from '../http/http-background-tasks.js';
 import { messageContextOf, messageOriginOf } from '../microservices/message-context.js';
 import { markWithoutTasks, messageTasksOf, peekMessageTasks } from '../microservices/message-tasks.js';
-import { watchOutcome } from '../microservices/watch-outcome.js';
+import { watchOutcome } from '../utils/watch-outcome.js';
 import { wsMessageTasks, wsOriginOf } from '../websockets/ws-message.js';
 
 /**

@@ -1,6 +1,6 @@
 import { isObservable } from 'rxjs';
 import { peekMessageTasks } from './message-tasks.js';
-import { watchOutcome } from './watch-outcome.js';
+import { watchOutcome } from '../utils/watch-outcome.js';
 
 /**
  * What the module needs of a `@nestjs/microservices` `Server` (read without

@@ -11,8 +11,7 @@ import { noop, Observable, type Subscription } from 'rxjs';
  * runs before its handler has finished, and none waits longer than it.
  *
  * When `settle` returns a promise (inline mode), the end is passed on once
- * it resolves. Also used for WebSocket messages, by the interceptor: a
- * transport cannot import another, and the glue imports this one already.
+ * it resolves. Used for microservice and WebSocket messages alike.
  */
 export function watchOutcome(
   answer: Observable<unknown>,

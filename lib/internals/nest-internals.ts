@@ -76,3 +76,46 @@ export function isValueProvider(wrapper: InstanceWrapper): boolean {
 export function onEachRpcTarget(modules: ModulesContainer, listener: (target: unknown) => void): void {
   modules.getRpcTargetRegistry<unknown>().subscribe(listener);
 }
+
+/** What Nest registers per pattern on a microservice server: called with the payload and the message's context, it resolves to the answer. */
+export type MessageHandler = (payload: unknown, messageContext: unknown, ...rest: unknown[]) => Promise<unknown>;
+
+/**
+ * What the package needs of a `@nestjs/microservices` `Server`, read without
+ * loading that optional package: its handlers by pattern, which the
+ * transports look up in that map (per message, or, as gRPC, when they start
+ * listening), and `listen()`, which Nest calls once they are all registered.
+ */
+export interface MessageServer {
+  getHandlers(): Map<string, MessageHandler>;
+  listen(...args: unknown[]): unknown;
+}
+
+export function isMessageServer(target: unknown): target is MessageServer {
+  const candidate = target as Partial<MessageServer> | null;
+  return typeof candidate?.getHandlers === 'function' && typeof candidate.listen === 'function';
+}
+
+const wrappedServers = new WeakSet<MessageServer>();
+const wrappers = new WeakSet<MessageHandler>();
+
+/**
+ * Replaces each handler of the server with `wrap(handler)` when it starts
+ * listening, once: the replacement keeps what the transports read of a
+ * handler (`isEventHandler`, `extras`, the next handler of an event).
+ */
+export function wrapHandlersOnListen(server: MessageServer, wrap: (handler: MessageHandler) => MessageHandler): void {
+  if (wrappedServers.has(server)) return;
+  wrappedServers.add(server);
+  const listen = server.listen.bind(server);
+  server.listen = (...args) => {
+    const handlers = server.getHandlers();
+    for (const [pattern, handler] of handlers) {
+      if (wrappers.has(handler)) continue;
+      const wrapper = Object.assign(wrap(handler), handler);
+      wrappers.add(wrapper);
+      handlers.set(pattern, wrapper);
+    }
+    return listen(...args);
+  };
+}

@@ -1,53 +1,22 @@
 import { isObservable } from 'rxjs';
-import { peekMessageTasks } from './message-tasks.js';
+import { type MessageHandler, type MessageServer, wrapHandlersOnListen } from '../internals/nest-internals.js';
 import { watchOutcome } from '../utils/watch-outcome.js';
-
-/**
- * What the module needs of a `@nestjs/microservices` `Server` (read without
- * loading that optional package): its handlers, by pattern, and `listen()`,
- * which Nest calls once they are all registered.
- */
-export interface MessageServer {
-  getHandlers(): Map<string, MessageHandler>;
-  listen(...args: unknown[]): unknown;
-}
-
-/** What Nest registers per pattern: called with the payload and the message's context, it resolves to the answer. */
-type MessageHandler = (...args: unknown[]) => Promise<unknown>;
-
-export function isMessageServer(target: unknown): target is MessageServer {
-  const candidate = target as Partial<MessageServer> | null;
-  return typeof candidate?.getHandlers === 'function' && typeof candidate.listen === 'function';
-}
-
-const watchedServers = new WeakSet<MessageServer>();
-const watchingHandlers = new WeakSet<MessageHandler>();
+import { peekMessageTasks } from './message-tasks.js';
 
 /**
  * Makes the server's answers release the tasks that the interceptor never
  * saw: those of a message that a guard rejected, or of a server that Nest
  * applies no global interceptor to. Its handlers are wrapped when it starts
- * listening.
+ * listening: each calls the handler, then looks at its message's context;
+ * only a message that has tasks by then is watched.
  */
 export function watchAnswers(server: MessageServer): void {
-  if (watchedServers.has(server)) return;
-  watchedServers.add(server);
-  const listen = server.listen.bind(server);
-  server.listen = (...args) => {
-    const handlers = server.getHandlers();
-    for (const [pattern, handler] of handlers) {
-      if (!watchingHandlers.has(handler)) handlers.set(pattern, answerWatching(handler));
-    }
-    return listen(...args);
-  };
-}
-
-/** The handler, and then a look at its message's context: only a message that has tasks by then is watched. */
-function answerWatching(handler: MessageHandler): MessageHandler {
-  const watching: MessageHandler = (...args) => handler(...args).then((answer) => releasedBy(answer, args[1]));
-  watchingHandlers.add(watching);
-  // What the transports read of a handler: isEventHandler, extras.
-  return Object.assign(watching, handler);
+  wrapHandlersOnListen(
+    server,
+    (handler): MessageHandler =>
+      (payload, messageContext, ...rest) =>
+        handler(payload, messageContext, ...rest).then((answer) => releasedBy(answer, messageContext)),
+  );
 }
 
 /**

@@ -1,7 +1,7 @@
 import type { FactoryProvider } from '@nestjs/common';
 import { ModulesContainer } from '@nestjs/core';
-import { onEachRpcTarget } from '../internals/nest-internals.js';
-import { isMessageServer, watchAnswers } from '../microservices/message-answers.js';
+import { isMessageServer, onEachRpcTarget } from '../internals/nest-internals.js';
+import { watchAnswers } from '../microservices/message-answers.js';
 
 /** Token of the provider below, which has no value: it only subscribes. */
 const MESSAGE_SERVERS = Symbol('nestjs-background-tasks:message-servers');

@@ -11,6 +11,7 @@ import {
   hideParamType,
   type InstanceWrapper,
   isDurable,
+  isMessageServer,
   isRequestScoped,
   isValueProvider,
   MESSAGE_PATTERN_METADATA,
@@ -18,12 +19,12 @@ import {
   providersOf,
   WS_MESSAGE_METADATA,
 } from '../../../lib/internals/nest-internals.js';
-import { isMessageServer } from '../../../lib/microservices/message-answers.js';
 
 /**
  * Each Nest internal the package relies on, pinned to the real packages: a
  * Nest release that changes one fails here, by name, rather than somewhere
- * downstream.
+ * downstream. `wrapHandlersOnListen()` is pinned on Nest's real `Server`
+ * class in message-answers.spec.ts, which has a loopback transport.
  */
 
 describe('metadata keys, read without loading the optional packages', () => {

@@ -2,7 +2,8 @@ import { jest } from '@jest/globals';
 import { Server } from '@nestjs/microservices';
 import { lastValueFrom, type Observable, of, Subject, throwError } from 'rxjs';
 import { TaskRunner } from '../../../lib/core/task-runner.js';
-import { isMessageServer, watchAnswers } from '../../../lib/microservices/message-answers.js';
+import { isMessageServer } from '../../../lib/internals/nest-internals.js';
+import { watchAnswers } from '../../../lib/microservices/message-answers.js';
 import { messageOrigin } from '../../../lib/microservices/message-context.js';
 import { markWithoutTasks, messageTasksOf } from '../../../lib/microservices/message-tasks.js';
 import { flush } from '../../utils/process-watch.js';
@@ -10,8 +11,9 @@ import { released } from '../../utils/task-record.js';
 
 /**
  * The module wraps the handlers of every `Server` of `@nestjs/microservices`
- * when it starts listening: pinned here to the real base class, which every
- * built-in transport extends, with a transport that only calls back.
+ * when it starts listening (`wrapHandlersOnListen()` of nest-internals):
+ * pinned here to the real base class, which every built-in transport
+ * extends, with a transport that only calls back.
  */
 class LoopbackServer extends Server {
   listens = 0;

@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # Runs the Jest suites and the CommonJS smoke test again under other Node
-# releases, because users run Nest 12 apps on Node 22 and 24 while the machine's
-# own node may be another (CI's is 20, past its end of life).
+# releases, because users run Nest 12 apps on the LTS lines, 22, 24 and 26,
+# while the machine's own node may be another (CI's is 20, past its end of life).
 #
-#   npm run test:node                     # newest 22.x and 24.x, as CI does
-#   bash .ci/test-on-node.sh 22 24        # the same
+#   npm run test:node                     # newest 22.x, 24.x and 26.x, as CI does
+#   bash .ci/test-on-node.sh 22 24 26     # the same
 #   bash .ci/test-on-node.sh 24.22.3      # an exact release
 #
 # Run it after `npm ci && npm test`: it uses node_modules/ and the dist/ that
@@ -16,7 +16,7 @@ cd "$(dirname "$0")/.."
 . .ci/node.sh
 
 if [ "$#" -eq 0 ]; then
-  echo "usage: $0 VERSION... (e.g. 22 24)" >&2
+  echo "usage: $0 VERSION... (e.g. 22 24 26)" >&2
   exit 2
 fi
 if [ ! -f dist/index.js ] || [ ! -f node_modules/jest/bin/jest.js ]; then

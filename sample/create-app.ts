@@ -29,5 +29,7 @@ export function createSampleApp(
   options?: NestApplicationOptions,
   redisUrl?: string,
 ): Promise<INestApplication> {
-  return NestFactory.create({ imports: [AppModule, ...queueImports(redisUrl, false)] }, httpAdapter(adapter), options);
+  // AppModule with the queue's imports added: a dynamic module, which every Nest 12 takes as the root
+  // (a bare `{ imports }` needs @nestjs/core 12.5.1).
+  return NestFactory.create({ module: AppModule, imports: queueImports(redisUrl, false) }, httpAdapter(adapter), options);
 }

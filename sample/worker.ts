@@ -14,8 +14,10 @@ async function bootstrap() {
     process.exitCode = 1;
     return;
   }
+  // The welcome task's module, with the runner and the queue: a dynamic module, as in create-app.ts.
   const app = await NestFactory.createApplicationContext({
-    imports: [BackgroundTasksModule.forRoot(TASK_OPTIONS), WelcomeModule, ...queueImports(redisUrl, true)],
+    module: WelcomeModule,
+    imports: [BackgroundTasksModule.forRoot(TASK_OPTIONS), ...queueImports(redisUrl, true)],
   });
   app.enableShutdownHooks();
   console.log(`Worker ${process.pid} is running the jobs of ${redisUrl}; they write to ${logFile()}. Ctrl+C stops it.`);

@@ -41,6 +41,7 @@ import {
   type BackgroundTaskEvent,
   type BackgroundTaskStats,
   type BackgroundTasksModuleOptions,
+  type BackgroundTasksOptionsFactory,
 } from 'nestjs-background-tasks';
 
 async function sendEmail(to: string, attempts: number): Promise<void> {
@@ -99,6 +100,14 @@ export class AppModule {}
 
 export const asyncModule = BackgroundTasksModule.forRootAsync({ useFactory: () => ({ shutdownTimeout: Infinity }) });
 
+@Injectable()
+export class TasksConfig implements BackgroundTasksOptionsFactory {
+  createBackgroundTasksOptions(): BackgroundTasksModuleOptions {
+    return options;
+  }
+}
+export const classModule = BackgroundTasksModule.forRootAsync({ useClass: TasksConfig });
+
 // The public classes have exactly their public members: nothing internal shows in the .d.ts.
 type Exactly<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
 export const tasksMembers: Exactly<keyof BackgroundTasks, 'concurrent' | 'addTask' | 'addTaskWithOptions' | 'cancel'> = true;
@@ -110,7 +119,12 @@ const validBullMQConsumer = `
 import 'reflect-metadata';
 import { Injectable, Module } from '@nestjs/common';
 import { AppBackgroundTasks, BackgroundTasksModule } from 'nestjs-background-tasks';
-import { BackgroundTask, BackgroundTasksBullMQModule, type BackgroundTasksBullMQOptions } from 'nestjs-background-tasks/bullmq';
+import {
+  BackgroundTask,
+  BackgroundTasksBullMQModule,
+  type BackgroundTasksBullMQOptions,
+  type BackgroundTasksBullMQOptionsFactory,
+} from 'nestjs-background-tasks/bullmq';
 
 @Injectable()
 export class Mailer {
@@ -133,6 +147,14 @@ const options: BackgroundTasksBullMQOptions = {
 
 @Module({ imports: [BackgroundTasksModule.forRoot({}), BackgroundTasksBullMQModule.forRoot(options)], providers: [Mailer] })
 export class AppModule {}
+
+@Injectable()
+export class QueueConfig implements BackgroundTasksBullMQOptionsFactory {
+  async createBackgroundTasksBullMQOptions(): Promise<BackgroundTasksBullMQOptions> {
+    return options;
+  }
+}
+export const classModule = BackgroundTasksBullMQModule.forRootAsync({ useClass: QueueConfig });
 `;
 
 /** The same from a CommonJS module (require of the ESM build). */

@@ -69,3 +69,29 @@ export interface BackgroundTasksBullMQOptions {
    */
   readonly backend?: BackendFactory<IQueueBackend, never>;
 }
+
+/**
+ * A provider that gives {@link BackgroundTasksBullMQModule} its options, for
+ * `forRootAsync({ useClass })` (Nest creates it, with its own dependencies)
+ * or `forRootAsync({ useExisting })` (Nest finds it among the imported
+ * providers). Nest calls `createBackgroundTasksBullMQOptions()` once, at
+ * startup; the options are then checked as `forRoot()`'s are.
+ *
+ * @example
+ * ```ts
+ * @Injectable()
+ * export class QueueConfig implements BackgroundTasksBullMQOptionsFactory {
+ *   constructor(private readonly config: ConfigService) {}
+ *
+ *   createBackgroundTasksBullMQOptions(): BackgroundTasksBullMQOptions {
+ *     return { connection: { url: this.config.getOrThrow<string>('REDIS_URL') }, worker: this.config.get('ROLE') !== 'web' };
+ *   }
+ * }
+ *
+ * BackgroundTasksBullMQModule.forRootAsync({ imports: [ConfigModule], useClass: QueueConfig });
+ * ```
+ */
+export interface BackgroundTasksBullMQOptionsFactory {
+  /** The module's options, or a promise of them: startup waits for it. */
+  createBackgroundTasksBullMQOptions(): Promise<BackgroundTasksBullMQOptions> | BackgroundTasksBullMQOptions;
+}

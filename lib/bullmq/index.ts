@@ -3,6 +3,7 @@ export { BackgroundTasksQueue } from './background-tasks-queue.js';
 export { BackgroundTasksBullMQModule } from './bullmq.module.js';
 export type {
   BackgroundTasksBullMQOptions,
+  BackgroundTasksBullMQOptionsFactory,
   BackgroundTasksEnqueueFailurePolicy,
   BackgroundTasksWorkerOptions,
 } from './bullmq-options.interface.js';

@@ -16,6 +16,7 @@ export type { BackgroundTaskJobStats } from './background-task-job-stats.interfa
 export type { BackgroundTaskOptions } from './background-task-options.interface.js';
 export type { BackgroundTaskStats } from './background-task-stats.interface.js';
 export type { BackgroundTaskInfo, BackgroundTaskList, BackgroundTasksSnapshot } from './background-tasks-snapshot.interface.js';
+export type { BackgroundTasksOptionsFactory } from './background-tasks-options-factory.interface.js';
 export type {
   BackgroundTasksModuleOptions,
   BackgroundTasksMode,

@@ -15,14 +15,15 @@ export function uniqueQueue(): string {
   return `q${process.pid}-${++queues}`;
 }
 
-/** Starts the fixture app on loopback, with the BullMQ module on `redis`. */
+/** Starts the fixture app on loopback, with the BullMQ module on `redis` (its options from a class, `fromClass`). */
 export async function startBullMQApp(
   redis: TestRedis,
   options: Partial<BackgroundTasksBullMQOptions> = {},
   tasks: BackgroundTasksModuleOptions = {},
+  { fromClass = false } = {},
 ): Promise<{ app: INestApplication; port: number }> {
   const bullmq = { connection: redis.connection, prefix: redis.prefix, queueName: uniqueQueue(), ...options };
-  const app = await NestFactory.create(bullmqAppModule(bullmq, tasks), { logger: false });
+  const app = await NestFactory.create(bullmqAppModule(bullmq, tasks, { fromClass }), { logger: false });
   await app.listen(0, '127.0.0.1');
   return { app, port: (app.getHttpServer().address() as AddressInfo).port };
 }

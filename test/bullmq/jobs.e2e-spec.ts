@@ -3,6 +3,7 @@ import type { INestApplication } from '@nestjs/common';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { AppBackgroundTasks, BackgroundTaskRunner, type BackgroundTaskEvent, type BackgroundTaskHook } from '../../lib/index.js';
+import { BackgroundTasksQueue } from '../../lib/bullmq/index.js';
 import { gates, journal, Mailer } from '../fixtures/bullmq.app.js';
 import { post } from '../utils/http.js';
 import { describeWithRedis } from '../utils/redis.js';
@@ -48,6 +49,15 @@ describeWithRedis('BullMQ jobs, run by a worker of the same process', (redis) =>
     const event = onTaskSucceeded.mock.calls[0][0];
     expect(event).toMatchObject({ name: 'Mailer.sendWelcome', args: ['ada'], transport: 'job', method: 'JOB' });
     expect(event.job).toEqual({ id: expect.any(String), attempt: 1, attempts: 1 });
+  });
+
+  it('takes its options from a class that implements BackgroundTasksBullMQOptionsFactory, with forRootAsync({ useClass })', async () => {
+    ({ app, port } = await startBullMQApp(redis(), { queueName: 'from-class' }, {}, { fromClass: true }));
+    expect(app.get(BackgroundTasksQueue).queue.name).toBe('from-class');
+    expect(await post(port, '/signup/ada')).toEqual({ status: 201, body: '{"ok":true}' });
+    await waitFor('the job to run', () => journal.includes('welcome ada'));
+    await waitFor('the job to be counted', () => stats().jobs?.succeeded === 1);
+    expect(stats()).toMatchObject({ succeeded: 0, jobs: { dispatched: 1, succeeded: 1 } });
   });
 
   it('scenario 2: a failed request enqueues nothing but its always tasks, closures of which run in-process', async () => {

@@ -1,3 +1,5 @@
+import { describeUnavailable } from './unavailable.js';
+
 /**
  * Where the PostgreSQL suites find their server: `DATABASE_URL`, else
  * `PG_URL`. Without either they are skipped, saying how to get one; under
@@ -10,11 +12,6 @@ const HOW_TO_GET_POSTGRES =
 /** `describe`, with PostgreSQL: `body` gets the server's URL. */
 export function describeWithPostgres(name: string, body: (url: string) => void): void {
   const url = process.env.DATABASE_URL ?? process.env.PG_URL;
-  if (url !== undefined) {
-    describe(name, () => body(url));
-  } else if (process.env.CI === 'true') {
-    describe(name, () => it(HOW_TO_GET_POSTGRES, () => fail(`No PostgreSQL: this suite ${HOW_TO_GET_POSTGRES}.`)));
-  } else {
-    describe.skip(`${name} (skipped: this suite ${HOW_TO_GET_POSTGRES})`, () => body(''));
-  }
+  if (url !== undefined) describe(name, () => body(url));
+  else describeUnavailable(name, HOW_TO_GET_POSTGRES, 'No PostgreSQL', () => body(''));
 }

@@ -2,6 +2,7 @@ import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { describeUnavailable } from './unavailable.js';
 
 /**
  * Where the BullMQ suites get Redis: `REDIS_URL` when it is set, otherwise a
@@ -52,11 +53,7 @@ export function describeWithRedis(
 ): void {
   const url = privateServer ? undefined : process.env.REDIS_URL;
   if (url === undefined && !hasRedisServer) {
-    if (process.env.CI === 'true') {
-      describe(name, () => it(HOW_TO_GET_REDIS, () => fail(`redis-server is not on the PATH; this suite ${HOW_TO_GET_REDIS}.`)));
-    } else {
-      describe.skip(`${name} (skipped: this suite ${HOW_TO_GET_REDIS})`, () => body(() => undefined as never));
-    }
+    describeUnavailable(name, HOW_TO_GET_REDIS, 'redis-server is not on the PATH', () => body(() => undefined as never));
     return;
   }
   describe(name, () => {
@@ -69,10 +66,6 @@ export function describeWithRedis(
     });
     body(() => current!);
   });
-}
-
-function fail(message: string): never {
-  throw new Error(message);
 }
 
 function uniquePrefix(): string {

@@ -58,8 +58,13 @@ describe('BullMQDispatcher', () => {
     );
     expect(await subject.dispatch(task())).toBe('enqueued');
     expect(queue.addUntraced).toHaveBeenCalledTimes(3);
-    const { dispatcher: failing } = dispatcher(() => Promise.reject(new Error('READONLY')));
+  });
+
+  it('gives up on an add that always fails after exactly three tries (TRIES), and warns once', async () => {
+    const { queue, dispatcher: failing } = dispatcher(() => Promise.reject(new Error('READONLY')));
     expect(await failing.dispatch(task())).toBe('failed');
+    expect(queue.addUntraced).toHaveBeenCalledTimes(3);
+    expect(warn).toHaveBeenCalledTimes(1);
     expect(warn.mock.calls[0][0]).toMatch(/could not be enqueued \(READONLY\)/);
   });
 

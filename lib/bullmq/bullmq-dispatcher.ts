@@ -52,15 +52,20 @@ export class BullMQDispatcher implements TaskDispatcher {
   /** One try: settles the enqueue when the job is added, or tries again. */
   private tryAdd(enqueue: Enqueue): void {
     if (enqueue.settled) return;
-    if (!this.connected()) return this.retry(enqueue, QUEUE_NOT_CONNECTED);
-    const { task } = enqueue;
-    const handler = task.handler!;
-    let options = this.jobOptions.get(handler) ?? this.buildJobOptions(handler);
-    if (task.givenName !== undefined) options = { ...options, deduplication: { id: task.givenName } };
-    this.queue.addUntraced(handler.name, jobDataOf(task, enqueue.trace), options).then(
-      () => enqueue.settle('enqueued'),
-      (error: unknown) => this.retry(enqueue, errorMessage(error)),
-    );
+    try {
+      if (!this.connected()) return this.retry(enqueue, QUEUE_NOT_CONNECTED);
+      const { task } = enqueue;
+      const handler = task.handler!;
+      let options = this.jobOptions.get(handler) ?? this.buildJobOptions(handler);
+      if (task.givenName !== undefined) options = { ...options, deduplication: { id: task.givenName } };
+      this.queue.addUntraced(handler.name, jobDataOf(task, enqueue.trace), options).then(
+        () => enqueue.settle('enqueued'),
+        (error: unknown) => this.retry(enqueue, errorMessage(error)),
+      );
+    } catch (error) {
+      // Thrown in dispatch()'s executor or a retry's timer: a failed try like any, or the task would never settle.
+      this.retry(enqueue, errorMessage(error));
+    }
   }
 
   /** Gives the enqueue up, with the reason in the log. A late answer, after that, is no news. */

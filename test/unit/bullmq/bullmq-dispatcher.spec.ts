@@ -4,6 +4,7 @@ import { BullMQDispatcher } from '../../../lib/bullmq/bullmq-dispatcher.js';
 import { resolveBullMQOptions } from '../../../lib/bullmq/bullmq-options.js';
 import { BackgroundTask } from '../../../lib/core/background-task.js';
 import type { TaskHandler } from '../../../lib/core/task-handlers.js';
+import { within } from '../../utils/wait-for.js';
 
 describe('BullMQDispatcher', () => {
   const handler: TaskHandler = {
@@ -66,6 +67,32 @@ describe('BullMQDispatcher', () => {
     expect(queue.addUntraced).toHaveBeenCalledTimes(3);
     expect(warn).toHaveBeenCalledTimes(1);
     expect(warn.mock.calls[0][0]).toMatch(/could not be enqueued \(READONLY\)/);
+  });
+
+  it('counts an add that throws synchronously as a failed try: the dispatch settles, and never throws or rejects', async () => {
+    const { queue, dispatcher: throwing } = dispatcher(() => {
+      throw new TypeError('cannot add');
+    });
+    expect(await throwing.dispatch(task())).toBe('failed');
+    expect(queue.addUntraced).toHaveBeenCalledTimes(3);
+    expect(warn.mock.calls.map(([message]) => message)).toEqual([
+      'Background task "Mailer.send" could not be enqueued (cannot add); running it in this process instead (onEnqueueFailure: run-in-process).',
+    ]);
+  });
+
+  it('counts a synchronous throw in a retry, on its timer, as a failed try too, even without a deadline', async () => {
+    let tries = 0;
+    const { queue, dispatcher: subject } = dispatcher(
+      () => {
+        if (++tries === 1) return Promise.reject(new Error('READONLY'));
+        throw new TypeError('cannot add');
+      },
+      true,
+      Infinity,
+    );
+    expect(await within('the dispatch to settle', subject.dispatch(task()))).toBe('failed');
+    expect(queue.addUntraced).toHaveBeenCalledTimes(3);
+    expect(warn.mock.calls[0][0]).toMatch(/could not be enqueued \(cannot add\)/);
   });
 
   it('gives up on an add that does not answer within enqueueTimeout', async () => {

@@ -54,7 +54,7 @@ export class BullMQDispatcher implements TaskDispatcher {
     if (enqueue.settled) return;
     try {
       if (!this.connected()) return this.retry(enqueue, QUEUE_NOT_CONNECTED);
-      const { task } = enqueue;
+      const task = enqueue.task!;
       const handler = task.handler!;
       let options = this.jobOptions.get(handler) ?? this.buildJobOptions(handler);
       if (task.givenName !== undefined) options = { ...options, deduplication: { id: task.givenName } };
@@ -71,8 +71,9 @@ export class BullMQDispatcher implements TaskDispatcher {
   /** Gives the enqueue up, with the reason in the log. A late answer, after that, is no news. */
   private fail(enqueue: Enqueue, reason: string): void {
     if (enqueue.settled) return;
+    const { name } = enqueue.task!;
     enqueue.settle('failed');
-    this.logger.warn(ENQUEUE_FAILED(enqueue.task.name, reason, this.onEnqueueFailure));
+    this.logger.warn(ENQUEUE_FAILED(name, reason, this.onEnqueueFailure));
   }
 
   private retry(enqueue: Enqueue, reason: string): void {
@@ -90,14 +91,19 @@ export class BullMQDispatcher implements TaskDispatcher {
   }
 }
 
-/** One task's way into the queue: its tries, and the deadline they share. */
+/**
+ * One task's way into the queue: its tries, and the deadline they share.
+ * The deadline watch, and an add that never answers, may hold it after it
+ * settles: it lets go of the task (and its arguments) then.
+ */
 class Enqueue implements Deadlined {
   tries = 1;
   settled = false;
 
   constructor(
-    readonly task: BackgroundTask,
-    readonly trace: TraceCarrier | undefined,
+    /** Until it settles; read only by a try, which starts on a pending enqueue. */
+    public task: BackgroundTask | undefined,
+    public trace: TraceCarrier | undefined,
     readonly deadline: number,
     private readonly resolve: (outcome: DispatchOutcome) => void,
   ) {}
@@ -105,6 +111,7 @@ class Enqueue implements Deadlined {
   settle(outcome: DispatchOutcome): void {
     if (this.settled) return;
     this.settled = true;
+    this.task = this.trace = undefined;
     this.resolve(outcome);
   }
 }

@@ -4,6 +4,7 @@ import { BullMQDispatcher } from '../../../lib/bullmq/bullmq-dispatcher.js';
 import { resolveBullMQOptions } from '../../../lib/bullmq/bullmq-options.js';
 import { BackgroundTask } from '../../../lib/core/background-task.js';
 import type { TaskHandler } from '../../../lib/core/task-handlers.js';
+import { collectedWithin } from '../../utils/gc.js';
 import { within } from '../../utils/wait-for.js';
 
 describe('BullMQDispatcher', () => {
@@ -93,6 +94,22 @@ describe('BullMQDispatcher', () => {
     expect(await within('the dispatch to settle', subject.dispatch(task()))).toBe('failed');
     expect(queue.addUntraced).toHaveBeenCalledTimes(3);
     expect(warn.mock.calls[0][0]).toMatch(/could not be enqueued \(cannot add\)/);
+  });
+
+  it("lets go of a settled task and its arguments at once, long before its enqueue's deadline (rule 8: nothing is kept)", async () => {
+    // Not a jest.fn(): its recorded calls would keep the job's data.
+    const queue = { addUntraced: () => Promise.resolve({ id: '1' }) };
+    const subject = new BullMQDispatcher(queue, resolveBullMQOptions({ connection: {}, enqueueTimeout: 60_000 }), () => true);
+    const dispatchOne = async () => {
+      const argument = { user: 'ada' };
+      const outcome = await subject.dispatch(
+        new BackgroundTask(handler.fn, [argument], undefined as never, undefined, false, Infinity, false, handler),
+      );
+      return { outcome, argument: new WeakRef(argument) };
+    };
+    const { outcome, argument } = await dispatchOne();
+    expect(outcome).toBe('enqueued');
+    expect(await collectedWithin(argument)).toBe(true);
   });
 
   it('gives up on an add that does not answer within enqueueTimeout', async () => {

@@ -221,8 +221,18 @@ export const WORKER_NOT_CLOSED = (queue: string): string =>
   `The worker of BullMQ queue "${queue}" could not close cleanly: its store is unreachable. ` +
   'Shutdown goes on; the jobs it was running will be found stalled and run again by another worker.';
 
-export const MALFORMED_JOB = (name: string): string =>
-  `Background job "${name}" has no arguments array in its data: it was not added by nestjs-background-tasks, or by an incompatible version.`;
+/** `field` undefined: the data itself is not an object. */
+export const MALFORMED_JOB = (name: string, field: string | undefined, problem: string): string =>
+  `Background job "${name}" is malformed: ${field === undefined ? 'its data' : `field "${field}" of its data`} ${problem} ` +
+  'It was not added by nestjs-background-tasks, or by an incompatible version: ' +
+  'add jobs with addTask(), and give other producers a queue of their own.';
+
+export const MUST_BE_ARRAY = (value: unknown): string => `must be an array, got ${describe(value)}.`;
+
+export const MUST_BE_TRUE = (value: unknown): string => `must be true, got ${describe(value)}.`;
+
+export const MUST_BE_CARRIER = (value: unknown): string =>
+  `must be an object of strings (a trace context), got ${describe(value)}.`;
 
 export const MUST_BE_INTEGER = (min: number, value: unknown): string =>
   `must be an integer of at least ${min}, got ${describe(value)}.`;

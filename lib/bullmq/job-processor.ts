@@ -1,9 +1,10 @@
 import { type Job, type Processor, UnrecoverableError, WaitingError } from 'bullmq';
-import { MALFORMED_JOB, SHUTTING_DOWN, TASK_TIMEOUT_ERROR, UNKNOWN_HANDLER } from '../background-tasks.messages.js';
+import { SHUTTING_DOWN, TASK_TIMEOUT_ERROR, UNKNOWN_HANDLER } from '../background-tasks.messages.js';
 import type { JobRun } from '../core/job-tracker.js';
 import type { TaskHandler } from '../core/task-handlers.js';
 import type { TaskRunner } from '../core/task-runner.js';
-import { isJobData, type JobData, traceOf } from './job-data.js';
+import { errorMessage } from '../utils/describe.js';
+import { checkJobData, type JobData } from './job-data.js';
 
 /**
  * The worker's processor: finds the job's handler by name and calls it on
@@ -13,9 +14,16 @@ import { isJobData, type JobData, traceOf } from './job-data.js';
  */
 export function jobProcessor(runner: TaskRunner, queueName: string, shuttingDown: () => boolean): Processor<JobData, void> {
   return async (job: Job<JobData, void>, token?: string, signal?: AbortSignal) => {
+    let data: JobData | undefined;
+    let problem: string | undefined;
+    try {
+      data = checkJobData(job.name, job.data);
+    } catch (error) {
+      problem = errorMessage(error);
+    }
     const run: JobRun = {
       name: job.name,
-      args: isJobData(job.data) ? job.data.args : [],
+      args: data?.args ?? [],
       id: job.id ?? '',
       queue: queueName,
       attempt: job.attemptsMade + 1,
@@ -23,15 +31,16 @@ export function jobProcessor(runner: TaskRunner, queueName: string, shuttingDown
       enqueuedAt: job.timestamp,
     };
     const handler = runner.handlers.named(job.name);
-    if (handler === undefined || !isJobData(job.data)) {
-      const error = new UnrecoverableError(handler ? MALFORMED_JOB(job.name) : UNKNOWN_HANDLER(job.name, runner.handlers.names));
+    if (data === undefined || handler === undefined) {
+      // A malformed job would be as malformed on another try, or on another worker.
+      const error = new UnrecoverableError(problem ?? UNKNOWN_HANDLER(job.name, runner.handlers.names));
       runner.jobs.failed(run, error, false);
       throw error;
     }
     runner.jobs.started(run);
     try {
-      const data = job.data;
-      await runner.jobs.run(run, traceOf(data), () => callHandler(handler, data, signal, shuttingDown));
+      const checked = data;
+      await runner.jobs.run(run, checked.trace, () => callHandler(handler, checked, signal, shuttingDown));
     } catch (thrown) {
       if (signal?.aborted && shuttingDown()) {
         // Back to the queue, without using up an attempt: another worker takes it.

@@ -107,6 +107,29 @@ describeWithRedis('BullMQ jobs, run by a worker of the same process', (redis) =>
     }
   });
 
+  it('fails a malformed job added by hand for good, at its first attempt, naming the field, without calling its handler', async () => {
+    const queueName = uniqueQueue();
+    ({ app, port } = await startBullMQApp(redis(), { queueName }, { onTaskFailed }));
+    const id = await inspectQueue(redis(), queueName, async (queue) => {
+      const added = await queue.add('Mailer.sendWelcome', { args: ['eve'], context: true, timeout: 'abc' }, { attempts: 3 });
+      return added.id!;
+    });
+    await waitFor('the malformed job to fail', () => stats().jobs?.failed === 1);
+    const [state, failed] = await inspectQueue(redis(), queueName, async (queue) => [
+      await queue.getJobState(id),
+      await queue.getJob(id),
+    ]);
+    expect([state, failed?.attemptsMade]).toEqual(['failed', 1]);
+    expect(failed?.failedReason).toBe(
+      'Background job "Mailer.sendWelcome" is malformed: field "timeout" of its data must be a positive number of milliseconds, ' +
+        'at most 2147483647, or Infinity; got a string ("abc"). It was not added by nestjs-background-tasks, or by an incompatible version: ' +
+        'add jobs with addTask(), and give other producers a queue of their own.',
+    );
+    expect(onTaskFailed.mock.calls.map(([event]) => event.job?.willRetry)).toEqual([false]);
+    expect(journal).toEqual([]);
+    expect(stats().jobs).toMatchObject({ running: 0, succeeded: 0, failed: 1, retried: 0 });
+  });
+
   it('aborts the signal of a job at its timeout, and fails the attempt with a TimeoutError', async () => {
     ({ app, port } = await startBullMQApp(redis(), {}, { onTaskFailed }));
     gates.hold('never');

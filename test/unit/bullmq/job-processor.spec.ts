@@ -45,17 +45,29 @@ describe('jobProcessor', () => {
   afterEach(() => jest.restoreAllMocks());
 
   it('calls the handler on its provider with the job arguments', async () => {
-    await process()(job('send', { args: ['ada'], trace: 'extra fields are ignored' }));
+    await process()(job('send', { args: ['ada'], extra: 'fields it does not know are ignored' }));
     expect(mailer.sent).toEqual(['ada']);
     expect(runner.stats().jobs).toMatchObject({ running: 0, succeeded: 1 });
   });
 
-  it('fails a job of an unknown handler, or without arguments, for good', async () => {
+  it('fails a job of an unknown handler for good', async () => {
     await expect(process()(job('gone', { args: [] }))).rejects.toBeInstanceOf(UnrecoverableError);
-    await expect(process()(job('send', { nothing: true }))).rejects.toThrow(
-      'Background job "send" has no arguments array in its data',
-    );
-    expect(runner.stats().jobs).toMatchObject({ running: 0, failed: 2, retried: 0 });
+    expect(runner.stats().jobs).toMatchObject({ running: 0, failed: 1, retried: 0 });
+  });
+
+  it.each([
+    [{ nothing: true }, 'field "args" of its data must be an array'],
+    [{ args: ['ada'], context: 1 }, 'field "context" of its data must be true, got number (1)'],
+    [{ args: ['ada'], name: '' }, 'field "name" of its data must be a non-empty string'],
+    [{ args: ['ada'], timeout: 'abc' }, 'field "timeout" of its data must be a positive number of milliseconds'],
+    [{ args: ['ada'], timeout: -5 }, 'field "timeout" of its data must be a positive number of milliseconds'],
+    [{ args: ['ada'], trace: { traceparent: 1 } }, 'field "trace" of its data must be an object of strings'],
+  ])('fails a malformed job, %j, for good without calling its handler, naming the field', async (data, problem) => {
+    const running = process()(job('send', data));
+    await expect(running).rejects.toBeInstanceOf(UnrecoverableError);
+    await expect(running).rejects.toThrow(`Background job "send" is malformed: ${problem}`);
+    expect(mailer.sent).toEqual([]);
+    expect(runner.stats().jobs).toMatchObject({ running: 0, succeeded: 0, failed: 1, retried: 0 });
   });
 
   it('aborts the signal at the timeout, and fails the attempt even if the handler ignored it', async () => {

@@ -178,6 +178,12 @@ export const JOB_ATTEMPT_FAILED = (name: string, id: string, attempt: number, at
 export const JOB_FAILED = (name: string, id: string, attempt: number, attempts: number, error: string): string =>
   `Background job "${name}" (${id}) failed for good, at attempt ${attempt} of ${attempts}: ${error}`;
 
+/** `timeout` undefined: the job was cancelled. */
+export const JOB_OVERDUE = (name: string, id: string, timeout: number | undefined): string =>
+  `Background job "${name}" (${id}) ${timeout === undefined ? 'was cancelled' : `timed out after ${timeout} ms`}, ` +
+  `but its handler "${name}" has not returned: the worker holds the job's slot until it does. ` +
+  'Make the handler honour its signal: pass it on to what it awaits, or check signal.aborted.';
+
 export const ENQUEUE_FAILED = (name: string, error: string, policy: 'run-in-process' | 'drop'): string =>
   `Background task "${name}" could not be enqueued (${error}); ` +
   (policy === 'drop'

@@ -19,6 +19,7 @@ import { BACKGROUND_TASKS_BULLMQ_OPTIONS, BULL_SHARED_CONFIG } from './bullmq.mo
 import type { TaskQueue, TaskWorker } from './job-data.js';
 import { jobProcessor } from './job-processor.js';
 import { ModuleQueue } from './module-queue.js';
+import { ShutdownExpiry } from './shutdown-expiry.js';
 import { type RedisClient, redisClient } from './redis-clients.js';
 
 /** How long aborted jobs have to hand themselves back to the queue before shutdown goes on without them. */
@@ -52,7 +53,7 @@ export class BullMQBackend implements OnModuleInit, OnApplicationBootstrap, Befo
   /** Read by `BackgroundTasksQueue`; set at bootstrap, unless `worker: false`. */
   worker?: TaskWorker;
   private workerClient?: RedisClient;
-  private shuttingDown = false;
+  private readonly shutdown = new ShutdownExpiry();
   private workerClosed?: Promise<void>;
   private closed?: Promise<void>;
 
@@ -98,7 +99,7 @@ export class BullMQBackend implements OnModuleInit, OnApplicationBootstrap, Befo
   onApplicationBootstrap(): void {
     const { queueName, prefix, worker: workerOptions, backend, connection } = this.options;
     if (workerOptions === undefined) return;
-    const processor = jobProcessor(this.runner, queueName, () => this.shuttingDown);
+    const processor = jobProcessor(this.runner, queueName, this.shutdown);
     let worker: TaskWorker;
     if (backend === undefined) {
       this.workerClient = redisClient(connection, 'worker');
@@ -155,7 +156,7 @@ export class BullMQBackend implements OnModuleInit, OnApplicationBootstrap, Befo
     let abort: NodeJS.Timeout | undefined;
     const aborted = new Promise<void>((resolve) => {
       abort = setTimeout(() => {
-        this.shuttingDown = true;
+        this.shutdown.expire();
         worker.cancelAllJobs(SHUTTING_DOWN);
         resolve();
       }, shutdownTimeout);

@@ -1,18 +1,21 @@
 import { type Job, type Processor, UnrecoverableError, WaitingError } from 'bullmq';
-import { SHUTTING_DOWN, TASK_TIMEOUT_ERROR, UNKNOWN_HANDLER } from '../background-tasks.messages.js';
+import { SHUTTING_DOWN, UNKNOWN_HANDLER } from '../background-tasks.messages.js';
 import type { JobRun } from '../core/job-tracker.js';
-import type { TaskHandler } from '../core/task-handlers.js';
 import type { TaskRunner } from '../core/task-runner.js';
 import { errorMessage } from '../utils/describe.js';
+import { asError, HandlerCall } from './handler-call.js';
 import { checkJobData, type JobData } from './job-data.js';
+import type { ShutdownExpiry } from './shutdown-expiry.js';
 
 /**
  * The worker's processor: finds the job's handler by name and calls it on
  * its provider. It declares `(job, token, signal)`, so that BullMQ gives it
  * the signal that `cancelJob()` and shutdown abort. A job whose handler is
- * unknown fails for good, and the worker goes on.
+ * unknown fails for good, and the worker goes on. It returns only once the
+ * handler has: a job keeps its slot, so that at most `concurrency` handlers
+ * run, even those that ignore their signal after a timeout or a cancel.
  */
-export function jobProcessor(runner: TaskRunner, queueName: string, shuttingDown: () => boolean): Processor<JobData, void> {
+export function jobProcessor(runner: TaskRunner, queueName: string, shutdown: ShutdownExpiry): Processor<JobData, void> {
   return async (job: Job<JobData, void>, token?: string, signal?: AbortSignal) => {
     let data: JobData | undefined;
     let problem: string | undefined;
@@ -38,11 +41,11 @@ export function jobProcessor(runner: TaskRunner, queueName: string, shuttingDown
       throw error;
     }
     runner.jobs.started(run);
+    const call = new HandlerCall(handler, data, signal, shutdown);
     try {
-      const checked = data;
-      await runner.jobs.run(run, checked.trace, () => callHandler(handler, checked, signal, shuttingDown));
+      await runner.jobs.run(run, data.trace, () => call.outcome.then(() => undefined));
     } catch (thrown) {
-      if (signal?.aborted && shuttingDown()) {
+      if (signal?.aborted && shutdown.expired) {
         // Back to the queue, without using up an attempt: another worker takes it.
         runner.jobs.abandoned(run);
         runner.jobs.failed(run, signal.reason ?? new Error(SHUTTING_DOWN), true);
@@ -51,53 +54,20 @@ export function jobProcessor(runner: TaskRunner, queueName: string, shuttingDown
       }
       const error = signal?.aborted ? cancelled(signal.reason) : thrown;
       const willRetry = !(error instanceof UnrecoverableError) && run.attempt < run.attempts;
+      // Reported now, at the deadline or the cancel; BullMQ records it once the handler has returned.
       runner.jobs.failed(run, error, willRetry);
+      if (!(await call.returnsSoon())) {
+        runner.jobs.overdue(run, call.timedOutAfter);
+        await call.released();
+        runner.jobs.returned();
+      }
       throw error;
     }
     runner.jobs.succeeded(run);
   };
 }
 
-/**
- * Calls the handler, and rejects as soon as its signal is aborted (by the
- * task's timeout, `cancelJob()` or shutdown), even if it ignores the signal.
- */
-async function callHandler(
-  handler: TaskHandler,
-  data: JobData,
-  jobSignal: AbortSignal | undefined,
-  shuttingDown: () => boolean,
-): Promise<void> {
-  const controller = new AbortController();
-  // The handler sees the reason given to cancelJob() as it was given, and at shutdown what it would see in-process.
-  const forward = () => controller.abort(shuttingDown() ? new DOMException(SHUTTING_DOWN, 'AbortError') : jobSignal!.reason);
-  jobSignal?.addEventListener('abort', forward, { once: true });
-  let timer: NodeJS.Timeout | undefined;
-  const { timeout } = data;
-  if (timeout !== undefined) {
-    const error = new DOMException(TASK_TIMEOUT_ERROR(data.name ?? handler.name, timeout), 'TimeoutError');
-    timer = setTimeout(() => controller.abort(error), timeout);
-  }
-  const aborted = new Promise<never>((_, reject) => {
-    controller.signal.addEventListener('abort', () => reject(asError(controller.signal.reason)), { once: true });
-  });
-  const fn = handler.fn as (...args: unknown[]) => unknown;
-  const args = data.context ? [{ signal: controller.signal, name: data.name ?? handler.name }, ...data.args] : [...data.args];
-  try {
-    await Promise.race([Promise.resolve().then(() => fn.apply(handler.instance, args)), aborted]);
-  } finally {
-    clearTimeout(timer);
-    jobSignal?.removeEventListener('abort', forward);
-  }
-}
-
 /** `cancelJob()` aborted the job's signal (shutdown's abort is handled before): the job fails for good, with its reason. */
 function cancelled(reason: unknown): UnrecoverableError {
   return new UnrecoverableError(asError(reason).message);
-}
-
-/** BullMQ records a failure by its message: a bare reason becomes an Error (a DOMException is one). */
-function asError(reason: unknown): Error {
-  if (typeof (reason as Error | undefined)?.message === 'string') return reason as Error;
-  return new Error(typeof reason === 'string' ? reason : SHUTTING_DOWN);
 }

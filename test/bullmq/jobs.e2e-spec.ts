@@ -42,7 +42,7 @@ describeWithRedis('BullMQ jobs, run by a worker of the same process', (redis) =>
       timedOut: 0,
       dropped: 0,
       cancelled: 0,
-      jobs: { dispatched: 1, running: 0, succeeded: 1, failed: 0, retried: 0 },
+      jobs: { dispatched: 1, running: 0, overdue: 0, succeeded: 1, failed: 0, retried: 0 },
     });
     const event = onTaskSucceeded.mock.calls[0][0];
     expect(event).toMatchObject({ name: 'Mailer.sendWelcome', args: ['ada'], transport: 'job', method: 'JOB' });
@@ -63,7 +63,7 @@ describeWithRedis('BullMQ jobs, run by a worker of the same process', (redis) =>
     app.get(AppBackgroundTasks).addTask(app.get(Mailer).flaky, 'twice', 2);
     await waitFor('the third try', () => journal.includes('flaky twice ok at try 3'));
     await waitFor('the counters', () => stats().jobs?.succeeded === 1);
-    expect(stats().jobs).toEqual({ dispatched: 1, running: 0, succeeded: 1, failed: 0, retried: 2 });
+    expect(stats().jobs).toEqual({ dispatched: 1, running: 0, overdue: 0, succeeded: 1, failed: 0, retried: 2 });
     expect(onTaskFailed.mock.calls.map(([event]) => [event.job, (event.error as Error).message])).toEqual([
       [{ id: expect.any(String), attempt: 1, attempts: 3, willRetry: true }, 'twice try 1 failed'],
       [{ id: expect.any(String), attempt: 2, attempts: 3, willRetry: true }, 'twice try 2 failed'],
@@ -75,7 +75,7 @@ describeWithRedis('BullMQ jobs, run by a worker of the same process', (redis) =>
     ({ app, port } = await startBullMQApp(redis(), {}, { onTaskFailed }));
     app.get(AppBackgroundTasks).addTask(app.get(Mailer).flaky, 'always', 5);
     await waitFor('the last attempt', () => stats().jobs?.failed === 1);
-    expect(stats().jobs).toEqual({ dispatched: 1, running: 0, succeeded: 0, failed: 1, retried: 2 });
+    expect(stats().jobs).toEqual({ dispatched: 1, running: 0, overdue: 0, succeeded: 0, failed: 1, retried: 2 });
     expect(onTaskFailed.mock.calls.map(([event]) => event.job?.willRetry)).toEqual([true, true, false]);
   });
 

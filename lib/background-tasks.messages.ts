@@ -167,10 +167,25 @@ export const REQUEST_SCOPED_HANDLER = (name: string): string =>
 export const HANDLER_OPTION = (name: string, option: string, problem: string): string =>
   `@BackgroundTask() of "${name}": option "${option}" ${problem}`;
 
-export const UNKNOWN_HANDLER = (name: string, known: readonly string[]): string =>
-  `No @BackgroundTask() handler is named "${name}" in this worker` +
-  (known.length === 0 ? ' (it has none)' : ` (it has ${known.map((handler) => `"${handler}"`).join(', ')})`) +
-  '. Deploy the worker with the same handlers as the web processes, or keep handler names stable across deploys.';
+/** After "no": the handler a worker lacks, and those it has. */
+const lacking = (name: string, known: readonly string[]): string =>
+  `@BackgroundTask() handler is named "${name}" in this worker` +
+  (known.length === 0 ? ' (it has none)' : ` (it has ${known.map((handler) => `"${handler}"`).join(', ')})`);
+
+export const JOB_HANDED_BACK = (name: string, id: string, known: readonly string[], limit: number): string =>
+  `Background job "${name}" (${id}) went back to the queue: no ${lacking(name, known)}. ` +
+  'A worker that has it will take it, as during a rolling deploy; ' +
+  (limit === Infinity
+    ? 'it waits for one for ever (unknownHandlerTimeout: Infinity).'
+    : `if none does within unknownHandlerTimeout (${limit} ms), it fails for good.`);
+
+export const UNKNOWN_HANDLER = (name: string, known: readonly string[], limit: number): string =>
+  `No ${lacking(name, known)}, ` +
+  (limit === 0
+    ? 'and unknownHandlerTimeout is 0: it fails for good at once. '
+    : `and no worker that has it took the job within unknownHandlerTimeout (${limit} ms) of its first hand-back: it fails for good. `) +
+  'Deploy workers with this handler (keep handler names stable across deploys, with @BackgroundTask({ name })), ' +
+  'then retry the job from the failed set; or raise unknownHandlerTimeout.';
 
 export const JOB_ATTEMPT_FAILED = (name: string, id: string, attempt: number, attempts: number, error: string): string =>
   `Background job "${name}" (${id}) failed attempt ${attempt} of ${attempts}, and will be retried: ${error}`;
@@ -236,6 +251,9 @@ export const MALFORMED_JOB = (name: string, field: string | undefined, problem: 
 export const MUST_BE_ARRAY = (value: unknown): string => `must be an array, got ${describe(value)}.`;
 
 export const MUST_BE_TRUE = (value: unknown): string => `must be true, got ${describe(value)}.`;
+
+export const MUST_BE_TIMESTAMP = (value: unknown): string =>
+  `must be a time in milliseconds since 1970 (Date.now()), got ${describe(value)}.`;
 
 export const MUST_BE_CARRIER = (value: unknown): string =>
   `must be an object of strings (a trace context), got ${describe(value)}.`;

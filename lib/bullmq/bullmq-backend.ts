@@ -99,7 +99,7 @@ export class BullMQBackend implements OnModuleInit, OnApplicationBootstrap, Befo
   onApplicationBootstrap(): void {
     const { queueName, prefix, worker: workerOptions, backend, connection } = this.options;
     if (workerOptions === undefined) return;
-    const processor = jobProcessor(this.runner, queueName, this.shutdown);
+    const processor = jobProcessor(this.runner, this.options, this.shutdown);
     let worker: TaskWorker;
     if (backend === undefined) {
       this.workerClient = redisClient(connection, 'worker');

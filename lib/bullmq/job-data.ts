@@ -5,6 +5,7 @@ import {
   MUST_BE_CARRIER,
   MUST_BE_NAME,
   MUST_BE_OBJECT,
+  MUST_BE_TIMESTAMP,
   MUST_BE_TRUE,
 } from '../background-tasks.messages.js';
 import type { BackgroundTask } from '../core/background-task.js';
@@ -27,6 +28,8 @@ export interface JobData {
   readonly timeout?: number;
   /** With `tracing` on: the trace context of the code that added the task, which the worker's span relates to. */
   readonly trace?: TraceCarrier;
+  /** When a worker without its handler first handed the job back (`Date.now()`): see `handBack()`. */
+  readonly handedBackAt?: number;
   readonly [field: string]: unknown;
 }
 
@@ -49,13 +52,16 @@ export function jobDataOf(task: BackgroundTask, trace: TraceCarrier | undefined)
 export function checkJobData(job: string, data: unknown): JobData {
   const malformed = (field: string | undefined, problem: string) => new TypeError(MALFORMED_JOB(job, field, problem));
   if (!isObject(data)) throw malformed(undefined, MUST_BE_OBJECT(data));
-  const { args, context, name, timeout, trace } = data as JobData;
+  const { args, context, name, timeout, trace, handedBackAt } = data as JobData;
   if (!Array.isArray(args)) throw malformed('args', MUST_BE_ARRAY(args));
   if (context !== undefined && context !== true) throw malformed('context', MUST_BE_TRUE(context));
   if (name !== undefined && (typeof name !== 'string' || name === '')) throw malformed('name', MUST_BE_NAME(name));
   // The check of addTaskWithOptions(): a timeout that timers could not wait would fire at once.
   if (timeout !== undefined) checkTimeout(timeout, (problem) => MALFORMED_JOB(job, 'timeout', problem));
   if (trace !== undefined && !isCarrier(trace)) throw malformed('trace', MUST_BE_CARRIER(trace));
+  if (handedBackAt !== undefined && !(Number.isFinite(handedBackAt) && handedBackAt >= 0)) {
+    throw malformed('handedBackAt', MUST_BE_TIMESTAMP(handedBackAt));
+  }
   return data as JobData;
 }
 

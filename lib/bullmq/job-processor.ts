@@ -1,43 +1,49 @@
-import { type Job, type Processor, UnrecoverableError, WaitingError } from 'bullmq';
-import { SHUTTING_DOWN, UNKNOWN_HANDLER } from '../background-tasks.messages.js';
+import { Logger } from '@nestjs/common';
+import { DelayedError, type Job, type Processor, UnrecoverableError, WaitingError } from 'bullmq';
+import { LOGGER_CONTEXT } from '../background-tasks.constants.js';
+import { SHUTTING_DOWN } from '../background-tasks.messages.js';
 import type { JobRun } from '../core/job-tracker.js';
 import type { TaskRunner } from '../core/task-runner.js';
 import { errorMessage } from '../utils/describe.js';
 import { asError, HandlerCall } from './handler-call.js';
 import { checkJobData, type JobData } from './job-data.js';
+import type { ResolvedBullMQOptions } from './bullmq-options.js';
 import type { ShutdownExpiry } from './shutdown-expiry.js';
+import { handBack } from './unknown-handler.js';
 
 /**
  * The worker's processor: finds the job's handler by name and calls it on
  * its provider. It declares `(job, token, signal)`, so that BullMQ gives it
- * the signal that `cancelJob()` and shutdown abort. A job whose handler is
- * unknown fails for good, and the worker goes on. It returns only once the
+ * the signal that `cancelJob()` and shutdown abort. A malformed job fails
+ * for good; a job whose handler this worker lacks goes back to the queue
+ * for another worker (`handBack()`). It returns only once the
  * handler has: a job keeps its slot, so that at most `concurrency` handlers
  * run, even those that ignore their signal after a timeout or a cancel.
  */
-export function jobProcessor(runner: TaskRunner, queueName: string, shutdown: ShutdownExpiry): Processor<JobData, void> {
+export function jobProcessor(
+  runner: TaskRunner,
+  { queueName, unknownHandlerTimeout }: Pick<ResolvedBullMQOptions, 'queueName' | 'unknownHandlerTimeout'>,
+  shutdown: ShutdownExpiry,
+): Processor<JobData, void> {
+  const logger = new Logger(LOGGER_CONTEXT);
   return async (job: Job<JobData, void>, token?: string, signal?: AbortSignal) => {
-    let data: JobData | undefined;
-    let problem: string | undefined;
+    let data: JobData;
     try {
       data = checkJobData(job.name, job.data);
-    } catch (error) {
-      problem = errorMessage(error);
-    }
-    const run: JobRun = {
-      name: job.name,
-      args: data?.args ?? [],
-      id: job.id ?? '',
-      queue: queueName,
-      attempt: job.attemptsMade + 1,
-      attempts: job.opts.attempts || 1,
-      enqueuedAt: job.timestamp,
-    };
-    const handler = runner.handlers.named(job.name);
-    if (data === undefined || handler === undefined) {
+    } catch (problem) {
       // A malformed job would be as malformed on another try, or on another worker.
-      const error = new UnrecoverableError(problem ?? UNKNOWN_HANDLER(job.name, runner.handlers.names));
-      runner.jobs.failed(run, error, false);
+      const error = new UnrecoverableError(errorMessage(problem));
+      runner.jobs.failed(runOf(job, queueName, []), error, false);
+      throw error;
+    }
+    const run = runOf(job, queueName, data.args);
+    const handler = runner.handlers.named(job.name);
+    if (handler === undefined) {
+      const error = await handBack(job, token, runner.handlers.names, unknownHandlerTimeout, logger).catch(
+        (thrown: unknown) => thrown,
+      );
+      // Back in the queue, it has not run here: nothing to count. It ran nowhere if it fails.
+      if (!(error instanceof DelayedError)) runner.jobs.failed(run, error, willRetry(run, error));
       throw error;
     }
     runner.jobs.started(run);
@@ -53,9 +59,8 @@ export function jobProcessor(runner: TaskRunner, queueName: string, shutdown: Sh
         throw new WaitingError();
       }
       const error = signal?.aborted ? cancelled(signal.reason) : thrown;
-      const willRetry = !(error instanceof UnrecoverableError) && run.attempt < run.attempts;
       // Reported now, at the deadline or the cancel; BullMQ records it once the handler has returned.
-      runner.jobs.failed(run, error, willRetry);
+      runner.jobs.failed(run, error, willRetry(run, error));
       if (!(await call.returnsSoon())) {
         runner.jobs.overdue(run, call.timedOutAfter);
         await call.released();
@@ -65,6 +70,15 @@ export function jobProcessor(runner: TaskRunner, queueName: string, shutdown: Sh
     }
     runner.jobs.succeeded(run);
   };
+}
+
+function runOf(job: Job<JobData, void>, queue: string, args: readonly unknown[]): JobRun {
+  const { name, attemptsMade, opts, timestamp } = job;
+  return { name, args, id: job.id ?? '', queue, attempt: attemptsMade + 1, attempts: opts.attempts || 1, enqueuedAt: timestamp };
+}
+
+function willRetry(run: JobRun, error: unknown): boolean {
+  return !(error instanceof UnrecoverableError) && run.attempt < run.attempts;
 }
 
 /** `cancelJob()` aborted the job's signal (shutdown's abort is handled before): the job fails for good, with its reason. */

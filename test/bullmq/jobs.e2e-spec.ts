@@ -79,9 +79,9 @@ describeWithRedis('BullMQ jobs, run by a worker of the same process', (redis) =>
     expect(onTaskFailed.mock.calls.map(([event]) => event.job?.willRetry)).toEqual([true, true, false]);
   });
 
-  it('scenario 8: a job of an unknown handler fails for good, with a message naming the known ones; the worker goes on', async () => {
+  it('scenario 8: with unknownHandlerTimeout: 0, a job of an unknown handler fails for good at once, naming the known ones; the worker goes on', async () => {
     const queueName = uniqueQueue();
-    ({ app, port } = await startBullMQApp(redis(), { queueName }, { onTaskFailed }));
+    ({ app, port } = await startBullMQApp(redis(), { queueName, unknownHandlerTimeout: 0 }, { onTaskFailed }));
     const connection = new Redis({ ...redis().connection, maxRetriesPerRequest: null });
     const raw = new Queue(queueName, { connection, prefix: redis().prefix });
     try {
@@ -93,7 +93,7 @@ describeWithRedis('BullMQ jobs, run by a worker of the same process', (redis) =>
       const failed = await raw.getJob(job.id!);
       expect(failed?.attemptsMade).toBe(1);
       expect(failed?.failedReason).toMatch(
-        /^No @BackgroundTask\(\) handler is named "Deleted.handler" in this worker \(it has "Mailer.sendWelcome", "audit", .*\)\. Deploy the worker/,
+        /^No @BackgroundTask\(\) handler is named "Deleted.handler" in this worker \(it has "Mailer.sendWelcome", "audit", .*\), and unknownHandlerTimeout is 0: it fails for good at once\. Deploy workers with this handler/,
       );
       const event: BackgroundTaskEvent = onTaskFailed.mock.calls[0][0];
       expect(event).toMatchObject({

@@ -48,6 +48,14 @@ describe('BackgroundTasksBullMQModule options', () => {
       'BackgroundTasksBullMQModule: option "backend" must be a function, got a string ("postgres").',
     ],
     [{ connection, prefix: 7 }, 'BackgroundTasksBullMQModule: option "prefix" must be a non-empty string, got number (7).'],
+    [
+      { connection, unknownHandlerTimeout: -1 },
+      'BackgroundTasksBullMQModule: option "unknownHandlerTimeout" must be a non-negative number of milliseconds, at most 2147483647, or Infinity; got number (-1).',
+    ],
+    [
+      { connection, unknownHandlerTimout: 0 },
+      'BackgroundTasksBullMQModule: unknown option "unknownHandlerTimout". Did you mean "unknownHandlerTimeout"?',
+    ],
   ])('rejects %j at startup', async (options, message) => {
     await expect(startWith(options)).rejects.toThrow(message);
   });

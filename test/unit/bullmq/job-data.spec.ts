@@ -10,62 +10,50 @@ describe('checkJobData', () => {
       name: 'welcome-ada',
       timeout: 500,
       trace: { traceparent, tracestate: 'k=v' },
+      handedBackAt: 1_700_000_000_000,
     };
     expect(checkJobData('send', full)).toBe(full);
     const later = { args: [], addedByALaterVersion: { anything: 1 } };
     expect(checkJobData('send', later)).toBe(later);
   });
 
-  const malformed = (field: string, problem: string) =>
-    `Background job "send" is malformed: ${field} ${problem} ` +
-    'It was not added by nestjs-background-tasks, or by an incompatible version: ' +
-    'add jobs with addTask(), and give other producers a queue of their own.';
+  /** What each field must be, as the messages say it, up to "got". */
+  const must = {
+    data: 'must be an object,',
+    args: 'must be an array,',
+    context: 'must be true,',
+    name: 'must be a non-empty string,',
+    timeout: 'must be a positive number of milliseconds, at most 2147483647, or Infinity;',
+    trace: 'must be an object of strings (a trace context),',
+    handedBackAt: 'must be a time in milliseconds since 1970 (Date.now()),',
+  };
 
   it.each([
-    [null, 'its data', 'must be an object, got null.'],
-    [[1], 'its data', 'must be an object, got an array.'],
-    [{}, 'field "args" of its data', 'must be an array, got undefined (undefined).'],
-    [{ args: 'ada' }, 'field "args" of its data', 'must be an array, got a string ("ada").'],
-    [{ args: [], context: 1 }, 'field "context" of its data', 'must be true, got number (1).'],
-    [{ args: [], context: false }, 'field "context" of its data', 'must be true, got boolean (false).'],
-    [{ args: [], name: '' }, 'field "name" of its data', 'must be a non-empty string, got a string ("").'],
-    [{ args: [], name: 7 }, 'field "name" of its data', 'must be a non-empty string, got number (7).'],
-    [
-      { args: [], timeout: 'abc' },
-      'field "timeout" of its data',
-      'must be a positive number of milliseconds, at most 2147483647, or Infinity; got a string ("abc").',
-    ],
-    [
-      { args: [], timeout: -5 },
-      'field "timeout" of its data',
-      'must be a positive number of milliseconds, at most 2147483647, or Infinity; got number (-5).',
-    ],
-    [
-      { args: [], timeout: null },
-      'field "timeout" of its data',
-      'must be a positive number of milliseconds, at most 2147483647, or Infinity; got null.',
-    ],
-    [
-      { args: [], trace: 'x' },
-      'field "trace" of its data',
-      'must be an object of strings (a trace context), got a string ("x").',
-    ],
-    [
-      { args: [], trace: [traceparent] },
-      'field "trace" of its data',
-      'must be an object of strings (a trace context), got an array.',
-    ],
-    [
-      { args: [], trace: { traceparent: 42 } },
-      'field "trace" of its data',
-      'must be an object of strings (a trace context), got an object (Object).',
-    ],
-    [
-      { args: [], trace: { traceparent, nested: {} } },
-      'field "trace" of its data',
-      'must be an object of strings (a trace context), got an object (Object).',
-    ],
-  ])('rejects %j, naming the field and what it got', (data, field, problem) => {
-    expect(() => checkJobData('send', data)).toThrow(new TypeError(malformed(field, problem)));
+    [null, 'data', 'null'],
+    [[1], 'data', 'an array'],
+    [{}, 'args', 'undefined (undefined)'],
+    [{ args: 'ada' }, 'args', 'a string ("ada")'],
+    [{ args: [], context: 1 }, 'context', 'number (1)'],
+    [{ args: [], context: false }, 'context', 'boolean (false)'],
+    [{ args: [], name: '' }, 'name', 'a string ("")'],
+    [{ args: [], name: 7 }, 'name', 'number (7)'],
+    [{ args: [], timeout: 'abc' }, 'timeout', 'a string ("abc")'],
+    [{ args: [], timeout: -5 }, 'timeout', 'number (-5)'],
+    [{ args: [], timeout: null }, 'timeout', 'null'],
+    [{ args: [], trace: 'x' }, 'trace', 'a string ("x")'],
+    [{ args: [], trace: [traceparent] }, 'trace', 'an array'],
+    [{ args: [], trace: { traceparent: 42 } }, 'trace', 'an object (Object)'],
+    [{ args: [], trace: { traceparent, nested: {} } }, 'trace', 'an object (Object)'],
+    [{ args: [], handedBackAt: '1700000000000' }, 'handedBackAt', 'a string ("1700000000000")'],
+    [{ args: [], handedBackAt: -1 }, 'handedBackAt', 'number (-1)'],
+  ] as const)('rejects %j, naming the field and what it got', (data, field, got) => {
+    const where = field === 'data' ? 'its data' : `field "${field}" of its data`;
+    expect(() => checkJobData('send', data)).toThrow(
+      new TypeError(
+        `Background job "send" is malformed: ${where} ${must[field]} got ${got}. ` +
+          'It was not added by nestjs-background-tasks, or by an incompatible version: ' +
+          'add jobs with addTask(), and give other producers a queue of their own.',
+      ),
+    );
   });
 });

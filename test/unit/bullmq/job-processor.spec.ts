@@ -1,6 +1,6 @@
 import { jest } from '@jest/globals';
 import { Logger } from '@nestjs/common';
-import { type Job, UnrecoverableError, WaitingError } from 'bullmq';
+import { DelayedError, type Job, UnrecoverableError, WaitingError } from 'bullmq';
 import type { JobData } from '../../../lib/bullmq/job-data.js';
 import { jobProcessor } from '../../../lib/bullmq/job-processor.js';
 import { ShutdownExpiry } from '../../../lib/bullmq/shutdown-expiry.js';
@@ -33,11 +33,12 @@ describe('jobProcessor', () => {
   let mailer: Mailer;
   let shutdown: ShutdownExpiry;
   let warn: jest.SpiedFunction<Logger['warn']>;
-  const process = () => jobProcessor(runner, 'q', shutdown);
+  const process = (unknownHandlerTimeout = 0) => jobProcessor(runner, { queueName: 'q', unknownHandlerTimeout }, shutdown);
 
   beforeEach(() => {
     jest.spyOn(Logger.prototype, 'error').mockImplementation(() => undefined);
     warn = jest.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
+    jest.spyOn(Logger.prototype, 'log').mockImplementation(() => undefined);
     runner = new TaskRunner();
     runner.jobs.enable();
     mailer = new Mailer();
@@ -53,8 +54,13 @@ describe('jobProcessor', () => {
     expect(runner.stats().jobs).toMatchObject({ running: 0, succeeded: 1 });
   });
 
-  it('fails a job of an unknown handler for good', async () => {
-    await expect(process()(job('gone', { args: [] }))).rejects.toBeInstanceOf(UnrecoverableError);
+  it('hands a job of an unknown handler back to the queue, delayed, counting nothing; with unknownHandlerTimeout: 0, fails it for good', async () => {
+    const handedBack = job('gone', { args: [] });
+    Object.assign(handedBack, { moveToDelayed: jest.fn(() => Promise.resolve()), updateData: jest.fn(() => Promise.resolve()) });
+    await expect(process(60_000)(handedBack, 'token')).rejects.toBeInstanceOf(DelayedError);
+    expect(handedBack.moveToDelayed).toHaveBeenCalledWith(expect.any(Number), 'token');
+    expect(runner.stats().jobs).toMatchObject({ running: 0, failed: 0, retried: 0 });
+    await expect(process(0)(job('gone', { args: [] }))).rejects.toBeInstanceOf(UnrecoverableError);
     expect(runner.stats().jobs).toMatchObject({ running: 0, failed: 1, retried: 0 });
   });
 

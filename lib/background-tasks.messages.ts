@@ -238,6 +238,17 @@ export const NO_BULLMQ_WORKER = (queue: string): string =>
   `BackgroundTasksQueue: this process runs no worker of BullMQ queue "${queue}" (worker: false), so no job runs here to cancel. ` +
   'Call cancelJob() in the worker process that runs the job, or remove a job that is not running yet with (await queue.getJob(id))?.remove().';
 
+export const BULLMQ_WITHOUT_MODULE =
+  'BackgroundTasksBullMQModule needs BackgroundTasksModule: import BackgroundTasksModule.forRoot() (or BackgroundTasksModule) in the root module, beside it.';
+
+export const WORKER_STARTED = (queue: string, concurrency: number, handlers: readonly string[]): string =>
+  `BullMQ worker of queue "${queue}" started: it runs up to ${concurrency} job${concurrency === 1 ? '' : 's'} at a time, ` +
+  (handlers.length === 0
+    ? 'but this app has no @BackgroundTask() handler: it hands every job back to the queue, for other workers.'
+    : `of the handlers ${handlers.map((handler) => `"${handler}"`).join(', ')}.`);
+
+export const WORKER_STOPPED = (queue: string): string => `BullMQ worker of queue "${queue}" stopped.`;
+
 export const WORKER_NOT_CLOSED = (queue: string): string =>
   `The worker of BullMQ queue "${queue}" could not close cleanly: its store is unreachable. ` +
   'Shutdown goes on; the jobs it was running will be found stalled and run again by another worker.';

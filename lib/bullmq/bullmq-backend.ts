@@ -10,7 +10,15 @@ import {
 } from '@nestjs/common';
 import { type ConnectionOptions, Worker } from 'bullmq';
 import { LOGGER_CONTEXT } from '../background-tasks.constants.js';
-import { QUEUE_REACHABLE, QUEUE_UNREACHABLE, SHUTTING_DOWN, WORKER_NOT_CLOSED } from '../background-tasks.messages.js';
+import {
+  BULLMQ_WITHOUT_MODULE,
+  QUEUE_REACHABLE,
+  QUEUE_UNREACHABLE,
+  SHUTTING_DOWN,
+  WORKER_NOT_CLOSED,
+  WORKER_STARTED,
+  WORKER_STOPPED,
+} from '../background-tasks.messages.js';
 import { TaskRunner } from '../core/task-runner.js';
 import { BullMQDispatcher } from './bullmq-dispatcher.js';
 import type { BackgroundTasksBullMQOptions } from './bullmq-options.interface.js';
@@ -57,11 +65,16 @@ export class BullMQBackend implements OnModuleInit, OnApplicationBootstrap, Befo
   private workerClosed?: Promise<void>;
   private closed?: Promise<void>;
 
+  private readonly runner: TaskRunner;
+
   constructor(
-    private readonly runner: TaskRunner,
     @Inject(BACKGROUND_TASKS_BULLMQ_OPTIONS) options: BackgroundTasksBullMQOptions,
+    // From the app's BackgroundTasksModule, which is global.
+    @Optional() runner?: TaskRunner,
     @Optional() @Inject(BULL_SHARED_CONFIG) shared?: SharedBullConfig,
   ) {
+    if (runner === undefined) throw new Error(BULLMQ_WITHOUT_MODULE);
+    this.runner = runner;
     this.options = resolveBullMQOptions(options, shared);
   }
 
@@ -109,6 +122,7 @@ export class BullMQBackend implements OnModuleInit, OnApplicationBootstrap, Befo
       worker = new Worker(queueName, processor, { ...workerOptions, connection: connection as ConnectionOptions }, backend);
     }
     this.worker = worker;
+    this.logger.log(WORKER_STARTED(queueName, worker.concurrency, this.runner.handlers.names));
     worker.on('error', (error) => {
       if (this.queueClient !== undefined && this.queueClient.status !== 'ready') return; // an outage, reported once already
       this.logger.error(error.message, error.stack);
@@ -141,7 +155,8 @@ export class BullMQBackend implements OnModuleInit, OnApplicationBootstrap, Befo
     } else {
       closed = await this.untilShutdownTimeout(worker, worker.close());
     }
-    if (!closed) this.logger.warn(WORKER_NOT_CLOSED(this.options.queueName));
+    if (closed) this.logger.log(WORKER_STOPPED(this.options.queueName));
+    else this.logger.warn(WORKER_NOT_CLOSED(this.options.queueName));
     this.workerClient?.disconnect();
   }
 

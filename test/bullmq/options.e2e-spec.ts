@@ -63,4 +63,13 @@ describe('BackgroundTasksBullMQModule options', () => {
   it('checks the options of forRootAsync() too', async () => {
     await expect(startWith(null, true)).rejects.toThrow('BackgroundTasksBullMQModule: options must be an object, got null.');
   });
+
+  it('needs BackgroundTasksModule in the app, and says so', async () => {
+    @Module({ imports: [BackgroundTasksBullMQModule.forRoot({ connection, worker: false })] })
+    class AppModule {}
+    const starting = NestFactory.createApplicationContext(AppModule, { logger: false, abortOnError: false });
+    await expect(starting.then((app) => app.close())).rejects.toThrow(
+      'BackgroundTasksBullMQModule needs BackgroundTasksModule: import BackgroundTasksModule.forRoot() (or BackgroundTasksModule) in the root module, beside it.',
+    );
+  });
 });

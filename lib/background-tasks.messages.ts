@@ -187,16 +187,37 @@ export const REQUEST_SCOPED_HANDLER = (name: string): string =>
 export const HANDLER_OPTION = (name: string, option: string, problem: string): string =>
   `@BackgroundTask() of "${name}": option "${option}" ${problem}`;
 
-export const UNKNOWN_HANDLER = (name: string, known: readonly string[]): string =>
-  `No @BackgroundTask() handler is named "${name}" in this worker` +
-  (known.length === 0 ? ' (it has none)' : ` (it has ${known.map((handler) => `"${handler}"`).join(', ')})`) +
-  '. Deploy the worker with the same handlers as the web processes, or keep handler names stable across deploys.';
+/** After "no": the handler a worker lacks, and those it has. */
+const lacking = (name: string, known: readonly string[]): string =>
+  `@BackgroundTask() handler is named "${name}" in this worker` +
+  (known.length === 0 ? ' (it has none)' : ` (it has ${known.map((handler) => `"${handler}"`).join(', ')})`);
+
+export const JOB_HANDED_BACK = (name: string, id: string, known: readonly string[], limit: number): string =>
+  `Background job "${name}" (${id}) went back to the queue: no ${lacking(name, known)}. ` +
+  'A worker that has it will take it, as during a rolling deploy; ' +
+  (limit === Infinity
+    ? 'it waits for one for ever (unknownHandlerTimeout: Infinity).'
+    : `if none does within unknownHandlerTimeout (${limit} ms), it fails for good.`);
+
+export const UNKNOWN_HANDLER = (name: string, known: readonly string[], limit: number): string =>
+  `No ${lacking(name, known)}, ` +
+  (limit === 0
+    ? 'and unknownHandlerTimeout is 0: it fails for good at once. '
+    : `and no worker that has it took the job within unknownHandlerTimeout (${limit} ms) of its first hand-back: it fails for good. `) +
+  'Deploy workers with this handler (keep handler names stable across deploys, with @BackgroundTask({ name })), ' +
+  'then retry the job from the failed set; or raise unknownHandlerTimeout.';
 
 export const JOB_ATTEMPT_FAILED = (name: string, id: string, attempt: number, attempts: number, error: string): string =>
   `Background job "${name}" (${id}) failed attempt ${attempt} of ${attempts}, and will be retried: ${error}`;
 
 export const JOB_FAILED = (name: string, id: string, attempt: number, attempts: number, error: string): string =>
   `Background job "${name}" (${id}) failed for good, at attempt ${attempt} of ${attempts}: ${error}`;
+
+/** `timeout` undefined: the job was cancelled. */
+export const JOB_OVERDUE = (name: string, id: string, timeout: number | undefined): string =>
+  `Background job "${name}" (${id}) ${timeout === undefined ? 'was cancelled' : `timed out after ${timeout} ms`}, ` +
+  `but its handler "${name}" has not returned: the worker holds the job's slot until it does. ` +
+  'Make the handler honour its signal: pass it on to what it awaits, or check signal.aborted.';
 
 export const ENQUEUE_FAILED = (name: string, error: string, policy: 'run-in-process' | 'drop'): string =>
   `Background task "${name}" could not be enqueued (${error}); ` +
@@ -237,12 +258,36 @@ export const NO_BULLMQ_WORKER = (queue: string): string =>
   `BackgroundTasksQueue: this process runs no worker of BullMQ queue "${queue}" (worker: false), so no job runs here to cancel. ` +
   'Call cancelJob() in the worker process that runs the job, or remove a job that is not running yet with (await queue.getJob(id))?.remove().';
 
+export const BULLMQ_WITHOUT_MODULE =
+  'BackgroundTasksBullMQModule needs BackgroundTasksModule: import BackgroundTasksModule.forRoot() (or BackgroundTasksModule) in the root module, beside it.';
+
+export const WORKER_STARTED = (queue: string, concurrency: number, handlers: readonly string[]): string =>
+  `BullMQ worker of queue "${queue}" started: it runs up to ${concurrency} job${concurrency === 1 ? '' : 's'} at a time, ` +
+  (handlers.length === 0
+    ? 'but this app has no @BackgroundTask() handler: it hands every job back to the queue, for other workers.'
+    : `of the handlers ${handlers.map((handler) => `"${handler}"`).join(', ')}.`);
+
+export const WORKER_STOPPED = (queue: string): string => `BullMQ worker of queue "${queue}" stopped.`;
+
 export const WORKER_NOT_CLOSED = (queue: string): string =>
   `The worker of BullMQ queue "${queue}" could not close cleanly: its store is unreachable. ` +
   'Shutdown goes on; the jobs it was running will be found stalled and run again by another worker.';
 
-export const MALFORMED_JOB = (name: string): string =>
-  `Background job "${name}" has no arguments array in its data: it was not added by nestjs-background-tasks, or by an incompatible version.`;
+/** `field` undefined: the data itself is not an object. */
+export const MALFORMED_JOB = (name: string, field: string | undefined, problem: string): string =>
+  `Background job "${name}" is malformed: ${field === undefined ? 'its data' : `field "${field}" of its data`} ${problem} ` +
+  'It was not added by nestjs-background-tasks, or by an incompatible version: ' +
+  'add jobs with addTask(), and give other producers a queue of their own.';
+
+export const MUST_BE_ARRAY = (value: unknown): string => `must be an array, got ${describe(value)}.`;
+
+export const MUST_BE_TRUE = (value: unknown): string => `must be true, got ${describe(value)}.`;
+
+export const MUST_BE_TIMESTAMP = (value: unknown): string =>
+  `must be a time in milliseconds since 1970 (Date.now()), got ${describe(value)}.`;
+
+export const MUST_BE_CARRIER = (value: unknown): string =>
+  `must be an object of strings (a trace context), got ${describe(value)}.`;
 
 export const MUST_BE_INTEGER = (min: number, value: unknown): string =>
   `must be an integer of at least ${min}, got ${describe(value)}.`;

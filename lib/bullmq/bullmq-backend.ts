@@ -10,7 +10,15 @@ import {
 } from '@nestjs/common';
 import { type ConnectionOptions, Worker } from 'bullmq';
 import { LOGGER_CONTEXT } from '../background-tasks.constants.js';
-import { QUEUE_REACHABLE, QUEUE_UNREACHABLE, SHUTTING_DOWN, WORKER_NOT_CLOSED } from '../background-tasks.messages.js';
+import {
+  BULLMQ_WITHOUT_MODULE,
+  QUEUE_REACHABLE,
+  QUEUE_UNREACHABLE,
+  SHUTTING_DOWN,
+  WORKER_NOT_CLOSED,
+  WORKER_STARTED,
+  WORKER_STOPPED,
+} from '../background-tasks.messages.js';
 import { TaskRunner } from '../core/task-runner.js';
 import { BullMQDispatcher } from './bullmq-dispatcher.js';
 import type { BackgroundTasksBullMQOptions } from './bullmq-options.interface.js';
@@ -19,6 +27,7 @@ import { BACKGROUND_TASKS_BULLMQ_OPTIONS, BULL_SHARED_CONFIG } from './bullmq.mo
 import type { TaskQueue, TaskWorker } from './job-data.js';
 import { jobProcessor } from './job-processor.js';
 import { ModuleQueue } from './module-queue.js';
+import { ShutdownExpiry } from './shutdown-expiry.js';
 import { type RedisClient, redisClient } from './redis-clients.js';
 
 /** How long aborted jobs have to hand themselves back to the queue before shutdown goes on without them. */
@@ -52,15 +61,20 @@ export class BullMQBackend implements OnModuleInit, OnApplicationBootstrap, Befo
   /** Read by `BackgroundTasksQueue`; set at bootstrap, unless `worker: false`. */
   worker?: TaskWorker;
   private workerClient?: RedisClient;
-  private shuttingDown = false;
+  private readonly shutdown = new ShutdownExpiry();
   private workerClosed?: Promise<void>;
   private closed?: Promise<void>;
 
+  private readonly runner: TaskRunner;
+
   constructor(
-    private readonly runner: TaskRunner,
     @Inject(BACKGROUND_TASKS_BULLMQ_OPTIONS) options: BackgroundTasksBullMQOptions,
+    // From the app's BackgroundTasksModule, which is global.
+    @Optional() runner?: TaskRunner,
     @Optional() @Inject(BULL_SHARED_CONFIG) shared?: SharedBullConfig,
   ) {
+    if (runner === undefined) throw new Error(BULLMQ_WITHOUT_MODULE);
+    this.runner = runner;
     this.options = resolveBullMQOptions(options, shared);
   }
 
@@ -98,7 +112,7 @@ export class BullMQBackend implements OnModuleInit, OnApplicationBootstrap, Befo
   onApplicationBootstrap(): void {
     const { queueName, prefix, worker: workerOptions, backend, connection } = this.options;
     if (workerOptions === undefined) return;
-    const processor = jobProcessor(this.runner, queueName, () => this.shuttingDown);
+    const processor = jobProcessor(this.runner, this.options, this.shutdown);
     let worker: TaskWorker;
     if (backend === undefined) {
       this.workerClient = redisClient(connection, 'worker');
@@ -108,6 +122,7 @@ export class BullMQBackend implements OnModuleInit, OnApplicationBootstrap, Befo
       worker = new Worker(queueName, processor, { ...workerOptions, connection: connection as ConnectionOptions }, backend);
     }
     this.worker = worker;
+    this.logger.log(WORKER_STARTED(queueName, worker.concurrency, this.runner.handlers.names));
     worker.on('error', (error) => {
       if (this.queueClient !== undefined && this.queueClient.status !== 'ready') return; // an outage, reported once already
       this.logger.error(error.message, error.stack);
@@ -140,7 +155,8 @@ export class BullMQBackend implements OnModuleInit, OnApplicationBootstrap, Befo
     } else {
       closed = await this.untilShutdownTimeout(worker, worker.close());
     }
-    if (!closed) this.logger.warn(WORKER_NOT_CLOSED(this.options.queueName));
+    if (closed) this.logger.log(WORKER_STOPPED(this.options.queueName));
+    else this.logger.warn(WORKER_NOT_CLOSED(this.options.queueName));
     this.workerClient?.disconnect();
   }
 
@@ -155,7 +171,7 @@ export class BullMQBackend implements OnModuleInit, OnApplicationBootstrap, Befo
     let abort: NodeJS.Timeout | undefined;
     const aborted = new Promise<void>((resolve) => {
       abort = setTimeout(() => {
-        this.shuttingDown = true;
+        this.shutdown.expire();
         worker.cancelAllJobs(SHUTTING_DOWN);
         resolve();
       }, shutdownTimeout);

@@ -71,22 +71,28 @@ export class BullMQDispatcher implements TaskDispatcher {
   /** One try: settles the enqueue when the job is added, or tries again. */
   private tryAdd(enqueue: Enqueue): void {
     if (enqueue.settled) return;
-    if (!this.connected()) return this.retry(enqueue, QUEUE_NOT_CONNECTED);
-    const { task } = enqueue;
-    const handler = task.handler!;
-    let options = this.jobOptions.get(handler) ?? this.buildJobOptions(handler);
-    if (task.givenName !== undefined) options = { ...options, deduplication: { id: task.givenName } };
-    this.queue.addUntraced(handler.name, jobDataOf(task, enqueue.trace), options).then(
-      () => enqueue.settle('enqueued'),
-      (error: unknown) => this.retry(enqueue, errorMessage(error)),
-    );
+    try {
+      if (!this.connected()) return this.retry(enqueue, QUEUE_NOT_CONNECTED);
+      const task = enqueue.task!;
+      const handler = task.handler!;
+      let options = this.jobOptions.get(handler) ?? this.buildJobOptions(handler);
+      if (task.givenName !== undefined) options = { ...options, deduplication: { id: task.givenName } };
+      this.queue.addUntraced(handler.name, jobDataOf(task, enqueue.trace), options).then(
+        () => enqueue.settle('enqueued'),
+        (error: unknown) => this.retry(enqueue, errorMessage(error)),
+      );
+    } catch (error) {
+      // Thrown in dispatch()'s executor or a retry's timer: a failed try like any, or the task would never settle.
+      this.retry(enqueue, errorMessage(error));
+    }
   }
 
   /** Gives the enqueue up, with the reason in the log. A late answer, after that, is no news. */
   private fail(enqueue: Enqueue, reason: string): void {
     if (enqueue.settled) return;
+    const { name } = enqueue.task!;
     enqueue.settle('failed');
-    this.logger.warn(ENQUEUE_FAILED(enqueue.task.name, reason, this.onEnqueueFailure));
+    this.logger.warn(ENQUEUE_FAILED(name, reason, this.onEnqueueFailure));
   }
 
   private retry(enqueue: Enqueue, reason: string): void {
@@ -104,14 +110,19 @@ export class BullMQDispatcher implements TaskDispatcher {
   }
 }
 
-/** One task's way into the queue: its tries, and the deadline they share. */
+/**
+ * One task's way into the queue: its tries, and the deadline they share.
+ * The deadline watch, and an add that never answers, may hold it after it
+ * settles: it lets go of the task (and its arguments) then.
+ */
 class Enqueue implements Deadlined {
   tries = 1;
   settled = false;
 
   constructor(
-    readonly task: BackgroundTask,
-    readonly trace: TraceCarrier | undefined,
+    /** Until it settles; read only by a try, which starts on a pending enqueue. */
+    public task: BackgroundTask | undefined,
+    public trace: TraceCarrier | undefined,
     readonly deadline: number,
     private readonly resolve: (outcome: DispatchOutcome) => void,
   ) {}
@@ -119,6 +130,7 @@ class Enqueue implements Deadlined {
   settle(outcome: DispatchOutcome): void {
     if (this.settled) return;
     this.settled = true;
+    this.task = this.trace = undefined;
     this.resolve(outcome);
   }
 }

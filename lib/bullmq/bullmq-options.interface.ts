@@ -64,6 +64,16 @@ export interface BackgroundTasksBullMQOptions {
    */
   readonly requireDurable?: boolean;
   /**
+   * Milliseconds a job whose handler a worker lacks (an older worker, during
+   * a rolling deploy) may wait for a worker that has it, from its first
+   * hand-back. Until then it goes back to the queue, without using an
+   * attempt, waiting 1 s, then doubling, up to 30 s; then it fails for good.
+   * `0` fails it at once; `Infinity` waits for ever.
+   *
+   * @default 600000 (10 minutes)
+   */
+  readonly unknownHandlerTimeout?: number;
+  /**
    * A BullMQ backend factory, such as `createPostgresBackend` for the
    * experimental PostgreSQL backend; `connection` is then its connection.
    */

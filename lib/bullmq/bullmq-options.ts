@@ -35,6 +35,7 @@ export interface ResolvedBullMQOptions {
   readonly enqueueTimeout: number;
   readonly onEnqueueFailure: BackgroundTasksEnqueueFailurePolicy;
   readonly requireDurable: boolean;
+  readonly unknownHandlerTimeout: number;
   /** Whatever its connection type: the module hands it the connection it was given. */
   readonly backend?: BackendFactory;
 }
@@ -48,6 +49,7 @@ const OPTION_NAMES = [
   'enqueueTimeout',
   'onEnqueueFailure',
   'requireDurable',
+  'unknownHandlerTimeout',
   'backend',
 ];
 const POLICIES: readonly BackgroundTasksEnqueueFailurePolicy[] = ['run-in-process', 'drop'];
@@ -57,6 +59,9 @@ export const DEFAULT_JOB_OPTIONS: DefaultJobOptions = {
   removeOnComplete: { count: 1000, age: 24 * 3600 },
   removeOnFail: { count: 5000, age: 7 * 24 * 3600 },
 };
+
+/** Long enough for a rolling deploy to bring up a worker with a new handler. */
+const DEFAULT_UNKNOWN_HANDLER_TIMEOUT = 10 * 60_000;
 
 /** Applies defaults and rejects bad options at startup, naming the option. */
 export function resolveBullMQOptions(options: BackgroundTasksBullMQOptions, shared?: SharedBullConfig): ResolvedBullMQOptions {
@@ -75,6 +80,7 @@ export function resolveBullMQOptions(options: BackgroundTasksBullMQOptions, shar
     enqueueTimeout = 1000,
     onEnqueueFailure = 'run-in-process',
     requireDurable = false,
+    unknownHandlerTimeout = DEFAULT_UNKNOWN_HANDLER_TIMEOUT,
     backend,
   } = options;
   const problem = (name: string, message: string) => new TypeError(BULLMQ_OPTION(name, message));
@@ -95,6 +101,11 @@ export function resolveBullMQOptions(options: BackgroundTasksBullMQOptions, shar
     enqueueTimeout: checkTimeout(enqueueTimeout, (message) => BULLMQ_OPTION('enqueueTimeout', message)),
     onEnqueueFailure,
     requireDurable,
+    unknownHandlerTimeout: checkTimeout(
+      unknownHandlerTimeout,
+      (message) => BULLMQ_OPTION('unknownHandlerTimeout', message),
+      true,
+    ),
     backend: backend as BackendFactory | undefined,
   };
 }

@@ -1,5 +1,4 @@
 import { Module } from '@nestjs/common';
-import { BackgroundTasksModule } from '../background-tasks.module.js';
 import { BackgroundTasksQueue } from './background-tasks-queue.js';
 import { BullMQBackend } from './bullmq-backend.js';
 import { ConfigurableModuleClass } from './bullmq.module-definition.js';
@@ -23,8 +22,8 @@ import { ConfigurableModuleClass } from './bullmq.module-definition.js';
  * export class AppModule {}
  * ```
  */
+// No import of BackgroundTasksModule, which is global: beside the app's forRoot(), a plain one would be a second module.
 @Module({
-  imports: [BackgroundTasksModule],
   providers: [BullMQBackend, BackgroundTasksQueue],
   exports: [BackgroundTasksQueue],
 })

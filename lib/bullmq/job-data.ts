@@ -1,12 +1,22 @@
 import type { IQueueBackend, Queue, Worker } from 'bullmq';
+import {
+  MALFORMED_JOB,
+  MUST_BE_ARRAY,
+  MUST_BE_CARRIER,
+  MUST_BE_NAME,
+  MUST_BE_OBJECT,
+  MUST_BE_TIMESTAMP,
+  MUST_BE_TRUE,
+} from '../background-tasks.messages.js';
 import type { BackgroundTask } from '../core/background-task.js';
 import type { TraceCarrier } from '../core/job-tracker.js';
+import { checkTimeout } from '../core/runner-options.js';
 
 /**
  * What a job carries: the task's arguments and how to call the handler,
- * nothing of the request. The job's name is the handler's. Workers ignore
- * fields they do not know, so later versions can add some without breaking
- * older workers.
+ * nothing of the request. The job's name is the handler's. Workers check
+ * these fields (`checkJobData()`) and ignore fields they do not know, so
+ * later versions can add some without breaking older workers.
  */
 export interface JobData {
   readonly args: readonly unknown[];
@@ -18,6 +28,8 @@ export interface JobData {
   readonly timeout?: number;
   /** With `tracing` on: the trace context of the code that added the task, which the worker's span relates to. */
   readonly trace?: TraceCarrier;
+  /** When a worker without its handler first handed the job back (`Date.now()`): see `handBack()`. */
+  readonly handedBackAt?: number;
   readonly [field: string]: unknown;
 }
 
@@ -30,16 +42,36 @@ export function jobDataOf(task: BackgroundTask, trace: TraceCarrier | undefined)
   return data;
 }
 
-/** The job's trace context, if it carries a well-formed one: a flat object of strings. */
-export function traceOf(data: JobData): TraceCarrier | undefined {
-  const { trace } = data;
-  if (typeof trace !== 'object' || trace === null || Array.isArray(trace)) return undefined;
-  return Object.values(trace).every((value) => typeof value === 'string') ? trace : undefined;
+/**
+ * The job's data, as a worker reads it from the store, where anything could
+ * be: each field of the format is checked, fields it does not know are
+ * ignored (a later version may add some).
+ *
+ * @throws {TypeError} naming the first malformed field and what it holds.
+ */
+export function checkJobData(job: string, data: unknown): JobData {
+  const malformed = (field: string | undefined, problem: string) => new TypeError(MALFORMED_JOB(job, field, problem));
+  if (!isObject(data)) throw malformed(undefined, MUST_BE_OBJECT(data));
+  const { args, context, name, timeout, trace, handedBackAt } = data as JobData;
+  if (!Array.isArray(args)) throw malformed('args', MUST_BE_ARRAY(args));
+  if (context !== undefined && context !== true) throw malformed('context', MUST_BE_TRUE(context));
+  if (name !== undefined && (typeof name !== 'string' || name === '')) throw malformed('name', MUST_BE_NAME(name));
+  // The check of addTaskWithOptions(): a timeout that timers could not wait would fire at once.
+  if (timeout !== undefined) checkTimeout(timeout, (problem) => MALFORMED_JOB(job, 'timeout', problem));
+  if (trace !== undefined && !isCarrier(trace)) throw malformed('trace', MUST_BE_CARRIER(trace));
+  if (handedBackAt !== undefined && !(Number.isFinite(handedBackAt) && handedBackAt >= 0)) {
+    throw malformed('handedBackAt', MUST_BE_TIMESTAMP(handedBackAt));
+  }
+  return data as JobData;
 }
 
-/** Job data from a worker's point of view: anything could be in Redis. */
-export function isJobData(data: unknown): data is JobData {
-  return typeof data === 'object' && data !== null && Array.isArray((data as JobData).args);
+function isObject(value: unknown): value is object {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** A W3C trace context, or whatever the app's propagator wrote: a flat object of strings. */
+function isCarrier(value: unknown): value is TraceCarrier {
+  return isObject(value) && Object.values(value).every((field) => typeof field === 'string');
 }
 
 /** The module's queue and worker, on any backend (Redis, or PostgreSQL). */

@@ -1,4 +1,4 @@
-import { JOB_ATTEMPT_FAILED, JOB_FAILED } from '../background-tasks.messages.js';
+import { JOB_ATTEMPT_FAILED, JOB_FAILED, JOB_OVERDUE } from '../background-tasks.messages.js';
 import type { BackgroundTaskEvent } from '../interfaces/background-task-event.interface.js';
 import type { BackgroundTaskJobStats } from '../interfaces/background-task-job-stats.interface.js';
 import { errorMessage } from '../utils/describe.js';
@@ -55,7 +55,7 @@ export class JobTracker {
 
   /** Turns the `jobs` block of `stats()` on: a queue backend is configured. */
   enable(): void {
-    this.counters ??= { dispatched: 0, running: 0, succeeded: 0, failed: 0, retried: 0 };
+    this.counters ??= { dispatched: 0, running: 0, overdue: 0, succeeded: 0, failed: 0, retried: 0 };
   }
 
   stats(): BackgroundTaskJobStats | undefined {
@@ -78,9 +78,9 @@ export class JobTracker {
     return telemetry === undefined ? call() : telemetry.runJob(run, carrier, call);
   }
 
-  /** Resolves once no job runs in this process. */
+  /** Resolves once no job runs in this process, overdue ones included: none holds a worker's slot. */
   whenNoneRunning(): Promise<void> {
-    if ((this.counters?.running ?? 0) === 0) return Promise.resolve();
+    if (this.busy() === 0) return Promise.resolve();
     return new Promise((resolve) => this.noneRunning.push(resolve));
   }
 
@@ -115,8 +115,32 @@ export class JobTracker {
     this.telemetry?.jobEnded(run, false, error);
   }
 
+  /**
+   * A failed attempt whose handler has not returned: it timed out after
+   * `timeout` ms, or was cancelled. Its job keeps its slot until `returned()`.
+   */
+  overdue(run: JobRun, timeout: number | undefined): void {
+    this.counters!.overdue++;
+    this.reporter.warn(JOB_OVERDUE(run.name, run.id, timeout));
+  }
+
+  /** The handler of an overdue attempt has returned, or shutdown gave up on it: its slot is free. */
+  returned(): void {
+    this.counters!.overdue--;
+    this.freed();
+  }
+
   private stopped(): void {
-    if (--this.counters!.running > 0 || this.noneRunning.length === 0) return;
+    this.counters!.running--;
+    this.freed();
+  }
+
+  private busy(): number {
+    return this.counters === undefined ? 0 : this.counters.running + this.counters.overdue;
+  }
+
+  private freed(): void {
+    if (this.busy() > 0 || this.noneRunning.length === 0) return;
     const waiters = this.noneRunning;
     this.noneRunning = [];
     for (const resolve of waiters) resolve();

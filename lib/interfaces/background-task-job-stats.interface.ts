@@ -9,6 +9,13 @@ export interface BackgroundTaskJobStats {
   readonly dispatched: number;
   /** Jobs this process's worker is running now. */
   readonly running: number;
+  /**
+   * Jobs whose attempt has ended here, timed out or cancelled (and counted
+   * in `failed` or `retried`), but whose handler, ignoring its signal, has
+   * not returned yet: each still holds its slot of the worker's
+   * `concurrency`, and BullMQ records its failure once the handler returns.
+   */
+  readonly overdue: number;
   /** Jobs this process's worker has completed. */
   readonly succeeded: number;
   /** Jobs that failed their last attempt here (or could not run at all, like those of an unknown handler). */

@@ -44,7 +44,7 @@ describeWithRedis('BullMQ jobs, run by a worker of the same process', (redis) =>
       timedOut: 0,
       dropped: 0,
       cancelled: 0,
-      jobs: { dispatched: 1, running: 0, succeeded: 1, failed: 0, retried: 0 },
+      jobs: { dispatched: 1, running: 0, overdue: 0, succeeded: 1, failed: 0, retried: 0 },
     });
     const event = onTaskSucceeded.mock.calls[0][0];
     expect(event).toMatchObject({ name: 'Mailer.sendWelcome', args: ['ada'], transport: 'job', method: 'JOB' });
@@ -74,7 +74,7 @@ describeWithRedis('BullMQ jobs, run by a worker of the same process', (redis) =>
     app.get(AppBackgroundTasks).addTask(app.get(Mailer).flaky, 'twice', 2);
     await waitFor('the third try', () => journal.includes('flaky twice ok at try 3'));
     await waitFor('the counters', () => stats().jobs?.succeeded === 1);
-    expect(stats().jobs).toEqual({ dispatched: 1, running: 0, succeeded: 1, failed: 0, retried: 2 });
+    expect(stats().jobs).toEqual({ dispatched: 1, running: 0, overdue: 0, succeeded: 1, failed: 0, retried: 2 });
     expect(onTaskFailed.mock.calls.map(([event]) => [event.job, (event.error as Error).message])).toEqual([
       [{ id: expect.any(String), attempt: 1, attempts: 3, willRetry: true }, 'twice try 1 failed'],
       [{ id: expect.any(String), attempt: 2, attempts: 3, willRetry: true }, 'twice try 2 failed'],
@@ -86,13 +86,13 @@ describeWithRedis('BullMQ jobs, run by a worker of the same process', (redis) =>
     ({ app, port } = await startBullMQApp(redis(), {}, { onTaskFailed }));
     app.get(AppBackgroundTasks).addTask(app.get(Mailer).flaky, 'always', 5);
     await waitFor('the last attempt', () => stats().jobs?.failed === 1);
-    expect(stats().jobs).toEqual({ dispatched: 1, running: 0, succeeded: 0, failed: 1, retried: 2 });
+    expect(stats().jobs).toEqual({ dispatched: 1, running: 0, overdue: 0, succeeded: 0, failed: 1, retried: 2 });
     expect(onTaskFailed.mock.calls.map(([event]) => event.job?.willRetry)).toEqual([true, true, false]);
   });
 
-  it('scenario 8: a job of an unknown handler fails for good, with a message naming the known ones; the worker goes on', async () => {
+  it('scenario 8: with unknownHandlerTimeout: 0, a job of an unknown handler fails for good at once, naming the known ones; the worker goes on', async () => {
     const queueName = uniqueQueue();
-    ({ app, port } = await startBullMQApp(redis(), { queueName }, { onTaskFailed }));
+    ({ app, port } = await startBullMQApp(redis(), { queueName, unknownHandlerTimeout: 0 }, { onTaskFailed }));
     const connection = new Redis({ ...redis().connection, maxRetriesPerRequest: null });
     const raw = new Queue(queueName, { connection, prefix: redis().prefix });
     try {
@@ -104,7 +104,7 @@ describeWithRedis('BullMQ jobs, run by a worker of the same process', (redis) =>
       const failed = await raw.getJob(job.id!);
       expect(failed?.attemptsMade).toBe(1);
       expect(failed?.failedReason).toMatch(
-        /^No @BackgroundTask\(\) handler is named "Deleted.handler" in this worker \(it has "Mailer.sendWelcome", "audit", .*\)\. Deploy the worker/,
+        /^No @BackgroundTask\(\) handler is named "Deleted.handler" in this worker \(it has "Mailer.sendWelcome", "audit", .*\), and unknownHandlerTimeout is 0: it fails for good at once\. Deploy workers with this handler/,
       );
       const event: BackgroundTaskEvent = onTaskFailed.mock.calls[0][0];
       expect(event).toMatchObject({
@@ -116,6 +116,29 @@ describeWithRedis('BullMQ jobs, run by a worker of the same process', (redis) =>
       await raw.close();
       connection.disconnect();
     }
+  });
+
+  it('fails a malformed job added by hand for good, at its first attempt, naming the field, without calling its handler', async () => {
+    const queueName = uniqueQueue();
+    ({ app, port } = await startBullMQApp(redis(), { queueName }, { onTaskFailed }));
+    const id = await inspectQueue(redis(), queueName, async (queue) => {
+      const added = await queue.add('Mailer.sendWelcome', { args: ['eve'], context: true, timeout: 'abc' }, { attempts: 3 });
+      return added.id!;
+    });
+    await waitFor('the malformed job to fail', () => stats().jobs?.failed === 1);
+    const [state, failed] = await inspectQueue(redis(), queueName, async (queue) => [
+      await queue.getJobState(id),
+      await queue.getJob(id),
+    ]);
+    expect([state, failed?.attemptsMade]).toEqual(['failed', 1]);
+    expect(failed?.failedReason).toBe(
+      'Background job "Mailer.sendWelcome" is malformed: field "timeout" of its data must be a positive number of milliseconds, ' +
+        'at most 2147483647, or Infinity; got a string ("abc"). It was not added by nestjs-background-tasks, or by an incompatible version: ' +
+        'add jobs with addTask(), and give other producers a queue of their own.',
+    );
+    expect(onTaskFailed.mock.calls.map(([event]) => event.job?.willRetry)).toEqual([false]);
+    expect(journal).toEqual([]);
+    expect(stats().jobs).toMatchObject({ running: 0, succeeded: 0, failed: 1, retried: 0 });
   });
 
   it('aborts the signal of a job at its timeout, and fails the attempt with a TimeoutError', async () => {

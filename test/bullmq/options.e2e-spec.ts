@@ -48,11 +48,28 @@ describe('BackgroundTasksBullMQModule options', () => {
       'BackgroundTasksBullMQModule: option "backend" must be a function, got a string ("postgres").',
     ],
     [{ connection, prefix: 7 }, 'BackgroundTasksBullMQModule: option "prefix" must be a non-empty string, got number (7).'],
+    [
+      { connection, unknownHandlerTimeout: -1 },
+      'BackgroundTasksBullMQModule: option "unknownHandlerTimeout" must be a non-negative number of milliseconds, at most 2147483647, or Infinity; got number (-1).',
+    ],
+    [
+      { connection, unknownHandlerTimout: 0 },
+      'BackgroundTasksBullMQModule: unknown option "unknownHandlerTimout". Did you mean "unknownHandlerTimeout"?',
+    ],
   ])('rejects %j at startup', async (options, message) => {
     await expect(startWith(options)).rejects.toThrow(message);
   });
 
   it('checks the options of forRootAsync() too', async () => {
     await expect(startWith(null, true)).rejects.toThrow('BackgroundTasksBullMQModule: options must be an object, got null.');
+  });
+
+  it('needs BackgroundTasksModule in the app, and says so', async () => {
+    @Module({ imports: [BackgroundTasksBullMQModule.forRoot({ connection, worker: false })] })
+    class AppModule {}
+    const starting = NestFactory.createApplicationContext(AppModule, { logger: false, abortOnError: false });
+    await expect(starting.then((app) => app.close())).rejects.toThrow(
+      'BackgroundTasksBullMQModule needs BackgroundTasksModule: import BackgroundTasksModule.forRoot() (or BackgroundTasksModule) in the root module, beside it.',
+    );
   });
 });

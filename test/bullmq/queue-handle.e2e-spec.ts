@@ -35,6 +35,7 @@ describeWithRedis('BackgroundTasksQueue', (redis) => {
     expect(app.get(BackgroundTaskRunner).stats().jobs).toEqual({
       dispatched: 1,
       running: 0,
+      overdue: 0,
       succeeded: 0,
       failed: 1,
       retried: 0,

@@ -19,6 +19,10 @@ export interface WorkerProcessOptions {
   /** The worker's `tracing` option; its spans go to the `spans` file. */
   readonly tracing?: BackgroundTasksModuleOptions['tracing'];
   readonly spans?: string;
+  /** The providers whose handlers it has (see the fixture); default `['Mailer']`. */
+  readonly handlers?: readonly string[];
+  /** More options of its BullMQ module. */
+  readonly options?: object;
 }
 
 /** A span that a worker process ended, as it wrote it to its `spans` file. */
@@ -52,6 +56,8 @@ export class WorkerProcesses {
         BACKEND: options.backend ?? '',
         TRACING: JSON.stringify(options.tracing ?? false),
         SPANS: options.spans ?? '',
+        HANDLERS: (options.handlers ?? ['Mailer']).join(','),
+        OPTIONS: JSON.stringify(options.options ?? {}),
       },
       stdio: ['ignore', 'pipe', 'inherit'],
     });

@@ -1,45 +1,22 @@
-import type { INestApplication, INestApplicationContext } from '@nestjs/common';
+import type { INestApplicationContext } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { BackgroundTaskRunner } from '../../lib/index.js';
 import { bullmqAppModule, journal } from '../fixtures/bullmq.app.js';
 import { post } from '../utils/http.js';
 import { describeWithRedis } from '../utils/redis.js';
 import { waitFor } from '../utils/wait-for.js';
-import { startBullMQApp, uniqueQueue } from './bullmq-app.js';
-import { journalLines, signUpAll, WorkerProcesses } from './worker-processes.js';
+import { webAndWorkers } from './web-and-workers.js';
+import { journalLines, signUpAll } from './worker-processes.js';
 
 describeWithRedis('BullMQ: web processes enqueue, worker processes run', (redis) => {
-  const workers = new WorkerProcesses();
-  let dir: string;
-  let file: string;
-  let web: INestApplication | undefined;
-  let port: number;
-  let queueName: string;
+  const setup = webAndWorkers(redis);
 
-  beforeAll(async () => (dir = await mkdtemp(join(tmpdir(), 'bt-bullmq-'))));
-  afterAll(() => rm(dir, { recursive: true, force: true }));
-
-  beforeEach(async () => {
-    journal.length = 0;
-    queueName = uniqueQueue();
-    file = join(dir, `${queueName}.log`);
-    ({ app: web, port } = await startBullMQApp(redis(), { queueName, worker: false }));
-  });
-
-  afterEach(async () => {
-    await workers.stopAll();
-    await web?.close();
-    web = undefined;
-  });
-
-  const startWorker = () => workers.start({ connection: redis().connection, prefix: redis().prefix, queueName, journal: file });
+  beforeEach(() => (journal.length = 0));
 
   it('scenario 1: a request adds a registered task; the response arrives; a worker in another process runs the job', async () => {
+    const { web, port, file, startWorker } = setup;
     const worker = await startWorker();
     expect(await post(port, '/signup/ada')).toEqual({ status: 201, body: '{"ok":true}' });
     const lines = await waitFor('the worker to run the job', async () => {
@@ -52,13 +29,14 @@ describeWithRedis('BullMQ: web processes enqueue, worker processes run', (redis)
     ]);
     // The web process ran nothing, and counts the task once, as dispatched.
     expect(journal).toEqual([]);
-    expect(web!.get(BackgroundTaskRunner).stats()).toMatchObject({
+    expect(web.get(BackgroundTaskRunner).stats()).toMatchObject({
       succeeded: 0,
       jobs: { dispatched: 1, running: 0, succeeded: 0, failed: 0, retried: 0 },
     });
   });
 
   it('scenario 5: two worker processes share 1,000 jobs from 1,000 requests, and each job completes exactly once', async () => {
+    const { web, port, file, startWorker } = setup;
     const [first, second] = await Promise.all([startWorker(), startWorker()]);
     const ids = Array.from({ length: 1000 }, (_, i) => `user${i}`);
     const done = await signUpAll(port, ids, file, 60_000);
@@ -67,8 +45,8 @@ describeWithRedis('BullMQ: web processes enqueue, worker processes run', (redis)
     expect(byWorker(first.pid) + byWorker(second.pid)).toBe(1000);
     expect(byWorker(first.pid)).toBeGreaterThan(0);
     expect(byWorker(second.pid)).toBeGreaterThan(0);
-    await web!.get(BackgroundTaskRunner).whenIdle();
-    expect(web!.get(BackgroundTaskRunner).stats()).toMatchObject({
+    await web.get(BackgroundTaskRunner).whenIdle();
+    expect(web.get(BackgroundTaskRunner).stats()).toMatchObject({
       queued: 0,
       running: 0,
       dropped: 0,
@@ -77,8 +55,9 @@ describeWithRedis('BullMQ: web processes enqueue, worker processes run', (redis)
   }, 90_000);
 
   it('scenario 9: a web-only process enqueues and runs nothing; a worker-only application context runs the jobs', async () => {
+    const { web, port, queueName } = setup;
     await post(port, '/signup/later');
-    await web!.get(BackgroundTaskRunner).whenIdle();
+    await web.get(BackgroundTaskRunner).whenIdle();
     const connection = new Redis({ ...redis().connection, maxRetriesPerRequest: null });
     const raw = new Queue(queueName, { connection, prefix: redis().prefix });
     let worker: INestApplicationContext | undefined;

@@ -4,6 +4,8 @@ import { BullMQDispatcher } from '../../../lib/bullmq/bullmq-dispatcher.js';
 import { resolveBullMQOptions } from '../../../lib/bullmq/bullmq-options.js';
 import { BackgroundTask } from '../../../lib/core/background-task.js';
 import type { TaskHandler } from '../../../lib/core/task-handlers.js';
+import { collectedWithin } from '../../utils/gc.js';
+import { within } from '../../utils/wait-for.js';
 
 describe('BullMQDispatcher', () => {
   const handler: TaskHandler = {
@@ -88,9 +90,56 @@ describe('BullMQDispatcher', () => {
     );
     expect(await subject.dispatch(task())).toBe('enqueued');
     expect(queue.addUntraced).toHaveBeenCalledTimes(3);
-    const { dispatcher: failing } = dispatcher(() => Promise.reject(new Error('READONLY')));
+  });
+
+  it('gives up on an add that always fails after exactly three tries (TRIES), and warns once', async () => {
+    const { queue, dispatcher: failing } = dispatcher(() => Promise.reject(new Error('READONLY')));
     expect(await failing.dispatch(task())).toBe('failed');
+    expect(queue.addUntraced).toHaveBeenCalledTimes(3);
+    expect(warn).toHaveBeenCalledTimes(1);
     expect(warn.mock.calls[0][0]).toMatch(/could not be enqueued \(READONLY\)/);
+  });
+
+  it('counts an add that throws synchronously as a failed try: the dispatch settles, and never throws or rejects', async () => {
+    const { queue, dispatcher: throwing } = dispatcher(() => {
+      throw new TypeError('cannot add');
+    });
+    expect(await throwing.dispatch(task())).toBe('failed');
+    expect(queue.addUntraced).toHaveBeenCalledTimes(3);
+    expect(warn.mock.calls.map(([message]) => message)).toEqual([
+      'Background task "Mailer.send" could not be enqueued (cannot add); running it in this process instead (onEnqueueFailure: run-in-process).',
+    ]);
+  });
+
+  it('counts a synchronous throw in a retry, on its timer, as a failed try too, even without a deadline', async () => {
+    let tries = 0;
+    const { queue, dispatcher: subject } = dispatcher(
+      () => {
+        if (++tries === 1) return Promise.reject(new Error('READONLY'));
+        throw new TypeError('cannot add');
+      },
+      true,
+      Infinity,
+    );
+    expect(await within('the dispatch to settle', subject.dispatch(task()))).toBe('failed');
+    expect(queue.addUntraced).toHaveBeenCalledTimes(3);
+    expect(warn.mock.calls[0][0]).toMatch(/could not be enqueued \(cannot add\)/);
+  });
+
+  it("lets go of a settled task and its arguments at once, long before its enqueue's deadline (rule 8: nothing is kept)", async () => {
+    // Not a jest.fn(): its recorded calls would keep the job's data.
+    const queue = { addUntraced: () => Promise.resolve({ id: '1' }) };
+    const subject = new BullMQDispatcher(queue, resolveBullMQOptions({ connection: {}, enqueueTimeout: 60_000 }), () => true);
+    const dispatchOne = async () => {
+      const argument = { user: 'ada' };
+      const outcome = await subject.dispatch(
+        new BackgroundTask(handler.fn, [argument], undefined as never, undefined, false, Infinity, false, handler),
+      );
+      return { outcome, argument: new WeakRef(argument) };
+    };
+    const { outcome, argument } = await dispatchOne();
+    expect(outcome).toBe('enqueued');
+    expect(await collectedWithin(argument)).toBe(true);
   });
 
   it('gives up on an add that does not answer within enqueueTimeout', async () => {

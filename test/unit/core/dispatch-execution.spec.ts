@@ -66,7 +66,7 @@ it('hands a handler task to the dispatcher, named after the handler, and counts 
   expect(runner.stats()).toEqual({
     ...counters,
     succeeded: 1,
-    jobs: { dispatched: 1, running: 0, succeeded: 0, failed: 0, retried: 0 },
+    jobs: { dispatched: 1, running: 0, overdue: 0, succeeded: 0, failed: 0, retried: 0 },
   });
 });
 

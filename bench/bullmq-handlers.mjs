@@ -2,7 +2,7 @@
 // class for both sides, so that the job's name and work are the same.
 import 'reflect-metadata';
 import { Injectable } from '@nestjs/common';
-import { BackgroundTask } from '../dist/bullmq/index.js';
+import { BackgroundTaskHandler } from '../dist/bullmq/index.js';
 
 export class Handlers {
   record(order) {
@@ -10,7 +10,7 @@ export class Handlers {
   }
 }
 Reflect.decorate(
-  [BackgroundTask({ name: 'record' })],
+  [BackgroundTaskHandler({ name: 'record' })],
   Handlers.prototype,
   'record',
   Object.getOwnPropertyDescriptor(Handlers.prototype, 'record'),

@@ -28,11 +28,11 @@ import { Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
-import { AppBackgroundTasks, BackgroundTaskRunner, BackgroundTasksModule } from '../dist/index.js';
+import { AppBackgroundTasks, BackgroundTasksMonitor, BackgroundTasksModule } from '../dist/index.js';
 import { BackgroundTasksBullMQModule } from '../dist/bullmq/index.js';
 import { DEFAULT_JOB_OPTIONS } from '../dist/bullmq/bullmq-options.js';
 // The dispatch step alone, as the runner calls it: not public, but built.
-import { BackgroundTask as Task } from '../dist/core/background-task.js';
+import { Task } from '../dist/core/task.js';
 import { TaskRunner } from '../dist/core/task-runner.js';
 import { Handlers } from './bullmq-handlers.mjs';
 
@@ -91,7 +91,7 @@ async function measureDispatch() {
   })(WebModule);
   const app = await NestFactory.createApplicationContext(WebModule, { logger: ['error', 'warn'] });
   const tasks = app.get(AppBackgroundTasks);
-  const runner = app.get(BackgroundTaskRunner);
+  const runner = app.get(BackgroundTasksMonitor);
   const handler = app.get(Handlers).record;
   const taskRunner = app.get(TaskRunner);
   const registered = taskRunner.handlers.of(handler);

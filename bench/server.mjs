@@ -5,7 +5,7 @@
 // Usage: node --expose-gc bench/server.mjs <variant>
 import { setTimeout as sleep } from 'node:timers/promises';
 import { NestFactory } from '@nestjs/core';
-import { BackgroundTaskRunner } from '../dist/index.js';
+import { BackgroundTasksMonitor } from '../dist/index.js';
 import { counts, variants } from './variants.mjs';
 
 const name = process.argv[2];
@@ -19,7 +19,7 @@ process.on('disconnect', () => process.exit(3));
 const options = { logger: ['error', 'warn'] };
 const app = variant.create ? await variant.create(options) : await NestFactory.create(variant.build(), options);
 await app.listen(0, '127.0.0.1');
-const runner = variant.usesModule ? app.get(BackgroundTaskRunner) : undefined;
+const runner = variant.usesModule ? app.get(BackgroundTasksMonitor) : undefined;
 if (variant.countsFromRunner) {
   // The sample's own handlers and tasks count nothing: the server counts the
   // requests, the runner the tasks that succeeded.

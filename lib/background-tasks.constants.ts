@@ -9,5 +9,5 @@ export const MAX_TIMEOUT = 2_147_483_647;
 
 export const LOGGER_CONTEXT = 'BackgroundTasks';
 
-/** Marks the methods of `@BackgroundTask()`, on the method's function itself: `addTask()` is given that function. */
+/** Marks the methods of `@BackgroundTaskHandler()`, on the method's function itself: `addTask()` is given that function. */
 export const BACKGROUND_TASK_HANDLER_METADATA = 'nestjs-background-tasks:handler';

@@ -25,8 +25,8 @@ export const UNKNOWN_OPTION = (owner: string, key: string, suggestion: string | 
 export const TASK_OPTION = (name: string, problem: string): string =>
   `BackgroundTasks.addTaskWithOptions(): option "${name}" ${problem}`;
 
-export const QUEUE_FULL = (taskName: string, maxQueued: number): string =>
-  `Background task "${taskName}" was not accepted: the queue is full (maxQueued: ${maxQueued}).`;
+export const OVERFLOW_REJECTED = (taskName: string, maxQueued: number): string =>
+  `Background task "${taskName}" was not accepted: maxQueued (${maxQueued}) tasks are already waiting.`;
 
 export const MODULE_OPTIONS_NOT_AN_OBJECT = (value: unknown): string =>
   `BackgroundTasksModule: options must be an object, got ${describe(value)}.`;
@@ -125,7 +125,7 @@ export const TASK_TIMEOUT_ERROR = (name: string, timeout: number): string =>
   `Background task "${name}" timed out after ${timeout} ms.`;
 
 export const TASK_DROPPED_OVERFLOW = (name: string, method: string, path: string, maxQueued: number): string =>
-  `Background task "${name}" of ${origin(method, path)} was dropped: the queue is full (maxQueued: ${maxQueued}).`;
+  `Background task "${name}" of ${origin(method, path)} was dropped: maxQueued (${maxQueued}) tasks are already waiting.`;
 
 /** What added a task: a request or message, or the app itself (AppBackgroundTasks), which has no method. */
 export const origin = (method: string, path: string): string => (method === '' ? 'the app' : `${method} ${path}`);
@@ -147,11 +147,11 @@ export const SHUTDOWN_WAITING = (tasks: number, running: number, timeout: number
 export const SHUTDOWN_DRAINED = (ms: number): string => `Background tasks drained in ${ms} ms.`;
 
 export const OVERFLOW_SUMMARY = (count: number, maxQueued: number): string =>
-  `${count} more background task${count === 1 ? ' was' : 's were'} dropped in the last second: the queue is full (maxQueued: ${maxQueued}).`;
+  `${count} more background task${count === 1 ? ' was' : 's were'} dropped in the last second: maxQueued (${maxQueued}) tasks are already waiting.`;
 
 export const SHUTTING_DOWN = 'The application is shutting down.';
 
-// ---- Handlers of @BackgroundTask() and their BullMQ jobs ----------------------
+// ---- Handlers of @BackgroundTaskHandler() and their BullMQ jobs ----------------------
 
 export const NOT_SERIALISABLE = (task: string, position: number, path: string, what: string): string =>
   `BackgroundTasks: "${task}" runs as a BullMQ job, whose arguments travel as JSON, but ` +
@@ -172,24 +172,24 @@ export const GRAPHQL_NO_SCHEMA = (resolvers: readonly string[]): string =>
   'Import GraphQLModule.forRoot() in the same application as BackgroundTasksModule.';
 
 export const NOT_DURABLE = (task: string): string =>
-  `BackgroundTasks: "${task}" is not a @BackgroundTask() handler, and requireDurable is set: every task must run as a BullMQ job. ` +
-  'Mark a provider method with @BackgroundTask() and pass it (tasks.addTask(this.mailer.sendWelcome, id)), ' +
+  `BackgroundTasks: "${task}" is not a @BackgroundTaskHandler() method, and requireDurable is set: every task must run as a BullMQ job. ` +
+  'Mark a provider method with @BackgroundTaskHandler() and pass it (tasks.addTask(this.mailer.sendWelcome, id)), ' +
   'or set requireDurable: false to let closures run in this process.';
 
 export const DUPLICATE_HANDLER = (name: string): string =>
-  `@BackgroundTask(): two handlers are named "${name}". Jobs find their handler by name: ` +
-  "give one of them another with @BackgroundTask({ name: '…' }), or provide the class once.";
+  `@BackgroundTaskHandler(): two handlers are named "${name}". Jobs find their handler by name: ` +
+  "give one of them another with @BackgroundTaskHandler({ name: '…' }), or provide the class once.";
 
 export const REQUEST_SCOPED_HANDLER = (name: string): string =>
-  `@BackgroundTask(): "${name}" belongs to a request-scoped provider, which has no instance outside a request. ` +
+  `@BackgroundTaskHandler(): "${name}" belongs to a request-scoped provider, which has no instance outside a request. ` +
   'Move the handler to a singleton provider, and pass it what it needs from the request as arguments.';
 
 export const HANDLER_OPTION = (name: string, option: string, problem: string): string =>
-  `@BackgroundTask() of "${name}": option "${option}" ${problem}`;
+  `@BackgroundTaskHandler() of "${name}": option "${option}" ${problem}`;
 
 /** After "no": the handler a worker lacks, and those it has. */
 const lacking = (name: string, known: readonly string[]): string =>
-  `@BackgroundTask() handler is named "${name}" in this worker` +
+  `@BackgroundTaskHandler() method is named "${name}" in this worker` +
   (known.length === 0 ? ' (it has none)' : ` (it has ${known.map((handler) => `"${handler}"`).join(', ')})`);
 
 export const JOB_HANDED_BACK = (name: string, id: string, known: readonly string[], limit: number): string =>
@@ -204,7 +204,7 @@ export const UNKNOWN_HANDLER = (name: string, known: readonly string[], limit: n
   (limit === 0
     ? 'and unknownHandlerTimeout is 0: it fails for good at once. '
     : `and no worker that has it took the job within unknownHandlerTimeout (${limit} ms) of its first hand-back: it fails for good. `) +
-  'Deploy workers with this handler (keep handler names stable across deploys, with @BackgroundTask({ name })), ' +
+  'Deploy workers with this handler (keep handler names stable across deploys, with @BackgroundTaskHandler({ name })), ' +
   'then retry the job from the failed set; or raise unknownHandlerTimeout.';
 
 export const JOB_ATTEMPT_FAILED = (name: string, id: string, attempt: number, attempts: number, error: string): string =>
@@ -264,7 +264,7 @@ export const BULLMQ_WITHOUT_MODULE =
 export const WORKER_STARTED = (queue: string, concurrency: number, handlers: readonly string[]): string =>
   `BullMQ worker of queue "${queue}" started: it runs up to ${concurrency} job${concurrency === 1 ? '' : 's'} at a time, ` +
   (handlers.length === 0
-    ? 'but this app has no @BackgroundTask() handler: it hands every job back to the queue, for other workers.'
+    ? 'but this app has no @BackgroundTaskHandler() method: it hands every job back to the queue, for other workers.'
     : `of the handlers ${handlers.map((handler) => `"${handler}"`).join(', ')}.`);
 
 export const WORKER_STOPPED = (queue: string): string => `BullMQ worker of queue "${queue}" stopped.`;

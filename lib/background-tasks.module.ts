@@ -13,10 +13,10 @@ import {
   ConfigurableModuleClass,
 } from './background-tasks.module-definition.js';
 import { AppBackgroundTasks } from './core/app-background-tasks.js';
-import { BackgroundTaskRunner } from './core/background-task-runner.js';
+import { BackgroundTasksMonitor } from './core/background-tasks-monitor.js';
 import { BackgroundTasks } from './core/background-tasks.js';
 import { TaskRunner } from './core/task-runner.js';
-import { scopeGraphQLSchemas } from './graphql/graphql-schema.js';
+import { groupGraphQLFields } from './graphql/graphql-schema.js';
 import { registerRunner } from './http/http-runner.js';
 import { linkRawResponse } from './http/node-request.js';
 import { backgroundTasksInterceptorProvider } from './interceptor/background-tasks-interceptor.provider.js';
@@ -42,14 +42,14 @@ import { assertNoDurableDependents } from './request-scope/durable-dependents.js
     // null: the options decide the mode; tests override it alone.
     { provide: BACKGROUND_TASKS_MODE, useValue: null },
     taskRunnerProvider,
-    BackgroundTaskRunner,
+    BackgroundTasksMonitor,
     AppBackgroundTasks,
     backgroundTasksProvider,
     backgroundTasksInterceptorProvider,
     messageServersProvider,
   ],
   // TaskRunner too, for integrations such as the terminus health indicator.
-  exports: [BackgroundTasks, AppBackgroundTasks, BackgroundTaskRunner, TaskRunner],
+  exports: [BackgroundTasks, AppBackgroundTasks, BackgroundTasksMonitor, TaskRunner],
 })
 export class BackgroundTasksModule extends ConfigurableModuleClass implements NestModule, OnModuleInit, OnApplicationBootstrap {
   constructor(
@@ -75,7 +75,7 @@ export class BackgroundTasksModule extends ConfigurableModuleClass implements Ne
 
   /** GraphQL modules build their schemas in their `onModuleInit`; each field's outcome is set up in them. */
   onApplicationBootstrap(): Promise<void> {
-    return scopeGraphQLSchemas(this.discovery, this.scanner);
+    return groupGraphQLFields(this.discovery, this.scanner);
   }
 
   configure(consumer: MiddlewareConsumer): void {

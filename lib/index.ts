@@ -1,9 +1,10 @@
 export { BACKGROUND_TASKS_MODE, BACKGROUND_TASKS_MODULE_OPTIONS } from './background-tasks.module-definition.js';
 export { BackgroundTasksModule } from './background-tasks.module.js';
 export { AppBackgroundTasks } from './core/app-background-tasks.js';
-export { BackgroundTaskRunner } from './core/background-task-runner.js';
+export { BackgroundTasksMonitor } from './core/background-tasks-monitor.js';
 export { BackgroundTasks } from './core/background-tasks.js';
 export { Background } from './decorators/background.decorator.js';
-export { BackgroundTask } from './decorators/background-task.decorator.js';
-export { BackgroundTasksQueueFullException } from './exceptions/background-tasks-queue-full.exception.js';
+export { BackgroundTaskHandler } from './decorators/background-task-handler.decorator.js';
+export { BackgroundTasksOverflowException } from './exceptions/background-tasks-overflow.exception.js';
 export type * from './interfaces/index.js';
+export { BackgroundTask, BackgroundTaskRunner, BackgroundTasksQueueFullException } from './deprecated.js';

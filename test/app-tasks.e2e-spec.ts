@@ -5,8 +5,8 @@ import { EventEmitter2 } from '@nestjs/event-emitter';
 import { SchedulerRegistry } from '@nestjs/schedule';
 import {
   AppBackgroundTasks,
-  BackgroundTaskRunner,
-  BackgroundTasksQueueFullException,
+  BackgroundTasksMonitor,
+  BackgroundTasksOverflowException,
   type BackgroundTaskEvent,
   type BackgroundTaskHook,
 } from '../lib/index.js';
@@ -32,17 +32,17 @@ describe('AppBackgroundTasks: tasks outside a request', () => {
 
   it('runs a task added in onApplicationBootstrap, in its caller’s async context, with transport "none"', async () => {
     app = await start({ onTaskSucceeded });
-    await within('the bootstrap task', app.get(BackgroundTaskRunner).whenIdle());
+    await within('the bootstrap task', app.get(BackgroundTasksMonitor).whenIdle());
     expect(journal).toEqual(['warm-cache:bootstrap']);
     expect(onTaskSucceeded.mock.calls.map(([event]) => withoutDuration(event))).toEqual([
       { name: 'record', args: ['warm-cache'], transport: 'none', method: '', path: '' },
     ]);
-    expect(app.get(BackgroundTaskRunner).stats()).toMatchObject({ queued: 0, running: 0, succeeded: 1 });
+    expect(app.get(BackgroundTasksMonitor).stats()).toMatchObject({ queued: 0, running: 0, succeeded: 1 });
   });
 
   it('runs the tasks of a @Cron() job of @nestjs/schedule', async () => {
     app = await start();
-    await within('the bootstrap task', app.get(BackgroundTaskRunner).whenIdle());
+    await within('the bootstrap task', app.get(BackgroundTasksMonitor).whenIdle());
     app.get(SchedulerRegistry).getCronJob('tick').start();
     await waitFor('a tick of the cron job to run its task', () => journal.includes('tick:cron'), 5_000);
     await app.get(SchedulerRegistry).getCronJob('tick').stop();
@@ -51,21 +51,21 @@ describe('AppBackgroundTasks: tasks outside a request', () => {
   it('runs the tasks of an @OnEvent() listener of @nestjs/event-emitter, in the context that emitted the event', async () => {
     app = await start();
     caller.run('signup', () => app.get(EventEmitter2).emit('user.created', 'ada@example.com'));
-    await within('the listener’s task', app.get(BackgroundTaskRunner).whenIdle());
+    await within('the listener’s task', app.get(BackgroundTasksMonitor).whenIdle());
     expect(journal).toEqual(['warm-cache:bootstrap', 'welcome ada@example.com:signup']);
   });
 
   it('never blocks its caller, even with a sync task and a free slot: addTask returns before the task starts', async () => {
     app = await start();
-    await within('the bootstrap task', app.get(BackgroundTaskRunner).whenIdle());
+    await within('the bootstrap task', app.get(BackgroundTasksMonitor).whenIdle());
     const tasks = app.get(AppBackgroundTasks);
     let started = false;
     tasks.addTask(() => {
       started = true;
     });
     expect(started).toBe(false);
-    expect(app.get(BackgroundTaskRunner).stats()).toMatchObject({ queued: 1 });
-    await within('the task', app.get(BackgroundTaskRunner).whenIdle());
+    expect(app.get(BackgroundTasksMonitor).stats()).toMatchObject({ queued: 1 });
+    await within('the task', app.get(BackgroundTasksMonitor).whenIdle());
     expect(started).toBe(true);
   });
 
@@ -73,7 +73,7 @@ describe('AppBackgroundTasks: tasks outside a request', () => {
     const events: BackgroundTaskEvent[] = [];
     app = await start({ concurrency: 1, onTaskCancelled: (event: BackgroundTaskEvent) => void events.push(event) });
     const tasks = app.get(AppBackgroundTasks);
-    const runner = app.get(BackgroundTaskRunner);
+    const runner = app.get(BackgroundTasksMonitor);
     await within('the bootstrap task', runner.whenIdle());
     const gate = deferred();
     tasks.addTask(async function holdsTheSlot() {
@@ -97,12 +97,12 @@ describe('AppBackgroundTasks: tasks outside a request', () => {
   it("obeys maxQueued and overflow: 'reject' throws at addTask", async () => {
     app = await start({ concurrency: 1, maxQueued: 1 });
     const tasks = app.get(AppBackgroundTasks);
-    await within('the bootstrap task', app.get(BackgroundTaskRunner).whenIdle());
+    await within('the bootstrap task', app.get(BackgroundTasksMonitor).whenIdle());
     const gate = deferred();
     tasks.addTask(async () => gate.promise);
-    await waitFor('the first task to start', () => app.get(BackgroundTaskRunner).stats().running === 1);
+    await waitFor('the first task to start', () => app.get(BackgroundTasksMonitor).stats().running === 1);
     tasks.addTask(() => undefined);
-    expect(() => tasks.addTask(function third() {})).toThrow(BackgroundTasksQueueFullException);
+    expect(() => tasks.addTask(function third() {})).toThrow(BackgroundTasksOverflowException);
     gate.resolve();
   });
 

@@ -4,7 +4,7 @@ import { Test } from '@nestjs/testing';
 import type { Server } from 'node:http';
 import net, { type AddressInfo } from 'node:net';
 import request from 'supertest';
-import { BackgroundTaskRunner } from '../lib/index.js';
+import { BackgroundTasksMonitor } from '../lib/index.js';
 import {
   BannedClientGuard,
   contextReads,
@@ -64,8 +64,8 @@ function freshApp(createAdapter: CreateHttpAdapter, metadata: () => ModuleMetada
     get server(): Server {
       return handle.app.getHttpServer();
     },
-    get runner(): BackgroundTaskRunner {
-      return handle.app.get(BackgroundTaskRunner);
+    get runner(): BackgroundTasksMonitor {
+      return handle.app.get(BackgroundTasksMonitor);
     },
   };
   beforeEach(async () => {
@@ -307,7 +307,7 @@ describe.each(HTTP_ADAPTERS)('Background task execution over %s', (adapter, crea
       controllers: [JobsController],
     }));
 
-    it('answers 503 with the exception message when the queue is full, and still runs the tasks already queued', async () => {
+    it('answers 503 with the exception message when maxQueued tasks are already waiting, and still runs the tasks already queued', async () => {
       await request(handle.server).post('/jobs/running').expect(201);
       await waitFor('the first job to take the only slot', () => jobs.started.length === 1);
       await request(handle.server).post('/jobs/queued-1').expect(201);
@@ -318,7 +318,7 @@ describe.each(HTTP_ADAPTERS)('Background task execution over %s', (adapter, crea
       expect(res.body).toEqual({
         statusCode: 503,
         error: 'Service Unavailable',
-        message: 'Background task "slowJob" was not accepted: the queue is full (maxQueued: 2).',
+        message: 'Background task "slowJob" was not accepted: maxQueued (2) tasks are already waiting.',
       });
       // The rejected task was never accepted.
       expect(handle.runner.stats()).toEqual(stats({ queued: 2, running: 1 }));

@@ -3,7 +3,7 @@ import { Test } from '@nestjs/testing';
 import { randomUUID } from 'node:crypto';
 import { Agent } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { BackgroundTaskRunner, type BackgroundTasksModuleOptions, type BackgroundTaskStats } from '../lib/index.js';
+import { BackgroundTasksMonitor, type BackgroundTasksModuleOptions, type BackgroundTaskStats } from '../lib/index.js';
 import {
   type FaultKind,
   FaultsAppModule,
@@ -36,7 +36,7 @@ const logger = new CapturingLogger();
 
 let app: INestApplication | undefined;
 let port: number;
-let runner: BackgroundTaskRunner;
+let runner: BackgroundTasksMonitor;
 let agent: Agent;
 let watch: ProcessWatch;
 
@@ -46,7 +46,7 @@ async function startApp(options: BackgroundTasksModuleOptions): Promise<void> {
   app.useLogger(logger);
   await app.listen(0, '127.0.0.1');
   port = (app.getHttpServer().address() as AddressInfo).port;
-  runner = app.get(BackgroundTaskRunner);
+  runner = app.get(BackgroundTasksMonitor);
 }
 
 const idle = () =>

@@ -6,7 +6,7 @@ import { FastifyAdapter } from '@nestjs/platform-fastify';
 import { Test } from '@nestjs/testing';
 import { Agent } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { BackgroundTaskRunner, BackgroundTasksModule, type BackgroundTasksModuleOptions } from 'nestjs-background-tasks';
+import { BackgroundTasksMonitor, BackgroundTasksModule, type BackgroundTasksModuleOptions } from 'nestjs-background-tasks';
 import { WebSocket } from 'ws';
 import {
   gates,
@@ -39,7 +39,7 @@ async function startApp(
 
 describe.each(DRIVERS)('GraphQL (%s)', (_name, driver, createAdapter) => {
   let app: INestApplication;
-  let runner: BackgroundTaskRunner;
+  let runner: BackgroundTasksMonitor;
   let port: number;
   const agent = new Agent({ keepAlive: true, maxSockets: 50 });
 
@@ -51,7 +51,7 @@ describe.each(DRIVERS)('GraphQL (%s)', (_name, driver, createAdapter) => {
 
   beforeAll(async () => {
     app = await startApp(driver, createAdapter);
-    runner = app.get(BackgroundTaskRunner);
+    runner = app.get(BackgroundTasksMonitor);
     port = (app.getHttpServer().address() as AddressInfo).port;
   });
 
@@ -177,7 +177,7 @@ describe.each(DRIVERS)('GraphQL shutdown (%s)', (_name, driver, createAdapter) =
 
   it('runs every task of the operations in flight when the app closes in the middle of 200 of them', async () => {
     const app = await startApp(driver, createAdapter);
-    const runner = app.get(BackgroundTaskRunner);
+    const runner = app.get(BackgroundTasksMonitor);
     const { port } = app.getHttpServer().address() as AddressInfo;
     const agent = new Agent({ keepAlive: false, maxSockets: 50 });
     gates.hold('slow');
@@ -218,7 +218,7 @@ describe.each(DRIVERS)("GraphQL in mode 'inline' (%s)", (_name, driver, createAd
       });
       agent.destroy();
       expect(reply).toMatchObject({ status: 200 });
-      await idle(app.get(BackgroundTaskRunner));
+      await idle(app.get(BackgroundTasksMonitor));
       expect(journal).toEqual(['succeed:i']);
     } finally {
       await app.close();
@@ -244,7 +244,7 @@ describe('GraphQL subscriptions (Mercurius over WebSocket)', () => {
       expect(JSON.stringify(messages.find(({ type }) => type !== 'connection_ack'))).toContain(
         'BackgroundTasks is not supported in GraphQL subscriptions: their events go out over a WebSocket',
       );
-      expect(app.get(BackgroundTaskRunner).stats()).toMatchObject({ queued: 0, succeeded: 0, dropped: 0 });
+      expect(app.get(BackgroundTasksMonitor).stats()).toMatchObject({ queued: 0, succeeded: 0, dropped: 0 });
     } finally {
       socket.close();
       await app.close();

@@ -1,7 +1,7 @@
 import type { INestApplication } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import request from 'supertest';
-import { AppBackgroundTasks, BackgroundTaskRunner } from '../lib/index.js';
+import { AppBackgroundTasks, BackgroundTasksMonitor } from '../lib/index.js';
 import { BackgroundTasksHealthIndicator } from '../lib/terminus/index.js';
 import { HealthAppModule } from './fixtures/health.app.js';
 import { deferred, waitFor, within } from './utils/wait-for.js';
@@ -28,7 +28,7 @@ describe('BackgroundTasksHealthIndicator, behind a real TerminusModule endpoint'
     tasks.addTask(async function holdsTheSlot() {
       await gate.promise;
     });
-    await waitFor('the first task to start', () => app.get(BackgroundTaskRunner).stats().running === 1);
+    await waitFor('the first task to start', () => app.get(BackgroundTasksMonitor).stats().running === 1);
     for (let i = 0; i < queued; i++) tasks.addTaskWithOptions({ name: `queued-${i}` }, () => undefined);
   }
 

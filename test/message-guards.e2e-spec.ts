@@ -4,7 +4,7 @@ import { Test } from '@nestjs/testing';
 import { Redis } from 'ioredis';
 import type { AddressInfo, Server } from 'node:net';
 import { firstValueFrom, lastValueFrom } from 'rxjs';
-import { BackgroundTaskRunner } from '../lib/index.js';
+import { BackgroundTasksMonitor } from '../lib/index.js';
 import { AuditingGuard, GuardedController, journal, patterns, type Visit } from './fixtures/message-guards.app.js';
 import { replyRecorder } from './utils/reply-recorder.js';
 import { CapturingLogger } from './utils/capture-logs.js';
@@ -129,7 +129,7 @@ if (!redisUp) describe.skip.each(redisTransports)(title, guardCases);
 
 function guardCases(_kind: string, start: Starter): void {
   let connected: Connected;
-  let runner: BackgroundTaskRunner;
+  let runner: BackgroundTasksMonitor;
 
   beforeEach(async () => {
     connected = await start({
@@ -137,7 +137,7 @@ function guardCases(_kind: string, start: Starter): void {
       controllers: [GuardedController],
       providers: [AuditingGuard],
     });
-    runner = connected.context.get(BackgroundTaskRunner);
+    runner = connected.context.get(BackgroundTasksMonitor);
     await connected.client.connect();
   });
 
@@ -258,7 +258,7 @@ describe('A message that its guard rejects, in inline mode: its always task runs
       controllers: [GuardedController],
       providers: [AuditingGuard],
     });
-    const runner = connected.context.get(BackgroundTaskRunner);
+    const runner = connected.context.get(BackgroundTasksMonitor);
     await expect(firstValueFrom(connected.client.send(patterns.guarded, { id: 'i-1', deny: 'false' }))).rejects.toEqual({
       status: 'error',
       message: 'Forbidden resource',

@@ -3,7 +3,7 @@ import { type ClientProxy, ClientProxyFactory, type TcpOptions, Transport } from
 import { Test, type TestingModule } from '@nestjs/testing';
 import type { AddressInfo, Server } from 'node:net';
 import { firstValueFrom, lastValueFrom, tap } from 'rxjs';
-import { type BackgroundTaskDropReason, BackgroundTaskRunner, type BackgroundTasksModuleOptions } from '../lib/index.js';
+import { type BackgroundTaskDropReason, BackgroundTasksMonitor, type BackgroundTasksModuleOptions } from '../lib/index.js';
 import {
   gates,
   INVOICE_PATTERN,
@@ -46,7 +46,7 @@ const droppedAs = (reason: BackgroundTaskDropReason, event: Seen): Seen => ({ ..
 /** A running microservice: its bound TCP port, the runner, and how to close it. */
 interface Service {
   readonly port: number;
-  readonly runner: BackgroundTaskRunner;
+  readonly runner: BackgroundTasksMonitor;
   /** How many clients are connected to it, as its TCP server counts them. */
   connections(): Promise<number>;
   close(): Promise<void>;
@@ -62,7 +62,7 @@ function serviceOf(context: INestApplicationContext, microservice: { unwrap<T>()
   return {
     // Port 0 asks the OS for one: read back what the TCP server is bound to.
     port: (server.address() as AddressInfo).port,
-    runner: context.get(BackgroundTaskRunner),
+    runner: context.get(BackgroundTasksMonitor),
     connections: () =>
       new Promise((resolve, reject) => server.getConnections((error, count) => (error ? reject(error) : resolve(count)))),
     close: () => context.close(),
@@ -101,7 +101,7 @@ function freshService(start: Starter, metadata: () => ModuleMetadata) {
   let closed: Promise<void> | undefined;
   const handle = {
     client: undefined as unknown as ClientProxy,
-    get runner(): BackgroundTaskRunner {
+    get runner(): BackgroundTasksMonitor {
       return service!.runner;
     },
     connections(): Promise<number> {

@@ -7,7 +7,7 @@ import { setImmediate as setImmediatePromise } from 'node:timers/promises';
 import { TaskRunner } from '../lib/core/task-runner.js';
 import {
   BACKGROUND_TASKS_MODE,
-  BackgroundTaskRunner,
+  BackgroundTasksMonitor,
   BackgroundTasksModule,
   type BackgroundTaskHook,
   type BackgroundTasksModuleOptions,
@@ -157,7 +157,7 @@ describe('BackgroundTasksModule registration', () => {
         throw new Error('boom');
       });
       await Promise.all(['x', 'y', 'z'].map((label) => request(app.getHttpServer()).post(`/failing?label=${label}`).expect(201)));
-      await within('the failing tasks to end', app.get(BackgroundTaskRunner).whenIdle());
+      await within('the failing tasks to end', app.get(BackgroundTasksMonitor).whenIdle());
       expect(most).toBe(1);
       expect(onTaskFailed).toHaveBeenCalledTimes(3);
       await app.close();

@@ -35,13 +35,17 @@ import {
   Background,
   BackgroundTasks,
   BackgroundTasksModule,
-  BackgroundTaskRunner,
-  BackgroundTasksQueueFullException,
+  BackgroundTasksMonitor,
+  BackgroundTasksOverflowException,
   type BackgroundTaskContext,
   type BackgroundTaskEvent,
   type BackgroundTaskStats,
   type BackgroundTasksModuleOptions,
   type BackgroundTasksOptionsFactory,
+  BackgroundTask,
+  BackgroundTaskHandler,
+  BackgroundTaskRunner,
+  BackgroundTasksQueueFullException,
 } from 'nestjs-background-tasks';
 
 async function sendEmail(to: string, attempts: number): Promise<void> {
@@ -73,11 +77,11 @@ export class AppController {
   }
 }
 
-export function report(runner: BackgroundTaskRunner): Promise<BackgroundTaskStats> {
+export function report(runner: BackgroundTasksMonitor): Promise<BackgroundTaskStats> {
   return runner.whenIdle().then(() => runner.stats());
 }
 
-export const full = new BackgroundTasksQueueFullException('task', 10).getStatus();
+export const full = new BackgroundTasksOverflowException('task', 10).getStatus();
 
 const options: BackgroundTasksModuleOptions = {
   shutdownTimeout: 5000,
@@ -111,7 +115,15 @@ export const classModule = BackgroundTasksModule.forRootAsync({ useClass: TasksC
 // The public classes have exactly their public members: nothing internal shows in the .d.ts.
 type Exactly<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
 export const tasksMembers: Exactly<keyof BackgroundTasks, 'concurrent' | 'addTask' | 'addTaskWithOptions' | 'cancel'> = true;
-export const runnerMembers: Exactly<keyof BackgroundTaskRunner, 'stats' | 'whenIdle' | 'inspect'> = true;
+export const runnerMembers: Exactly<keyof BackgroundTasksMonitor, 'stats' | 'whenIdle' | 'inspect'> = true;
+
+// The names of 1.0 still work, as the very same classes and decorator: an injected BackgroundTaskRunner is the monitor.
+export function oldReport(runner: BackgroundTaskRunner): Promise<BackgroundTaskStats> {
+  return report(runner);
+}
+export const sameRunner: typeof BackgroundTasksMonitor = BackgroundTaskRunner;
+export const sameDecorator: typeof BackgroundTaskHandler = BackgroundTask;
+export const oldFull: BackgroundTasksOverflowException = new BackgroundTasksQueueFullException('task', 10);
 `;
 
 /** The BullMQ subpath, where bullmq and ioredis are installed. */
@@ -120,7 +132,7 @@ import 'reflect-metadata';
 import { Injectable, Module } from '@nestjs/common';
 import { AppBackgroundTasks, BackgroundTasksModule } from 'nestjs-background-tasks';
 import {
-  BackgroundTask,
+  BackgroundTaskHandler,
   BackgroundTasksBullMQModule,
   type BackgroundTasksBullMQOptions,
   type BackgroundTasksBullMQOptionsFactory,
@@ -129,7 +141,7 @@ import {
 @Injectable()
 export class Mailer {
   constructor(private readonly tasks: AppBackgroundTasks) {}
-  @BackgroundTask({ attempts: 3, backoff: { type: 'exponential', delay: 1000 } })
+  @BackgroundTaskHandler({ attempts: 3, backoff: { type: 'exponential', delay: 1000 } })
   async sendWelcome(userId: string): Promise<void> {
     void userId;
   }
@@ -165,7 +177,7 @@ export const backgroundTasks = BackgroundTasksModule.forRoot({ shutdownTimeout: 
 `;
 
 /** Misuses, each of which must be a type error at the line given. */
-const invalidConsumer = `import { BackgroundTaskRunner, BackgroundTasks, BackgroundTasksModule } from 'nestjs-background-tasks';
+const invalidConsumer = `import { BackgroundTasksMonitor, BackgroundTasks, BackgroundTasksModule } from 'nestjs-background-tasks';
 declare const tasks: BackgroundTasks;
 tasks.addTask((to: string) => to, 42);
 tasks.addTask((to: string, attempts: number) => to.repeat(attempts), 'a@example.com');
@@ -175,7 +187,7 @@ tasks.batch;
 tasks.addTaskWithOptions({ timeout: 100 }, (_context, to: string) => to, 42);
 BackgroundTasksModule.forRoot({ overflow: 'drop' });
 new BackgroundTasks();
-declare const runner: BackgroundTaskRunner;
+declare const runner: BackgroundTasksMonitor;
 runner.options;
 `;
 const expectedErrors = [
@@ -260,7 +272,7 @@ describe('npm pack', () => {
   });
 
   it('loads nestjs-background-tasks/bullmq where bullmq and ioredis are installed, and only there', async () => {
-    const probe = `import('nestjs-background-tasks/bullmq').then((m) => console.log(typeof m.BackgroundTasksBullMQModule, typeof m.BackgroundTask), (e) => console.log(e.code))`;
+    const probe = `import('nestjs-background-tasks/bullmq').then((m) => console.log(typeof m.BackgroundTasksBullMQModule, typeof m.BackgroundTaskHandler), (e) => console.log(e.code))`;
     const withBullMQ = await run(process.execPath, ['--input-type=module', '-e', probe], { cwd: withPeers });
     expect(withBullMQ.stdout.trim()).toBe('function function');
     const without = await run(process.execPath, ['--input-type=module', '-e', probe], { cwd: app });

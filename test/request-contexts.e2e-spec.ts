@@ -2,7 +2,7 @@ import type { INestApplication } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import request from 'supertest';
 import { TaskRunner } from '../lib/core/task-runner.js';
-import { BackgroundTaskRunner } from '../lib/index.js';
+import { BackgroundTasksMonitor } from '../lib/index.js';
 import { requestTasksOf } from '../lib/request-scope/background-tasks.provider.js';
 import { audited, DurableAppModule, ResolvingAppModule } from './fixtures/request-contexts.app.js';
 import { within } from './utils/wait-for.js';
@@ -30,7 +30,7 @@ describe('BackgroundTasks where REQUEST is not an HTTP request', () => {
     it('works as the message says: with the request registered under its context id', async () => {
       const { body } = await request(app.getHttpServer()).post('/resolve/registered').expect(201);
       expect(body.error).toBeNull();
-      await within('the audit task', app.get(BackgroundTaskRunner).whenIdle());
+      await within('the audit task', app.get(BackgroundTasksMonitor).whenIdle());
       expect(audited).toEqual(['resolved']);
     });
   });

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
   Background,
-  BackgroundTaskRunner,
+  BackgroundTasksMonitor,
   BackgroundTasks,
   BackgroundTasksModule,
   type BackgroundTaskStats,
@@ -195,13 +195,13 @@ describe('shutdown', () => {
     await waitFor('the server to see the client go', () => log.includes('client gone'));
     // No answer will come to decide the outcome: the task waits.
     await letWrongOutcomeShow();
-    expect(app.get(BackgroundTaskRunner).stats()).toMatchObject({ queued: 1, dropped: 0 });
+    expect(app.get(BackgroundTasksMonitor).stats()).toMatchObject({ queued: 1, dropped: 0 });
 
     await within('close() to give up at shutdownTimeout', close().closing);
     expect(log).toEqual(['gives-up entered', 'client gone', 'closing', 'closed']);
     expect(logger.warnings).toHaveLength(1);
     expect(logger.warnings[0]).toContain('"unanswered" (queued, POST /gives-up)');
-    expect(app.get(BackgroundTaskRunner).stats()).toMatchObject({ queued: 0, dropped: 1 });
+    expect(app.get(BackgroundTasksMonitor).stats()).toMatchObject({ queued: 0, dropped: 1 });
   });
 
   it('close() does not warn when every task has finished', async () => {
@@ -378,7 +378,7 @@ describe('Shutdown order: a provider closing what tasks use', () => {
   @Injectable()
   class Db implements OnModuleDestroy {
     open = true;
-    constructor(private readonly runner: BackgroundTaskRunner) {}
+    constructor(private readonly runner: BackgroundTasksMonitor) {}
     async onModuleDestroy() {
       destroying.resolve();
       // Nest runs the runner's hooks after this module's: wait for the tasks first.
@@ -407,7 +407,7 @@ describe('Shutdown order: a provider closing what tasks use', () => {
     }
   }
 
-  it('lets onModuleDestroy wait for the tasks with BackgroundTaskRunner.whenIdle()', async () => {
+  it('lets onModuleDestroy wait for the tasks with BackgroundTasksMonitor.whenIdle()', async () => {
     const moduleRef = await Test.createTestingModule({
       imports: [BackgroundTasksModule, DbModule],
       controllers: [DbController],

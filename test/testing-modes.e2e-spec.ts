@@ -2,7 +2,7 @@ import type { INestApplication } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import { setTimeout } from 'node:timers/promises';
 import request from 'supertest';
-import { BACKGROUND_TASKS_MODE, BackgroundTaskRunner } from '../lib/index.js';
+import { BACKGROUND_TASKS_MODE, BackgroundTasksMonitor } from '../lib/index.js';
 import { AppModule, Mailer } from './fixtures/testing-modes.app.js';
 import { deferred, within } from './utils/wait-for.js';
 
@@ -34,7 +34,7 @@ describe('sign-up', () => {
   it('sends the welcome email after the response', async () => {
     await start('background');
     await request(app.getHttpServer()).post('/users').send({ email: 'a@b.c' }).expect(201);
-    await app.get(BackgroundTaskRunner).whenIdle();
+    await app.get(BackgroundTasksMonitor).whenIdle();
     expect(sent).toEqual(['a@b.c']);
   });
 
@@ -47,9 +47,9 @@ describe('sign-up', () => {
   it('sends nothing when tasks are disabled', async () => {
     await start('disabled');
     await request(app.getHttpServer()).post('/users').send({ email: 'a@b.c' }).expect(201);
-    await app.get(BackgroundTaskRunner).whenIdle();
+    await app.get(BackgroundTasksMonitor).whenIdle();
     expect(sent).toEqual([]);
-    expect(app.get(BackgroundTaskRunner).stats()).toMatchObject({ dropped: 1, succeeded: 0 });
+    expect(app.get(BackgroundTasksMonitor).stats()).toMatchObject({ dropped: 1, succeeded: 0 });
   });
 });
 
@@ -72,9 +72,9 @@ describe('sign-up, in the default mode', () => {
     try {
       await request(app.getHttpServer()).post('/users').send({ email: 'a@b.c' }).expect(201);
       expect(sent).toEqual([]);
-      expect(app.get(BackgroundTaskRunner).stats()).toMatchObject({ running: 1, succeeded: 0 });
+      expect(app.get(BackgroundTasksMonitor).stats()).toMatchObject({ running: 1, succeeded: 0 });
       smtp.resolve();
-      await within('the welcome email', app.get(BackgroundTaskRunner).whenIdle());
+      await within('the welcome email', app.get(BackgroundTasksMonitor).whenIdle());
       expect(sent).toEqual(['a@b.c']);
     } finally {
       await app.close();

@@ -3,7 +3,7 @@ import { SpanKind, SpanStatusCode, type SpanContext } from '@opentelemetry/api';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import { Test } from '@nestjs/testing';
 import { Agent } from 'node:http';
-import { BackgroundTaskRunner, type BackgroundTasksModuleOptions } from '../lib/index.js';
+import { BackgroundTasksMonitor, type BackgroundTasksModuleOptions } from '../lib/index.js';
 import { seenInTask, tracedModule } from './fixtures/tracing.app.js';
 import { HTTP_ADAPTERS, listenOn, type CreateHttpAdapter } from './utils/adapters.js';
 import { pool, send } from './utils/load.js';
@@ -45,7 +45,7 @@ describe.each(HTTP_ADAPTERS)('tracing on %s', (_, createAdapter) => {
   it('links the span of each task to the span of the request that added it, under 100 concurrent requests', async () => {
     app = await start(createAdapter, { tracing: true });
     const replies = await Promise.all(Array.from({ length: 100 }, (_, i) => post(app, agent, `/orders/${i}`)));
-    await within('the tasks', app.get(BackgroundTaskRunner).whenIdle());
+    await within('the tasks', app.get(BackgroundTasksMonitor).whenIdle());
     await waitFor('100 task spans', () => sdk.taskSpans('confirmOrder').length === 100);
 
     const taskSpans = new Map(sdk.taskSpans('confirmOrder').map((span) => [span.attributes['url.path'], span]));
@@ -72,7 +72,7 @@ describe.each(HTTP_ADAPTERS)('tracing on %s', (_, createAdapter) => {
   it("makes each task's span a child of its request's span with parent: 'child'", async () => {
     app = await start(createAdapter, { tracing: { parent: 'child' } });
     const replies = await Promise.all(Array.from({ length: 20 }, (_, i) => post(app, agent, `/orders/${i}`)));
-    await within('the tasks', app.get(BackgroundTaskRunner).whenIdle());
+    await within('the tasks', app.get(BackgroundTasksMonitor).whenIdle());
     await waitFor('20 task spans', () => sdk.taskSpans('confirmOrder').length === 20);
 
     const taskSpans = new Map(sdk.taskSpans('confirmOrder').map((span) => [span.attributes['url.path'], span]));
@@ -88,7 +88,7 @@ describe.each(HTTP_ADAPTERS)('tracing on %s', (_, createAdapter) => {
   it('gives each outcome its attributes and status: success, failure, timeout, drop and cancel', async () => {
     app = await start(createAdapter, { tracing: true });
     for (const path of ['/orders/7', '/fail', '/timeout', '/drop', '/cancel']) await post(app, agent, path);
-    await within('the tasks', app.get(BackgroundTaskRunner).whenIdle());
+    await within('the tasks', app.get(BackgroundTasksMonitor).whenIdle());
     await waitFor('5 task spans', () => sdk.spans().filter((s) => s.name.startsWith('background-task ')).length === 5);
 
     const only = (name: string): ReadableSpan => {
@@ -151,7 +151,7 @@ describe.each(HTTP_ADAPTERS)('tracing on %s', (_, createAdapter) => {
     app = await start(createAdapter, { tracing: true, concurrency: 4 });
     const paths = ['/orders/1', '/orders/2', '/fail', '/timeout', '/drop', '/cancel'];
     await pool(300, 20, (i) => post(app, agent, paths[i % paths.length]));
-    const runner = app.get(BackgroundTaskRunner);
+    const runner = app.get(BackgroundTasksMonitor);
     await within('the tasks', runner.whenIdle());
 
     const stats = runner.stats();
@@ -184,7 +184,7 @@ describe.each(HTTP_ADAPTERS)('tracing on %s', (_, createAdapter) => {
   it('adds an event to the span of a task still running when the shutdown timeout expires', async () => {
     app = await start(createAdapter, { tracing: true, shutdownTimeout: 50 });
     await post(app, agent, '/long');
-    await waitFor('the task to start', () => app.get(BackgroundTaskRunner).stats().running === 1);
+    await waitFor('the task to start', () => app.get(BackgroundTasksMonitor).stats().running === 1);
     await within('close()', app.close());
     await waitFor('its span', () => sdk.taskSpans('long').length === 1);
 

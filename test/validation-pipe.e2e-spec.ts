@@ -1,7 +1,7 @@
 import { type INestApplication, ValidationPipe, type ValidationPipeOptions } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import request from 'supertest';
-import { BackgroundTaskRunner } from '../lib/index.js';
+import { BackgroundTasksMonitor } from '../lib/index.js';
 import { ValidationAppModule, welcomed } from './fixtures/validation.app.js';
 import { HTTP_ADAPTERS, listenOn } from './utils/adapters.js';
 import { within } from './utils/wait-for.js';
@@ -35,13 +35,13 @@ describe.each(HTTP_ADAPTERS)('A global ValidationPipe leaves @Background() alone
     it('hands the handler the very object the guard saw, and runs its task', async () => {
       const response = await request(app.getHttpServer()).post('/users').send({ email: 'ada@example.com' }).expect(201);
       expect(response.body).toEqual({ sameAsGuard: true, bodyIsDto: options.transform === true });
-      await within('the welcome task', app.get(BackgroundTaskRunner).whenIdle());
+      await within('the welcome task', app.get(BackgroundTasksMonitor).whenIdle());
       expect(welcomed).toEqual(['ada@example.com']);
     });
 
     it('answers an invalid body with a 400, and runs no task', async () => {
       await request(app.getHttpServer()).post('/users').send({ email: 'not an email' }).expect(400);
-      await within('the request to settle', app.get(BackgroundTaskRunner).whenIdle());
+      await within('the request to settle', app.get(BackgroundTasksMonitor).whenIdle());
       expect(welcomed).toEqual([]);
     });
   });

@@ -3,7 +3,7 @@ import { WsAdapter } from '@nestjs/platform-ws';
 import { Test } from '@nestjs/testing';
 import type { AddressInfo } from 'node:net';
 import WebSocket from 'ws';
-import { type BackgroundTaskDropReason, BackgroundTaskRunner } from '../lib/index.js';
+import { type BackgroundTaskDropReason, BackgroundTasksMonitor } from '../lib/index.js';
 import {
   gates,
   InjectingGateway,
@@ -104,8 +104,8 @@ function freshApp(metadata: () => ModuleMetadata) {
   const handle = {
     app: undefined as unknown as INestApplication,
     port: 0,
-    get runner(): BackgroundTaskRunner {
-      return handle.app.get(BackgroundTaskRunner);
+    get runner(): BackgroundTasksMonitor {
+      return handle.app.get(BackgroundTasksMonitor);
     },
     async connect(path?: string): Promise<Client> {
       const client = await Client.connect(handle.port, path);

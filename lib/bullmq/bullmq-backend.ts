@@ -23,17 +23,17 @@ import { TaskRunner } from '../core/task-runner.js';
 import { BullMQDispatcher } from './bullmq-dispatcher.js';
 import type { BackgroundTasksBullMQOptions } from './bullmq-options.interface.js';
 import { resolveBullMQOptions, type ResolvedBullMQOptions, type SharedBullConfig } from './bullmq-options.js';
-import { BACKGROUND_TASKS_BULLMQ_OPTIONS, BULL_SHARED_CONFIG } from './bullmq.module-definition.js';
+import { BACKGROUND_TASKS_BULLMQ_OPTIONS } from './bullmq.module-definition.js';
 import type { TaskQueue, TaskWorker } from './job-data.js';
 import { jobProcessor } from './job-processor.js';
-import { ModuleQueue } from './module-queue.js';
+import { BULL_SHARED_CONFIG, ModuleQueue } from './bullmq-internals.js';
 import { ShutdownExpiry } from './shutdown-expiry.js';
 import { type RedisClient, redisClient } from './redis-clients.js';
 
 /** How long aborted jobs have to hand themselves back to the queue before shutdown goes on without them. */
 const ABORTED_JOBS_GRACE = 1000;
 
-/** Whether `closing` settles within `ABORTED_JOBS_GRACE`. */
+/** Whether `closing` resolves within `ABORTED_JOBS_GRACE`. */
 async function withGrace(closing: Promise<unknown>): Promise<boolean> {
   let timer: NodeJS.Timeout | undefined;
   const late = new Promise<false>((resolve) => (timer = setTimeout(resolve, ABORTED_JOBS_GRACE, false)));

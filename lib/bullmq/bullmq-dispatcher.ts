@@ -8,7 +8,7 @@ import {
   NOT_SERIALISABLE,
   QUEUE_NOT_CONNECTED,
 } from '../background-tasks.messages.js';
-import type { BackgroundTask } from '../core/background-task.js';
+import type { Task } from '../core/task.js';
 import type { TraceCarrier } from '../core/job-tracker.js';
 import type { DispatchOutcome, TaskDispatcher } from '../core/task-dispatcher.js';
 import type { TaskHandler } from '../core/task-handlers.js';
@@ -17,7 +17,7 @@ import { findUnserialisable } from '../utils/find-unserialisable.js';
 import type { ResolvedBullMQOptions } from './bullmq-options.js';
 import { type Deadlined, EnqueueDeadlines } from './enqueue-deadlines.js';
 import { jobDataOf } from './job-data.js';
-import type { ModuleQueue } from './module-queue.js';
+import type { ModuleQueue } from './bullmq-internals.js';
 
 /** Tries of one enqueue, within `enqueueTimeout`, and the pause between them. */
 const TRIES = 3;
@@ -49,7 +49,7 @@ export class BullMQDispatcher implements TaskDispatcher {
     this.onEnqueueFailure = options.onEnqueueFailure;
   }
 
-  admit(task: BackgroundTask): void {
+  admit(task: Task): void {
     if (task.handler === undefined) {
       if (this.requireDurable) throw new TypeError(NOT_DURABLE(task.name));
       return;
@@ -60,17 +60,17 @@ export class BullMQDispatcher implements TaskDispatcher {
     }
   }
 
-  dispatch(task: BackgroundTask, trace?: TraceCarrier): Promise<DispatchOutcome> {
-    return new Promise((settle) => {
-      const enqueue = new Enqueue(task, trace, performance.now() + this.options.enqueueTimeout, settle);
+  dispatch(task: Task, trace?: TraceCarrier): Promise<DispatchOutcome> {
+    return new Promise((decide) => {
+      const enqueue = new Enqueue(task, trace, performance.now() + this.options.enqueueTimeout, decide);
       this.tryAdd(enqueue);
-      if (!enqueue.settled && enqueue.deadline !== Infinity) this.deadlines.watch(enqueue);
+      if (!enqueue.decided && enqueue.deadline !== Infinity) this.deadlines.watch(enqueue);
     });
   }
 
-  /** One try: settles the enqueue when the job is added, or tries again. */
+  /** One try: decides the enqueue when the job is added, or tries again. */
   private tryAdd(enqueue: Enqueue): void {
-    if (enqueue.settled) return;
+    if (enqueue.decided) return;
     try {
       if (!this.connected()) return this.retry(enqueue, QUEUE_NOT_CONNECTED);
       const task = enqueue.task!;
@@ -78,20 +78,20 @@ export class BullMQDispatcher implements TaskDispatcher {
       let options = this.jobOptions.get(handler) ?? this.buildJobOptions(handler);
       if (task.givenName !== undefined) options = { ...options, deduplication: { id: task.givenName } };
       this.queue.addUntraced(handler.name, jobDataOf(task, enqueue.trace), options).then(
-        () => enqueue.settle('enqueued'),
+        () => enqueue.decide('enqueued'),
         (error: unknown) => this.retry(enqueue, errorMessage(error)),
       );
     } catch (error) {
-      // Thrown in dispatch()'s executor or a retry's timer: a failed try like any, or the task would never settle.
+      // Thrown in dispatch()'s executor or a retry's timer: a failed try like any, or the task's enqueue would never be decided.
       this.retry(enqueue, errorMessage(error));
     }
   }
 
   /** Gives the enqueue up, with the reason in the log. A late answer, after that, is no news. */
   private fail(enqueue: Enqueue, reason: string): void {
-    if (enqueue.settled) return;
+    if (enqueue.decided) return;
     const { name } = enqueue.task!;
-    enqueue.settle('failed');
+    enqueue.decide('failed');
     this.logger.warn(ENQUEUE_FAILED(name, reason, this.onEnqueueFailure));
   }
 
@@ -113,23 +113,23 @@ export class BullMQDispatcher implements TaskDispatcher {
 /**
  * One task's way into the queue: its tries, and the deadline they share.
  * The deadline watch, and an add that never answers, may hold it after it
- * settles: it lets go of the task (and its arguments) then.
+ * is decided: it lets go of the task (and its arguments) then.
  */
 class Enqueue implements Deadlined {
   tries = 1;
-  settled = false;
+  decided = false;
 
   constructor(
-    /** Until it settles; read only by a try, which starts on a pending enqueue. */
-    public task: BackgroundTask | undefined,
+    /** Until it is decided; read only by a try, which starts on a pending enqueue. */
+    public task: Task | undefined,
     public trace: TraceCarrier | undefined,
     readonly deadline: number,
     private readonly resolve: (outcome: DispatchOutcome) => void,
   ) {}
 
-  settle(outcome: DispatchOutcome): void {
-    if (this.settled) return;
-    this.settled = true;
+  decide(outcome: DispatchOutcome): void {
+    if (this.decided) return;
+    this.decided = true;
     this.task = this.trace = undefined;
     this.resolve(outcome);
   }

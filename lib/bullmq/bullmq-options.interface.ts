@@ -33,7 +33,7 @@ export interface BackgroundTasksBullMQOptions {
   /** BullMQ's key prefix. @default the prefix of `BullModule.forRoot()`, or BullMQ's `'bull'` */
   readonly prefix?: string;
   /**
-   * Job options of every job; a handler's `@BackgroundTask()` options
+   * Job options of every job; a handler's `@BackgroundTaskHandler()` options
    * override them. The defaults keep the last 1,000 completed jobs for a day
    * at most, and the last 5,000 failed ones for a week at most.
    */
@@ -57,7 +57,7 @@ export interface BackgroundTasksBullMQOptions {
   /** @default 'run-in-process' */
   readonly onEnqueueFailure?: BackgroundTasksEnqueueFailurePolicy;
   /**
-   * Makes a task that is not a `@BackgroundTask()` handler (a closure, a
+   * Makes a task that is not a `@BackgroundTaskHandler()` method (a closure, a
    * plain function) a `TypeError` at `addTask()`.
    *
    * @default false

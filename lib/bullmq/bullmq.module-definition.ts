@@ -6,6 +6,3 @@ export const { ConfigurableModuleClass, MODULE_OPTIONS_TOKEN: BACKGROUND_TASKS_B
     .setClassMethodName('forRoot')
     .setFactoryMethodName('createBackgroundTasksBullMQOptions')
     .build();
-
-/** The token of `BullModule.forRoot()`'s shared configuration in `@nestjs/bullmq` (its `getSharedConfigToken()`), read without importing it. */
-export const BULL_SHARED_CONFIG = 'BULLMQ_CONFIG(default)';

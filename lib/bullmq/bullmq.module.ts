@@ -4,7 +4,7 @@ import { BullMQBackend } from './bullmq-backend.js';
 import { ConfigurableModuleClass } from './bullmq.module-definition.js';
 
 /**
- * Runs the tasks of `@BackgroundTask()` handlers as BullMQ jobs: after the
+ * Runs the tasks of `@BackgroundTaskHandler()` methods as BullMQ jobs: after the
  * response, `addTask(this.mailer.sendWelcome, user.id)` enqueues a job
  * named after the handler, and the workers (this process, unless
  * `worker: false`, and any other with the same handlers) run it, with

@@ -1,7 +1,7 @@
 /** An enqueue under a deadline (a `performance.now()` time). */
 export interface Deadlined {
   readonly deadline: number;
-  readonly settled: boolean;
+  readonly decided: boolean;
 }
 
 /**
@@ -28,9 +28,9 @@ export class EnqueueDeadlines<T extends Deadlined> {
     const { watched } = this;
     while (this.next < watched.length) {
       const enqueue = watched[this.next];
-      if (!enqueue.settled && enqueue.deadline > now) return this.arm(enqueue.deadline);
+      if (!enqueue.decided && enqueue.deadline > now) return this.arm(enqueue.deadline);
       this.next++;
-      if (!enqueue.settled) this.expire(enqueue);
+      if (!enqueue.decided) this.expire(enqueue);
     }
     this.watched = [];
     this.next = 0;

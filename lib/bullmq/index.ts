@@ -1,4 +1,5 @@
-export { BackgroundTask } from '../decorators/background-task.decorator.js';
+export { BackgroundTaskHandler } from '../decorators/background-task-handler.decorator.js';
+export { BackgroundTask } from '../deprecated.js';
 export { BackgroundTasksQueue } from './background-tasks-queue.js';
 export { BackgroundTasksBullMQModule } from './bullmq.module.js';
 export type {

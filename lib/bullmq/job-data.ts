@@ -8,7 +8,7 @@ import {
   MUST_BE_TIMESTAMP,
   MUST_BE_TRUE,
 } from '../background-tasks.messages.js';
-import type { BackgroundTask } from '../core/background-task.js';
+import type { Task } from '../core/task.js';
 import type { TraceCarrier } from '../core/job-tracker.js';
 import { checkTimeout } from '../core/runner-options.js';
 
@@ -33,7 +33,7 @@ export interface JobData {
   readonly [field: string]: unknown;
 }
 
-export function jobDataOf(task: BackgroundTask, trace: TraceCarrier | undefined): JobData {
+export function jobDataOf(task: Task, trace: TraceCarrier | undefined): JobData {
   const data: { -readonly [K in keyof JobData]: JobData[K] } = { args: task.args };
   if (task.takesContext) data.context = true;
   if (task.givenName !== undefined) data.name = task.givenName;

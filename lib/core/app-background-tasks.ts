@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import type { BackgroundTaskContext } from '../interfaces/background-task-context.interface.js';
 import type { BackgroundTaskOptions } from '../interfaces/background-task-options.interface.js';
-import { ScopedBackgroundTasks } from './scoped-background-tasks.js';
+import { RequestBackgroundTasks } from './request-background-tasks.js';
 import type { TaskOrigin } from './task-owner.js';
 import { TaskRunner } from './task-runner.js';
 
@@ -38,7 +38,7 @@ export class AppBackgroundTasks {
    * type-checked against `fn`'s parameters.
    *
    * @throws {TypeError} when `fn` is not a function.
-   * @throws {BackgroundTasksQueueFullException} when the queue is full and `overflow` is `'reject'`.
+   * @throws {BackgroundTasksOverflowException} when `maxQueued` tasks are already waiting and `overflow` is `'reject'`.
    */
   addTask<Args extends unknown[]>(fn: (...args: Args) => unknown, ...args: NoInfer<Args>): void {
     this.tasks.addTask(fn, ...args);
@@ -51,7 +51,7 @@ export class AppBackgroundTasks {
    * that fires again before its task started does not queue the work twice.
    *
    * @throws {TypeError} when `fn` is not a function, or an option is invalid.
-   * @throws {BackgroundTasksQueueFullException} when the queue is full and `overflow` is `'reject'`.
+   * @throws {BackgroundTasksOverflowException} when `maxQueued` tasks are already waiting and `overflow` is `'reject'`.
    */
   addTaskWithOptions<Args extends unknown[]>(
     options: Pick<BackgroundTaskOptions, 'name' | 'timeout'>,
@@ -76,13 +76,13 @@ export class AppBackgroundTasks {
  * start, as there is no response to wait for. They start on a later turn of
  * the event loop, so that even a sync task never runs on its caller's stack.
  */
-class AppTasks extends ScopedBackgroundTasks {
+class AppTasks extends RequestBackgroundTasks {
   private releasing = false;
 
   constructor(runner: TaskRunner) {
     super(runner, APP_ORIGIN);
     this.concurrent = true;
-    this.finish(true);
+    this.settle(true);
   }
 
   protected override release(): void {

@@ -28,7 +28,7 @@ export abstract class BackgroundTasks {
    * starts, and any other return value is ignored.
    *
    * @throws {TypeError} when `fn` is not a function.
-   * @throws {BackgroundTasksQueueFullException} when the queue is full and `overflow` is `'reject'`.
+   * @throws {BackgroundTasksOverflowException} when `maxQueued` tasks are already waiting and `overflow` is `'reject'`.
    */
   abstract addTask<Args extends unknown[]>(fn: (...args: Args) => unknown, ...args: NoInfer<Args>): void;
 
@@ -46,7 +46,7 @@ export abstract class BackgroundTasks {
    * ```
    *
    * @throws {TypeError} when `fn` is not a function, or an option is invalid.
-   * @throws {BackgroundTasksQueueFullException} when the queue is full and `overflow` is `'reject'`.
+   * @throws {BackgroundTasksOverflowException} when `maxQueued` tasks are already waiting and `overflow` is `'reject'`.
    */
   abstract addTaskWithOptions<Args extends unknown[]>(
     options: BackgroundTaskOptions,

@@ -1,5 +1,5 @@
 import { DISPATCHER_BROKE } from '../background-tasks.messages.js';
-import type { BackgroundTask } from './background-task.js';
+import type { Task } from './task.js';
 import type { DispatchOutcome, TaskDispatcher } from './task-dispatcher.js';
 import type { ExecutionEnd, TaskExecution } from './task-execution.js';
 import type { TaskReporter } from './task-reporter.js';
@@ -17,11 +17,11 @@ export class DispatchExecution implements TaskExecution {
     private readonly end: ExecutionEnd,
     private readonly reporter: TaskReporter,
     /** Runs what follows the dispatch, reporting what throws there as the bug it is. */
-    private readonly guard: (task: BackgroundTask, fn: () => void) => void,
+    private readonly guard: (task: Task, fn: () => void) => void,
     private readonly telemetry?: TaskTelemetry,
   ) {}
 
-  execute(task: BackgroundTask): void {
+  execute(task: Task): void {
     let dispatched: Promise<DispatchOutcome>;
     try {
       dispatched = this.dispatcher.dispatch(task, this.telemetry?.carrier(task));
@@ -35,14 +35,14 @@ export class DispatchExecution implements TaskExecution {
     );
   }
 
-  private dispatched(task: BackgroundTask, outcome: DispatchOutcome): void {
+  private dispatched(task: Task, outcome: DispatchOutcome): void {
     if (outcome === 'enqueued') this.end.ended(task, 'dispatched');
     else if (this.dispatcher.onEnqueueFailure === 'run-in-process') this.inProcess.execute(task);
     else this.end.ended(task, 'dropped');
   }
 
   /** The dispatcher threw or rejected, which it must never do: a bug, reported as one; the task is treated as not enqueued. */
-  private broke(task: BackgroundTask, error: unknown): void {
+  private broke(task: Task, error: unknown): void {
     this.reporter.error(DISPATCHER_BROKE(task.name, this.dispatcher.onEnqueueFailure), error);
     this.dispatched(task, 'failed');
   }

@@ -1,7 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import { TASK_TIMEOUT_ERROR } from '../background-tasks.messages.js';
 import { isThenable } from '../utils/is-thenable.js';
-import type { BackgroundTask, TaskCallWrapper } from './background-task.js';
+import type { Task, TaskCallWrapper } from './task.js';
 import type { ExecutionEnd, TaskExecution } from './task-execution.js';
 
 /**
@@ -18,7 +18,7 @@ export class InProcessExecution implements TaskExecution {
     private readonly wrapper?: TaskCallWrapper,
   ) {}
 
-  execute(task: BackgroundTask): void {
+  execute(task: Task): void {
     let result: unknown;
     try {
       result = task.invoke(this.wrapper);
@@ -31,7 +31,7 @@ export class InProcessExecution implements TaskExecution {
   }
 
   /** A sync body returned or threw: on time, or past its deadline, which no timer could enforce. */
-  private returned(task: BackgroundTask, outcome: 'succeeded' | 'failed', error?: unknown): void {
+  private returned(task: Task, outcome: 'succeeded' | 'failed', error?: unknown): void {
     if (task.timeout !== Infinity && performance.now() - task.startedAt > task.timeout) {
       this.end.ended(task, 'timed-out', timeoutError(task));
     } else {
@@ -40,12 +40,12 @@ export class InProcessExecution implements TaskExecution {
   }
 
   /** Waits for the body to return, racing its deadline. */
-  private watch(task: BackgroundTask, body: PromiseLike<unknown>): void {
+  private watch(task: Task, body: PromiseLike<unknown>): void {
     let timer: NodeJS.Timeout | undefined;
-    let returned = false;
-    const settle = (outcome: 'succeeded' | 'failed', error?: unknown) => {
-      if (returned) return; // a thenable that calls back twice
-      returned = true;
+    let done = false;
+    const bodyReturned = (outcome: 'succeeded' | 'failed', error?: unknown) => {
+      if (done) return; // a thenable that calls back twice
+      done = true;
       clearTimeout(timer);
       if (task.state === 'running') this.end.ended(task, outcome, error);
       else this.end.overdueReturned(task);
@@ -58,16 +58,16 @@ export class InProcessExecution implements TaskExecution {
     }
     try {
       body.then(
-        () => settle('succeeded'),
-        (error: unknown) => settle('failed', error),
+        () => bodyReturned('succeeded'),
+        (error: unknown) => bodyReturned('failed', error),
       );
     } catch (error) {
       // A thenable whose then() throws.
-      settle('failed', error);
+      bodyReturned('failed', error);
     }
   }
 }
 
-function timeoutError(task: BackgroundTask): DOMException {
+function timeoutError(task: Task): DOMException {
   return new DOMException(TASK_TIMEOUT_ERROR(task.name, task.timeout), 'TimeoutError');
 }

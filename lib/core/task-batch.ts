@@ -7,7 +7,7 @@ export interface BatchedTask<Task> {
   readonly state: string;
   /** The `name` option, which replacement and `cancel()` go by. */
   readonly givenName?: string;
-  readonly scope?: { readonly failed: boolean };
+  readonly group?: { readonly failed: boolean };
   nextInBatch?: Task;
 }
 
@@ -19,8 +19,8 @@ export interface BatchedTask<Task> {
 export class TaskBatch<Task extends BatchedTask<Task>> {
   /** How the request or message ended, which decides what runs; `'pending'` until then. */
   outcome: BatchOutcome = 'pending';
-  /** Some task belongs to a scope, whose own failure may drop it: see `TaskScope`. */
-  scoped = false;
+  /** Some task belongs to a group, whose own failure may drop it: see `TaskGroup`. */
+  grouped = false;
   /** The task of the sequence that runs, or waits for a slot: see `TaskSequencer`, which alone writes these three. */
   current?: Task;
   /** The sequencer is starting `current`, which may end before that returns. */
@@ -52,7 +52,7 @@ export class TaskBatch<Task extends BatchedTask<Task>> {
     else this.tail.nextInBatch = task;
     this.tail = task;
     this.pending++;
-    if (task.scope !== undefined) this.scoped = true;
+    if (task.group !== undefined) this.grouped = true;
     if (task.givenName !== undefined) (this.named ??= new Map()).set(task.givenName, task);
   }
 
@@ -62,7 +62,7 @@ export class TaskBatch<Task extends BatchedTask<Task>> {
   }
 
   /** The task has started, or ended without starting. */
-  leftQueue(task: Task): void {
+  noLongerQueued(task: Task): void {
     if (task.givenName !== undefined && this.named?.get(task.givenName) === task) this.named.delete(task.givenName);
   }
 

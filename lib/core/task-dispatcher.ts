@@ -1,4 +1,4 @@
-import type { BackgroundTask } from './background-task.js';
+import type { Task } from './task.js';
 import type { TraceCarrier } from './job-tracker.js';
 
 /** What became of a task handed to a queue. */
@@ -21,11 +21,11 @@ export interface TaskDispatcher {
    *
    * @throws {TypeError} naming the task and the problem.
    */
-  admit(task: BackgroundTask): void;
+  admit(task: Task): void;
   /**
    * Enqueues the task of a handler, with `trace` (its caller's trace
    * context, with `tracing` on) for the worker. Never throws nor rejects, and
-   * settles in bounded time.
+   * resolves in bounded time.
    */
-  dispatch(task: BackgroundTask, trace?: TraceCarrier): Promise<DispatchOutcome>;
+  dispatch(task: Task, trace?: TraceCarrier): Promise<DispatchOutcome>;
 }

@@ -1,9 +1,9 @@
-import type { BackgroundTask } from './background-task.js';
+import type { Task } from './task.js';
 import type { RunOutcome } from './task-states.js';
 
 /** Runs a task that has started, one way or another: here, or handed to a queue. */
 export interface TaskExecution {
-  execute(task: BackgroundTask): void;
+  execute(task: Task): void;
 }
 
 /** What an execution tells the runner. */
@@ -13,7 +13,7 @@ export interface ExecutionEnd {
    * `overdue`: it timed out while its body goes on, keeping its slot until
    * {@link overdueReturned}.
    */
-  ended(task: BackgroundTask, outcome: RunOutcome, error?: unknown, overdue?: boolean): void;
+  ended(task: Task, outcome: RunOutcome, error?: unknown, overdue?: boolean): void;
   /** The body of a task that timed out has returned at last. */
-  overdueReturned(task: BackgroundTask): void;
+  overdueReturned(task: Task): void;
 }

@@ -1,7 +1,7 @@
 import { DUPLICATE_HANDLER } from '../background-tasks.messages.js';
 import type { BackgroundTaskHandlerOptions } from '../interfaces/background-task-handler-options.interface.js';
 
-/** A `@BackgroundTask()` method of a provider, found at startup. */
+/** A `@BackgroundTaskHandler()` method of a provider, found at startup. */
 export interface TaskHandler {
   /** Its stable name: the name of its jobs. */
   readonly name: string;

@@ -1,4 +1,4 @@
-import type { BackgroundTask } from './background-task.js';
+import type { Task } from './task.js';
 
 /**
  * The runner's tasks in one state (queued, or running), oldest first,
@@ -6,17 +6,17 @@ import type { BackgroundTask } from './background-task.js';
  * A task is in at most one list at a time.
  */
 export class TaskList {
-  first?: BackgroundTask;
-  private last?: BackgroundTask;
+  first?: Task;
+  private last?: Task;
 
-  push(task: BackgroundTask): void {
+  push(task: Task): void {
     task.previous = this.last;
     if (this.last === undefined) this.first = task;
     else this.last.next = task;
     this.last = task;
   }
 
-  remove(task: BackgroundTask): void {
+  remove(task: Task): void {
     const { previous, next } = task;
     if (previous === undefined) this.first = next;
     else previous.next = next;
@@ -25,7 +25,7 @@ export class TaskList {
     task.previous = task.next = undefined;
   }
 
-  *[Symbol.iterator](): Iterator<BackgroundTask> {
+  *[Symbol.iterator](): Iterator<Task> {
     for (let task = this.first; task !== undefined; task = task.next) yield task;
   }
 }

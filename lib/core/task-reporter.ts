@@ -11,7 +11,7 @@ import {
 import type { BackgroundTaskDropReason, BackgroundTaskEvent } from '../interfaces/background-task-event.interface.js';
 import { errorMessage } from '../utils/describe.js';
 import { isThenable } from '../utils/is-thenable.js';
-import type { BackgroundTask } from './background-task.js';
+import type { Task } from './task.js';
 import type { HookName, ResolvedBackgroundTasksOptions } from './runner-options.js';
 
 type EventDetails = Pick<BackgroundTaskEvent, 'duration' | 'error' | 'reason'>;
@@ -29,31 +29,31 @@ export class TaskReporter {
   constructor(private readonly options: ResolvedBackgroundTasksOptions) {}
 
   /** Calls the hook, if there is one. Builds no event otherwise. */
-  emit(hook: HookName, task: BackgroundTask, details?: EventDetails): void {
+  emit(hook: HookName, task: Task, details?: EventDetails): void {
     if (this.options[hook] !== undefined) this.call(hook, describeTask(task, details));
   }
 
-  failed(task: BackgroundTask, error: unknown, duration: number): void {
+  failed(task: Task, error: unknown, duration: number): void {
     const event = describeTask(task, { duration, error });
     const stack = error instanceof Error ? error.stack : undefined;
     this.safely(() => this.logger.error(TASK_FAILED(event.name, event.method, event.path, errorMessage(error)), stack));
     this.call('onTaskFailed', event);
   }
 
-  timedOut(task: BackgroundTask, error: DOMException, duration: number): void {
+  timedOut(task: Task, error: DOMException, duration: number): void {
     const event = describeTask(task, { duration, error });
     this.safely(() => this.logger.error(TASK_TIMED_OUT(event.name, event.method, event.path, task.timeout)));
     this.call('onTaskTimedOut', event);
   }
 
   /** It timed out, and its body goes on in its slot: named, so that it can be made to honour its signal. */
-  overdue(task: BackgroundTask): void {
+  overdue(task: Task): void {
     const { method, path } = task.batch.owner.origin;
     this.warn(TASK_OVERDUE(task.name, method, path, task.takesContext, this.options.concurrency));
   }
 
   /** Overflow is worth a warning; the other reasons are the rules working as documented. */
-  dropped(task: BackgroundTask, reason: BackgroundTaskDropReason): void {
+  dropped(task: Task, reason: BackgroundTaskDropReason): void {
     const event = describeTask(task, { reason });
     if (reason === 'overflow') this.overflowed(event);
     this.call('onTaskDropped', event);
@@ -128,7 +128,7 @@ export class TaskReporter {
   }
 }
 
-function describeTask(task: BackgroundTask, details?: EventDetails): BackgroundTaskEvent {
+function describeTask(task: Task, details?: EventDetails): BackgroundTaskEvent {
   const { transport, method, path } = task.batch.owner.origin;
   return { name: task.name, args: task.args, transport, method, path, ...details };
 }

@@ -1,12 +1,12 @@
 import type { BeforeApplicationShutdown, OnApplicationShutdown } from '@nestjs/common';
 import { performance } from 'node:perf_hooks';
 import { RUNNER_BROKE, SHUTTING_DOWN } from '../background-tasks.messages.js';
-import { BackgroundTasksQueueFullException } from '../exceptions/background-tasks-queue-full.exception.js';
+import { BackgroundTasksOverflowException } from '../exceptions/background-tasks-overflow.exception.js';
 import type { BackgroundTaskCancelReason, BackgroundTaskDropReason } from '../interfaces/background-task-event.interface.js';
 import type { BackgroundTaskStats } from '../interfaces/background-task-stats.interface.js';
 import type { BackgroundTasksSnapshot } from '../interfaces/background-tasks-snapshot.interface.js';
 import type { BackgroundTasksModuleOptions } from '../interfaces/background-tasks-module-options.interface.js';
-import type { BackgroundTask } from './background-task.js';
+import type { Task } from './task.js';
 import { DispatchExecution } from './dispatch-execution.js';
 import { InProcessExecution } from './in-process-execution.js';
 import { JobTracker } from './job-tracker.js';
@@ -22,7 +22,7 @@ import { TaskSequencer } from './task-sequence.js';
 import { type RunOutcome, TaskStates } from './task-states.js';
 import type { TaskTelemetry, TaskTelemetryFactory } from './task-telemetry.js';
 
-type Batch = TaskBatch<BackgroundTask>;
+type Batch = TaskBatch<Task>;
 
 /**
  * Runs the tasks of finished requests: each request's tasks one after
@@ -34,7 +34,7 @@ type Batch = TaskBatch<BackgroundTask>;
  */
 export class TaskRunner implements BeforeApplicationShutdown, OnApplicationShutdown {
   readonly options: ResolvedBackgroundTasksOptions;
-  /** The app's `@BackgroundTask()` handlers, found at startup. */
+  /** The app's `@Task()` handlers, found at startup. */
   readonly handlers = new TaskHandlers();
   /** Queued jobs: those dispatched from here, and those a worker runs here. */
   readonly jobs: JobTracker;
@@ -44,8 +44,8 @@ export class TaskRunner implements BeforeApplicationShutdown, OnApplicationShutd
   /** Durations are for the hooks that report them; nothing else needs the clock when a task ends. */
   private readonly timesTasks: boolean;
   private readonly states = new TaskStates();
-  private readonly slots: SlotPool<BackgroundTask>;
-  private readonly sequencer = new TaskSequencer<BackgroundTask>((task) => this.runWhenSlotFree(task));
+  private readonly slots: SlotPool<Task>;
+  private readonly sequencer = new TaskSequencer<Task>((task) => this.runWhenSlotFree(task));
   private readonly inProcess: InProcessExecution;
   /** Set once a queue backend has started: handlers' tasks go to it. */
   private dispatch?: TaskExecution;
@@ -83,7 +83,7 @@ export class TaskRunner implements BeforeApplicationShutdown, OnApplicationShutd
   /** Hands the tasks of handlers to a queue from now on. */
   setDispatcher(dispatcher: TaskDispatcher): void {
     this.dispatcher = dispatcher;
-    const guard = (task: BackgroundTask, fn: () => void) => this.guarded(task, fn);
+    const guard = (task: Task, fn: () => void) => this.guarded(task, fn);
     this.dispatch = new DispatchExecution(dispatcher, this.inProcess, this.end, this.reporter, guard, this.telemetry);
     this.jobs.enable();
   }
@@ -94,7 +94,7 @@ export class TaskRunner implements BeforeApplicationShutdown, OnApplicationShutd
    *
    * @throws {TypeError} naming the task and the problem.
    */
-  admit(task: BackgroundTask): void {
+  admit(task: Task): void {
     this.dispatcher?.admit(task);
   }
 
@@ -112,10 +112,10 @@ export class TaskRunner implements BeforeApplicationShutdown, OnApplicationShutd
    * Counts a task the moment it is added, applying `maxQueued`, and queues it
    * in its batch. Returns false when the task was dropped instead.
    */
-  accept(task: BackgroundTask): boolean {
+  accept(task: Task): boolean {
     const { maxQueued, overflow } = this.options;
     if (this.states.queuedCount >= maxQueued) {
-      if (overflow === 'reject') throw new BackgroundTasksQueueFullException(task.name, maxQueued);
+      if (overflow === 'reject') throw new BackgroundTasksOverflowException(task.name, maxQueued);
       if (overflow === 'drop-oldest') {
         this.drop(this.states.queued.first!, 'overflow');
       } else {
@@ -141,10 +141,10 @@ export class TaskRunner implements BeforeApplicationShutdown, OnApplicationShutd
     const { mode } = this.options;
     if (mode === 'disabled') {
       for (const task of batch.queued()) this.drop(task, 'disabled');
-    } else if (batch.outcome === 'failed' || batch.scoped) {
+    } else if (batch.outcome === 'failed' || batch.grouped) {
       const failed = batch.outcome === 'failed';
       for (const task of batch.queued()) {
-        if (!task.always && (failed || task.scope?.failed === true)) this.drop(task, 'request-failed');
+        if (!task.always && (failed || task.group?.failed === true)) this.drop(task, 'request-failed');
       }
     }
     if (batch.owner.concurrent) {
@@ -155,7 +155,7 @@ export class TaskRunner implements BeforeApplicationShutdown, OnApplicationShutd
   }
 
   /** Ends a task that has not started. */
-  cancel(task: BackgroundTask, reason: BackgroundTaskCancelReason): void {
+  cancel(task: Task, reason: BackgroundTaskCancelReason): void {
     this.states.endedQueued(task, 'cancelled');
     this.reporter.emit('onTaskCancelled', task, { reason });
     this.telemetry?.ended(task, reason);
@@ -173,25 +173,25 @@ export class TaskRunner implements BeforeApplicationShutdown, OnApplicationShutd
     }));
   }
 
-  private add(task: BackgroundTask): void {
+  private add(task: Task): void {
     task.batch.push(task);
     this.states.added(task);
     this.reporter.emit('onTaskQueued', task);
   }
 
-  private runWhenSlotFree(task: BackgroundTask): void {
+  private runWhenSlotFree(task: Task): void {
     if (this.slots.tryTake()) this.start(task);
     else this.slots.wait(task);
   }
 
   /** A slot came for a task that waited: it may have been cancelled or dropped meanwhile. */
-  private slotGranted(task: BackgroundTask): void {
+  private slotGranted(task: Task): void {
     if (task.state === 'queued') return this.start(task);
     this.slots.free();
     if (task.batch.current === task) this.sequencer.next(task.batch);
   }
 
-  private start(task: BackgroundTask): void {
+  private start(task: Task): void {
     this.states.started(task);
     this.reporter.emit('onTaskStarted', task);
     const dispatch = this.dispatch;
@@ -199,7 +199,7 @@ export class TaskRunner implements BeforeApplicationShutdown, OnApplicationShutd
   }
 
   /** A started task ran to `outcome`: reported, and its request's next task starts. */
-  private ended(task: BackgroundTask, outcome: RunOutcome, error: unknown, overdue: boolean): void {
+  private ended(task: Task, outcome: RunOutcome, error: unknown, overdue: boolean): void {
     this.states.endedRunning(task, outcome, overdue);
     if (!overdue) this.slots.free();
     const duration = this.timesTasks ? performance.now() - task.startedAt : 0;
@@ -221,18 +221,18 @@ export class TaskRunner implements BeforeApplicationShutdown, OnApplicationShutd
     if (task.batch.current === task) this.sequencer.next(task.batch);
   }
 
-  private readonly warnIfOverdue = (task: BackgroundTask): void => {
+  private readonly warnIfOverdue = (task: Task): void => {
     if (task.overdue) this.reporter.overdue(task);
   };
 
-  private drop(task: BackgroundTask, reason: BackgroundTaskDropReason): void {
+  private drop(task: Task, reason: BackgroundTaskDropReason): void {
     this.states.endedQueued(task, 'dropped');
     this.reporter.dropped(task, reason);
     this.telemetry?.ended(task, reason);
   }
 
   /** Runs `fn`, which must not throw; if it does, that is a bug: reported, and the task ends as failed rather than stay running. */
-  private guarded(task: BackgroundTask, fn: () => void): void {
+  private guarded(task: Task, fn: () => void): void {
     try {
       fn();
     } catch (error) {

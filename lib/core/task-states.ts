@@ -1,7 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import type { BackgroundTaskStats } from '../interfaces/background-task-stats.interface.js';
 import type { BackgroundTaskInfo, BackgroundTasksSnapshot } from '../interfaces/background-tasks-snapshot.interface.js';
-import type { BackgroundTask } from './background-task.js';
+import type { Task } from './task.js';
 import type { TaskBatch } from './task-batch.js';
 import { TaskList } from './task-list.js';
 
@@ -66,18 +66,18 @@ export class TaskStates {
   }
 
   /** The task was accepted into its batch. */
-  added(task: BackgroundTask): void {
+  added(task: Task): void {
     this.queued.push(task);
     this.counters.queued++;
     if (task.batch.settled) this.released++;
   }
 
   /** The batch has settled: its tasks are the runner's to run, and shutdown's to wait for. */
-  settled(batch: TaskBatch<BackgroundTask>): void {
+  settled(batch: TaskBatch<Task>): void {
     this.released += batch.unfinished;
   }
 
-  started(task: BackgroundTask): void {
+  started(task: Task): void {
     this.leaveQueued(task, 'running');
     this.counters.running++;
     this.running.push(task);
@@ -85,14 +85,14 @@ export class TaskStates {
   }
 
   /** It ended without starting. */
-  endedQueued(task: BackgroundTask, state: 'dropped' | 'cancelled'): void {
+  endedQueued(task: Task, state: 'dropped' | 'cancelled'): void {
     this.leaveQueued(task, state);
     this.counters[state]++;
     this.ended(task);
   }
 
   /** It ran to `outcome`. `overdue`: it timed out, and its body goes on, in its slot. */
-  endedRunning(task: BackgroundTask, outcome: RunOutcome, overdue: boolean): void {
+  endedRunning(task: Task, outcome: RunOutcome, overdue: boolean): void {
     this.running.remove(task);
     this.counters.running--;
     task.state = outcome;
@@ -107,7 +107,7 @@ export class TaskStates {
   }
 
   /** The body of an overdue task has returned. */
-  overdueReturned(task: BackgroundTask): void {
+  overdueReturned(task: Task): void {
     task.overdue = false;
     this.overdue.remove(task);
     this.counters.overdue--;
@@ -126,14 +126,14 @@ export class TaskStates {
     return new Promise((resolve) => this.idleWaiters.push({ idle, resolve }));
   }
 
-  private leaveQueued(task: BackgroundTask, state: BackgroundTask['state']): void {
+  private leaveQueued(task: Task, state: Task['state']): void {
     this.queued.remove(task);
-    task.batch.leftQueue(task);
+    task.batch.noLongerQueued(task);
     task.state = state;
     this.counters.queued--;
   }
 
-  private ended(task: BackgroundTask): void {
+  private ended(task: Task): void {
     if (task.batch.settled) this.released--;
     task.batch.taskEnded();
     this.notify();

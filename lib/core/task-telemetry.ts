@@ -1,5 +1,5 @@
 import type { BackgroundTaskStats } from '../interfaces/background-task-stats.interface.js';
-import type { BackgroundTask, TaskCallWrapper } from './background-task.js';
+import type { Task, TaskCallWrapper } from './task.js';
 import type { JobTelemetry, TraceCarrier } from './job-tracker.js';
 
 /**
@@ -15,15 +15,15 @@ export interface TaskTelemetry extends TaskCallWrapper, JobTelemetry {
    * The trace context of the code that added the task, for its job to carry
    * to a worker: `undefined` where no valid span was active.
    */
-  carrier(task: BackgroundTask): TraceCarrier | undefined;
+  carrier(task: Task): TraceCarrier | undefined;
   /**
    * The task has ended: its `state` says how (it ran to an outcome, or was
    * dropped or cancelled); `detail` is what it failed with, its timeout error,
    * or why it was dropped or cancelled.
    */
-  ended(task: BackgroundTask, detail: unknown): void;
+  ended(task: Task, detail: unknown): void;
   /** The shutdown timeout expired while the task ran: its signal, if it has one, is aborted. */
-  abandoned(task: BackgroundTask): void;
+  abandoned(task: Task): void;
   /** The runner has shut down: nothing more will be reported. */
   close(): void;
 }

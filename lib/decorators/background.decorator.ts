@@ -7,10 +7,10 @@ import {
   GRAPHQL_SUBSCRIPTION,
 } from '../background-tasks.messages.js';
 import type { BackgroundTasks } from '../core/background-tasks.js';
-import { ScopeView } from '../core/scope-view.js';
+import { TaskGroupView } from '../core/task-group-view.js';
 import type { TaskRunner } from '../core/task-runner.js';
 import { infoOf, isSubscription, requestOfResolver } from '../graphql/graphql-context.js';
-import { fieldScopeOf } from '../graphql/graphql-field.js';
+import { fieldGroupOf } from '../graphql/graphql-field.js';
 import { httpTasksOf } from '../http/http-background-tasks.js';
 import { hideParamType } from '../internals/nest-internals.js';
 import { runnerOf } from '../http/http-runner.js';
@@ -30,10 +30,10 @@ const BackgroundParam = createParamDecorator((_data: unknown, context: Execution
     const request = requestOfResolver(context);
     if (request === undefined || isSubscription(context)) throw new Error(GRAPHQL_SUBSCRIPTION);
     const tasks = graphqlTasksOf(request, requireRunner(request));
-    // A view that adds the field's tasks to its scope; a field of a schema the module did not scope has none.
+    // A view that adds the field's tasks to its group; a field of a schema the module did not wrap has none.
     const info = infoOf(context);
-    const scope = info && fieldScopeOf(info);
-    return scope === undefined ? tasks : new ScopeView(tasks, scope);
+    const group = info && fieldGroupOf(info);
+    return group === undefined ? tasks : new TaskGroupView(tasks, group);
   }
   // For messages, the module's interceptor prepares them before the handler's parameters are resolved.
   let tasks: BackgroundTasks | null | undefined;

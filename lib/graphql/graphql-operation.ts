@@ -1,14 +1,14 @@
-import { TaskScope } from '../core/task-scope.js';
+import { TaskGroup } from '../core/task-group.js';
 
 /**
  * The tasks that a GraphQL request adds outside any field's resolver (a
  * global guard of a singleton resolver, `moduleRef.resolve()`). They fail
  * with the request as a whole: when its root fields (those of `query`,
  * `mutation`, in any operation of a batch) were resolved and none succeeded.
- * A request whose fields the module never saw (a schema it did not scope)
+ * A request whose fields the module never saw (a schema it did not wrap)
  * does not fail here: its status decides, as on REST.
  */
-export class OperationScope extends TaskScope {
+export class OperationTaskGroup extends TaskGroup {
   private rootFieldSettled = false;
   private rootFieldResolved = false;
 
@@ -17,7 +17,7 @@ export class OperationScope extends TaskScope {
   }
 
   /** A root field's resolver returned or threw. */
-  settleRootField(resolved: boolean): void {
+  rootFieldEnded(resolved: boolean): void {
     this.rootFieldSettled = true;
     if (resolved) this.rootFieldResolved = true;
   }
@@ -28,11 +28,11 @@ export class OperationScope extends TaskScope {
  * or Fastify's): a property added to it would change the shape of every
  * request object of the app, which costs more.
  */
-const operationScopes = new WeakMap<object, OperationScope>();
+const operationGroups = new WeakMap<object, OperationTaskGroup>();
 
-/** The one operation scope of the HTTP request of a GraphQL context, created on first use. */
-export function operationScopeOf(request: object): OperationScope {
-  let scope = operationScopes.get(request);
-  if (scope === undefined) operationScopes.set(request, (scope = new OperationScope()));
-  return scope;
+/** The one operation group of the HTTP request of a GraphQL context, created on first use. */
+export function operationGroupOf(request: object): OperationTaskGroup {
+  let group = operationGroups.get(request);
+  if (group === undefined) operationGroups.set(request, (group = new OperationTaskGroup()));
+  return group;
 }

@@ -4,13 +4,13 @@ import { BACKGROUND_PARAM_METADATA, LOGGER_CONTEXT } from '../background-tasks.c
 import { GRAPHQL_NO_SCHEMA } from '../background-tasks.messages.js';
 import { builtSchemas, isResolverClass, resolvedField, wrapFieldResolvers } from '../internals/graphql-internals.js';
 import { type InstanceWrapper, isRequestScoped } from '../internals/nest-internals.js';
-import { type FieldScoping, scopedResolver } from './graphql-field.js';
+import { type FieldGrouping, groupedResolver } from './graphql-field.js';
 
 /** How the fields of resolver methods need scoping, by type name, then field name. */
-type ResolverFields = Map<string, Map<string, Omit<FieldScoping, 'root'>>>;
+type ResolverFields = Map<string, Map<string, Omit<FieldGrouping, 'root'>>>;
 
-/** The schemas whose fields are scoped: an app's module may be imported more than once. */
-const scopedSchemas = new WeakSet<object>();
+/** The schemas whose field resolvers are wrapped: an app's module may be imported more than once. */
+const wrappedSchemas = new WeakSet<object>();
 
 /**
  * Gives the fields of every GraphQL schema of the app an outcome of their
@@ -20,7 +20,7 @@ const scopedSchemas = new WeakSet<object>();
  * without resolvers loads nothing of GraphQL. An app with resolvers and no
  * schema to wrap is told so.
  */
-export async function scopeGraphQLSchemas(discovery: DiscoveryService, scanner: MetadataScanner): Promise<void> {
+export async function groupGraphQLFields(discovery: DiscoveryService, scanner: MetadataScanner): Promise<void> {
   const providers = discovery.getProviders();
   const resolvers = providers.filter(({ metatype }) => !!metatype && isResolverClass(metatype));
   if (resolvers.length === 0) return;
@@ -28,11 +28,11 @@ export async function scopeGraphQLSchemas(discovery: DiscoveryService, scanner: 
   if (schemas.length === 0) new Logger(LOGGER_CONTEXT).warn(GRAPHQL_NO_SCHEMA(resolvers.map(({ name }) => String(name))));
   const fields = resolverFields(resolvers, scanner);
   for (const schema of schemas) {
-    if (scopedSchemas.has(schema)) continue;
-    scopedSchemas.add(schema);
+    if (wrappedSchemas.has(schema)) continue;
+    wrappedSchemas.add(schema);
     wrapFieldResolvers(schema, fields.keys(), ({ type, name, root }, resolve) => {
       const { background = false, injected = false } = fields.get(type)?.get(name) ?? {};
-      return root || background || injected ? scopedResolver(resolve, { root, background, injected }) : undefined;
+      return root || background || injected ? groupedResolver(resolve, { root, background, injected }) : undefined;
     });
   }
 }

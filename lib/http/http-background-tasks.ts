@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { NO_RESPONSE } from '../background-tasks.messages.js';
-import { ScopedBackgroundTasks } from '../core/scoped-background-tasks.js';
+import { RequestBackgroundTasks } from '../core/request-background-tasks.js';
 import type { TaskOrigin } from '../core/task-owner.js';
 import type { TaskRunner } from '../core/task-runner.js';
 import { httpOrigin } from './http-origin.js';
@@ -9,7 +9,7 @@ import { nodeRequestOf, responseOf } from './node-request.js';
 /** Where a Node request keeps its tasks, created on first use. */
 const HTTP_TASKS = Symbol('nestjs-background-tasks:http-tasks');
 
-interface TaskCarrier extends IncomingMessage {
+interface TasksHolder extends IncomingMessage {
   [HTTP_TASKS]?: HttpBackgroundTasks;
 }
 
@@ -18,7 +18,7 @@ interface TaskCarrier extends IncomingMessage {
  * the status Nest wrote decides the outcome, unless the interceptor decided
  * first (inline mode).
  */
-export class HttpBackgroundTasks extends ScopedBackgroundTasks {
+export class HttpBackgroundTasks extends RequestBackgroundTasks {
   /** Read for the method and path until the tasks settle, then let go. */
   private request?: IncomingMessage;
   /** The response whose end lets the tasks run, and whose status decides the outcome. */
@@ -53,7 +53,7 @@ export class HttpBackgroundTasks extends ScopedBackgroundTasks {
       return;
     }
     // The answer Nest wrote decides.
-    this.finish(response.statusCode < 400);
+    this.settle(response.statusCode < 400);
   }
 
   protected override taskAdded(): void {
@@ -72,7 +72,7 @@ export class HttpBackgroundTasks extends ScopedBackgroundTasks {
 
 /** One listener for every response, rather than a closure per request: on 'close', and on a late 'prefinish'. */
 function onResponseClose(this: ServerResponse): void {
-  (this.req as TaskCarrier)[HTTP_TASKS]!.responseClosed();
+  (this.req as TasksHolder)[HTTP_TASKS]!.responseClosed();
 }
 
 /**
@@ -81,11 +81,11 @@ function onResponseClose(this: ServerResponse): void {
  * `@Background()` return.
  */
 export function httpTasksOf(request: object, runner: TaskRunner): HttpBackgroundTasks {
-  const carrier = nodeRequestOf(request) as TaskCarrier;
+  const carrier = nodeRequestOf(request) as TasksHolder;
   return (carrier[HTTP_TASKS] ??= new HttpBackgroundTasks(runner, carrier));
 }
 
 /** The tasks of an HTTP request, if anything has asked for them. */
 export function peekHttpTasks(request: object): HttpBackgroundTasks | undefined {
-  return (nodeRequestOf(request) as TaskCarrier)[HTTP_TASKS];
+  return (nodeRequestOf(request) as TasksHolder)[HTTP_TASKS];
 }

@@ -2,7 +2,7 @@ import { type CallHandler, type ExecutionContext, Injectable, type NestIntercept
 import { Reflector } from '@nestjs/core';
 import type { Observable } from 'rxjs';
 import { BACKGROUND_PARAM_METADATA } from '../background-tasks.constants.js';
-import { ScopedBackgroundTasks } from '../core/scoped-background-tasks.js';
+import { RequestBackgroundTasks } from '../core/request-background-tasks.js';
 import { TaskRunner } from '../core/task-runner.js';
 import { peekHttpTasks } from '../http/http-background-tasks.js';
 import { messageContextOf, messageOriginOf } from '../microservices/message-context.js';
@@ -56,7 +56,7 @@ export class BackgroundTasksInterceptor implements NestInterceptor {
   /** Gateways are singletons: each message that takes `@Background()` gets its tasks here. */
   private interceptWsMessage(context: ExecutionContext, next: CallHandler): Observable<unknown> {
     if (!this.takesBackgroundParam(context)) return next.handle();
-    const tasks = new ScopedBackgroundTasks(this.runner, wsOriginOf(context));
+    const tasks = new RequestBackgroundTasks(this.runner, wsOriginOf(context));
     // Nest binds the rest of the pipeline, parameters included, to the context it is created in.
     return this.watch(
       wsMessageTasks.run(tasks, () => next.handle()),
@@ -84,14 +84,14 @@ export class BackgroundTasksInterceptor implements NestInterceptor {
     return takes;
   }
 
-  private watch(handled: Observable<unknown>, tasks: ScopedBackgroundTasks): Observable<unknown> {
+  private watch(handled: Observable<unknown>, tasks: RequestBackgroundTasks): Observable<unknown> {
     if (this.inline) return runInline(handled, () => tasks);
     // The reply goes out on the next ticks; there is no response to wait for.
-    return watchOutcome(handled, (succeeded) => void setImmediate(() => tasks.finish(succeeded)));
+    return watchOutcome(handled, (succeeded) => void setImmediate(() => tasks.settle(succeeded)));
   }
 }
 
 /** Holds the handler's completion, or its error, until the tasks (if any) have run. */
-function runInline(source: Observable<unknown>, tasksOf: () => ScopedBackgroundTasks | undefined): Observable<unknown> {
+function runInline(source: Observable<unknown>, tasksOf: () => RequestBackgroundTasks | undefined): Observable<unknown> {
   return watchOutcome(source, (succeeded) => tasksOf()?.runInline(succeeded));
 }

@@ -7,7 +7,7 @@ export type BackgroundTaskBackoff =
   number | { readonly type: 'fixed' | 'exponential'; readonly delay?: number; readonly jitter?: number };
 
 /**
- * Options of {@link BackgroundTask}: the handler's stable name, and the
+ * Options of {@link BackgroundTaskHandler}: the handler's stable name, and the
  * BullMQ job options of its jobs, which override the module's
  * `defaultJobOptions`. Without the BullMQ module, only `name` matters.
  */

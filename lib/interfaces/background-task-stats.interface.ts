@@ -1,7 +1,7 @@
 import type { BackgroundTaskJobStats } from './background-task-job-stats.interface.js';
 
 /**
- * Counters of {@link BackgroundTaskRunner.stats}. `queued`, `running` and
+ * Counters of {@link BackgroundTasksMonitor.stats}. `queued`, `running` and
  * `overdue` are what is there now; the others count since the application
  * started. Every task added is queued, running, or counted by exactly one
  * of `succeeded`, `failed`, `timedOut`, `dropped` and `cancelled`.

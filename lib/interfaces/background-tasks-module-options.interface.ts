@@ -2,7 +2,7 @@ import type { BackgroundTaskHook } from './background-task-event.interface.js';
 
 /**
  * What `addTask()` does once the queue holds `maxQueued` tasks:
- * - `'reject'`: throws {@link BackgroundTasksQueueFullException}, an HTTP 503;
+ * - `'reject'`: throws {@link BackgroundTasksOverflowException}, an HTTP 503;
  * - `'drop-newest'`: drops the task being added;
  * - `'drop-oldest'`: drops the task that has been queued longest, and queues the new one.
  */

@@ -1,6 +1,6 @@
 import type { BackgroundTaskTransport } from './background-task-event.interface.js';
 
-/** One queued, running or overdue task, as {@link BackgroundTaskRunner.inspect} lists it. */
+/** One queued, running or overdue task, as {@link BackgroundTasksMonitor.inspect} lists it. */
 export interface BackgroundTaskInfo {
   /** The task's `name` option, its function's name, or `"anonymous"`. */
   readonly name: string;
@@ -23,7 +23,7 @@ export interface BackgroundTaskList {
   readonly tasks: readonly BackgroundTaskInfo[];
 }
 
-/** What {@link BackgroundTaskRunner.inspect} returns: a snapshot, taken when called. */
+/** What {@link BackgroundTasksMonitor.inspect} returns: a snapshot, taken when called. */
 export interface BackgroundTasksSnapshot {
   readonly queued: BackgroundTaskList;
   readonly running: BackgroundTaskList;

@@ -30,7 +30,7 @@ export function watchAnswers(server: MessageServer): void {
 function releasedBy(answer: unknown, messageContext: unknown): unknown {
   const tasks = typeof messageContext === 'object' && messageContext !== null ? peekMessageTasks(messageContext) : undefined;
   if (!tasks) return answer;
-  const release = (succeeded: boolean) => void setImmediate(() => tasks.finish(succeeded));
+  const release = (succeeded: boolean) => void setImmediate(() => tasks.settle(succeeded));
   if (!isObservable(answer)) {
     release(true);
     return answer;

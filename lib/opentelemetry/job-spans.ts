@@ -13,7 +13,7 @@ import { recordFailure, startRelated } from './related-span.js';
  * process that added it: linked, or its child (`parent` option).
  */
 export class JobSpans {
-  private readonly tracer = trace.getTracer(names.SCOPE);
+  private readonly tracer = trace.getTracer(names.INSTRUMENTATION_NAME);
 
   constructor(private readonly parent: ResolvedTracingOptions['parent']) {}
 

@@ -4,8 +4,8 @@
  * the conventions' where they apply. docs/production.md lists them.
  */
 
-/** The instrumentation scope of the tracer and the meter. */
-export const SCOPE = 'nestjs-background-tasks';
+/** The name of the tracer and the meter: OpenTelemetry's instrumentation scope. */
+export const INSTRUMENTATION_NAME = 'nestjs-background-tasks';
 
 /** A task's span is named `background-task <name>`. */
 export const spanName = (taskName: string): string => `background-task ${taskName}`;

@@ -1,7 +1,7 @@
 import { Logger } from '@nestjs/common';
 import { LOGGER_CONTEXT } from '../background-tasks.constants.js';
 import { TELEMETRY_THREW } from '../background-tasks.messages.js';
-import type { BackgroundTask } from '../core/background-task.js';
+import type { Task } from '../core/task.js';
 import type { JobRun, TraceCarrier } from '../core/job-tracker.js';
 import type { ResolvedTracingOptions } from '../core/runner-options.js';
 import type { TaskTelemetry, TaskTelemetryFactory } from '../core/task-telemetry.js';
@@ -39,12 +39,12 @@ class OpenTelemetryTasks implements TaskTelemetry {
     private readonly metrics: TaskMetrics | undefined,
   ) {}
 
-  run(task: BackgroundTask, call: () => unknown): unknown {
+  run(task: Task, call: () => unknown): unknown {
     this.safely(() => this.metrics?.started(task));
     return this.around((inner) => this.spans.run(task, inner), call);
   }
 
-  carrier(task: BackgroundTask): TraceCarrier | undefined {
+  carrier(task: Task): TraceCarrier | undefined {
     try {
       return task.inAsyncContext(() => this.jobs.carrier());
     } catch (error) {
@@ -65,12 +65,12 @@ class OpenTelemetryTasks implements TaskTelemetry {
     this.safely(() => this.jobs.abandoned(run));
   }
 
-  ended(task: BackgroundTask, detail: unknown): void {
+  ended(task: Task, detail: unknown): void {
     this.safely(() => this.metrics?.ended(task));
     this.safely(() => this.spans.ended(task, detail));
   }
 
-  abandoned(task: BackgroundTask): void {
+  abandoned(task: Task): void {
     this.safely(() => this.spans.abandoned(task));
   }
 

@@ -1,6 +1,6 @@
 import { metrics, type Attributes, type ObservableResult } from '@opentelemetry/api';
 import { performance } from 'node:perf_hooks';
-import type { BackgroundTask, TaskState } from '../core/background-task.js';
+import type { Task, TaskState } from '../core/task.js';
 import type { BackgroundTaskStats } from '../interfaces/background-task-stats.interface.js';
 import * as names from './names.js';
 
@@ -31,7 +31,7 @@ const OVERDUE = attribute(names.ATTR_STATE, 'overdue');
  * series per name or per path, where spans carry them.
  */
 export class TaskMetrics {
-  private readonly meter = metrics.getMeter(names.SCOPE);
+  private readonly meter = metrics.getMeter(names.INSTRUMENTATION_NAME);
   private readonly endedCounter = this.meter.createCounter(names.METRIC_ENDED, {
     unit: '{task}',
     description: 'Background tasks ended: ran to an outcome, or were dropped or cancelled.',
@@ -55,11 +55,11 @@ export class TaskMetrics {
     this.count.addCallback(this.observeCount);
   }
 
-  started(task: BackgroundTask): void {
+  started(task: Task): void {
     this.waitTime.record((task.startedAt - task.addedAt) / 1000);
   }
 
-  ended(task: BackgroundTask): void {
+  ended(task: Task): void {
     const outcome = OUTCOMES[task.state as Outcome];
     this.endedCounter.add(1, outcome);
     // A task that never ran here (dropped, cancelled, handed to a queue) has no duration of its own.

@@ -1,6 +1,6 @@
 import { context, SpanKind, trace, type Attributes, type Context, type Span } from '@opentelemetry/api';
 import { performance } from 'node:perf_hooks';
-import type { BackgroundTask } from '../core/background-task.js';
+import type { Task } from '../core/task.js';
 import type { ResolvedTracingOptions } from '../core/runner-options.js';
 import * as names from './names.js';
 import { recordFailure, startRelated } from './related-span.js';
@@ -14,19 +14,19 @@ import { recordFailure, startRelated } from './related-span.js';
  * task's async context holds: linked, or its parent (`parent` option).
  */
 export class TaskSpans {
-  private readonly tracer = trace.getTracer(names.SCOPE);
+  private readonly tracer = trace.getTracer(names.INSTRUMENTATION_NAME);
 
   constructor(private readonly parent: ResolvedTracingOptions['parent']) {}
 
   /** Called in the task's async context: the active context is its caller's. */
-  run(task: BackgroundTask, call: () => unknown): unknown {
+  run(task: Task, call: () => unknown): unknown {
     const caller = context.active();
     const span = this.start(task, caller, task.startedAt);
     task.observed = span;
     return context.with(trace.setSpan(caller, span), call);
   }
 
-  ended(task: BackgroundTask, detail: unknown): void {
+  ended(task: Task, detail: unknown): void {
     let span = task.observed as Span | undefined;
     task.observed = undefined;
     if (task.state === 'dropped' || task.state === 'cancelled') {
@@ -43,18 +43,18 @@ export class TaskSpans {
     span.end();
   }
 
-  abandoned(task: BackgroundTask): void {
+  abandoned(task: Task): void {
     (task.observed as Span | undefined)?.addEvent(names.EVENT_ABORTED);
   }
 
   /** `until`: when it started, or was dropped or cancelled, which ends its wait. */
-  private start(task: BackgroundTask, caller: Context, until: number): Span {
+  private start(task: Task, caller: Context, until: number): Span {
     const start = { name: names.spanName(task.name), kind: SpanKind.INTERNAL, attributes: attributesOf(task, until) };
     return startRelated(this.tracer, this.parent, caller, start);
   }
 }
 
-function attributesOf(task: BackgroundTask, until: number): Attributes {
+function attributesOf(task: Task, until: number): Attributes {
   const { transport, method, path } = task.batch.owner.origin;
   const attributes: Attributes = {
     [names.ATTR_NAME]: task.name,

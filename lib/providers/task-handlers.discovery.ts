@@ -15,7 +15,7 @@ import { closest } from '../utils/closest.js';
 
 const OPTION_NAMES = ['name', 'attempts', 'backoff', 'priority', 'delay', 'removeOnComplete', 'removeOnFail'];
 
-/** Registers every `@BackgroundTask()` method of the app's providers, checking their options. */
+/** Registers every `@BackgroundTaskHandler()` method of the app's providers, checking their options. */
 export function discoverHandlers(discovery: DiscoveryService, scanner: MetadataScanner, handlers: TaskHandlers): void {
   for (const wrapper of discovery.getProviders()) {
     const instance = wrapper.instance as object | undefined;
@@ -38,7 +38,7 @@ function checkHandlerOptions(options: BackgroundTaskHandlerOptions, defaultName:
   const problem = (option: string, message: string) => new TypeError(HANDLER_OPTION(name, option, message));
   for (const key of Object.keys(options)) {
     if (!OPTION_NAMES.includes(key)) {
-      throw new TypeError(UNKNOWN_OPTION(`@BackgroundTask() of "${name}"`, key, closest(key, OPTION_NAMES), OPTION_NAMES));
+      throw new TypeError(UNKNOWN_OPTION(`@BackgroundTaskHandler() of "${name}"`, key, closest(key, OPTION_NAMES), OPTION_NAMES));
     }
   }
   if (typeof name !== 'string' || name === '') throw problem('name', MUST_BE_NAME(name));

@@ -3,7 +3,7 @@ import { REQUEST } from '@nestjs/core';
 import { NO_REQUEST, UNKNOWN_REQUEST } from '../background-tasks.messages.js';
 import { BackgroundTasks } from '../core/background-tasks.js';
 import { TaskRunner } from '../core/task-runner.js';
-import { operationScopeOf } from '../graphql/graphql-operation.js';
+import { operationGroupOf } from '../graphql/graphql-operation.js';
 import { type HttpBackgroundTasks, httpTasksOf } from '../http/http-background-tasks.js';
 import { isHttpRequest } from '../http/node-request.js';
 import { requestOfGraphQLContext } from '../internals/graphql-internals.js';
@@ -47,6 +47,6 @@ export function requestTasksOf(request: unknown, runner: TaskRunner): Background
  */
 export function graphqlTasksOf(request: object, runner: TaskRunner): HttpBackgroundTasks {
   const tasks = httpTasksOf(request, runner);
-  tasks.enterOuterScope(operationScopeOf(request));
+  tasks.setOuterGroup(operationGroupOf(request));
   return tasks;
 }

@@ -49,7 +49,7 @@ export class BackgroundTasksHealthIndicator {
 
   /**
    * Up, with the counts and the oldest queued task in its details; down when
-   * the queue is fuller or older than the thresholds.
+   * more tasks wait, or the oldest has waited longer, than the thresholds allow.
    *
    * @throws {TypeError} when an option is invalid.
    */

@@ -1,6 +1,6 @@
 import type { ExecutionContext } from '@nestjs/common';
 import { AsyncLocalStorage } from 'node:async_hooks';
-import type { ScopedBackgroundTasks } from '../core/scoped-background-tasks.js';
+import type { RequestBackgroundTasks } from '../core/request-background-tasks.js';
 import type { TaskOrigin } from '../core/task-owner.js';
 import { WS_MESSAGE_METADATA } from '../internals/nest-internals.js';
 
@@ -9,7 +9,7 @@ import { WS_MESSAGE_METADATA } from '../internals/nest-internals.js';
  * client is shared by all its messages), so the interceptor hands them to
  * `@Background()` through the async context of the handler's pipeline.
  */
-export const wsMessageTasks = new AsyncLocalStorage<ScopedBackgroundTasks>();
+export const wsMessageTasks = new AsyncLocalStorage<RequestBackgroundTasks>();
 
 /** Events name a WebSocket message by its name. */
 export function wsOriginOf(context: ExecutionContext): TaskOrigin {

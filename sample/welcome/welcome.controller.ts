@@ -10,7 +10,7 @@ export class WelcomeController {
   @Post('welcome/:email')
   @HttpCode(202)
   welcome(@Param('email') email: string, @Background() tasks: BackgroundTasks) {
-    // A @BackgroundTask() handler runs on its provider: the rule's warning does not apply.
+    // A @BackgroundTaskHandler() method runs on its provider: the rule's warning does not apply.
     // eslint-disable-next-line @typescript-eslint/unbound-method
     tasks.addTask(this.mailer.sendWelcome, email);
     return { message: 'Welcome email on its way' };

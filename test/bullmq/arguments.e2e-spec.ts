@@ -2,7 +2,7 @@ import type { INestApplication } from '@nestjs/common';
 import { Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { BullModule } from '@nestjs/bullmq';
-import { AppBackgroundTasks, BackgroundTaskRunner, BackgroundTasksModule } from '../../lib/index.js';
+import { AppBackgroundTasks, BackgroundTasksMonitor, BackgroundTasksModule } from '../../lib/index.js';
 import { BackgroundTasksBullMQModule } from '../../lib/bullmq/index.js';
 import { journal, Mailer, SignupController } from '../fixtures/bullmq.app.js';
 import { post } from '../utils/http.js';
@@ -36,15 +36,15 @@ describeWithRedis('BullMQ: what addTask() accepts', (redis) => {
       /argument 1: \.items\[3\]\.at is a Date\./,
     );
     expect(() => tasks.addTask(mailer.sendWelcome, new Map() as never)).toThrow(/argument 1 is a Map\./);
-    await app.get(BackgroundTaskRunner).whenIdle();
-    expect(app.get(BackgroundTaskRunner).stats()).toMatchObject({ queued: 0, running: 0, jobs: { dispatched: 0 } });
+    await app.get(BackgroundTasksMonitor).whenIdle();
+    expect(app.get(BackgroundTasksMonitor).stats()).toMatchObject({ queued: 0, running: 0, jobs: { dispatched: 0 } });
   });
 
   it('scenario 11: requireDurable makes a closure an error at addTask; handlers still run as jobs', async () => {
     ({ app, port } = await startBullMQApp(redis(), { requireDurable: true }));
     expect(JSON.parse((await post(port, '/closure')).body).error).toBe(
-      'BackgroundTasks: "anonymous" is not a @BackgroundTask() handler, and requireDurable is set: every task must run as a BullMQ job. ' +
-        'Mark a provider method with @BackgroundTask() and pass it (tasks.addTask(this.mailer.sendWelcome, id)), ' +
+      'BackgroundTasks: "anonymous" is not a @BackgroundTaskHandler() method, and requireDurable is set: every task must run as a BullMQ job. ' +
+        'Mark a provider method with @BackgroundTaskHandler() and pass it (tasks.addTask(this.mailer.sendWelcome, id)), ' +
         'or set requireDurable: false to let closures run in this process.',
     );
     await post(port, '/signup/ada');
@@ -68,6 +68,6 @@ describeWithRedis('BullMQ: what addTask() accepts', (redis) => {
     await app.listen(0, '127.0.0.1');
     await post(app.getHttpServer().address().port, '/signup/reused');
     await waitFor('the job', () => journal.includes('welcome reused'));
-    expect(app.get(BackgroundTaskRunner).stats().jobs).toMatchObject({ dispatched: 1, succeeded: 1 });
+    expect(app.get(BackgroundTasksMonitor).stats().jobs).toMatchObject({ dispatched: 1, succeeded: 1 });
   });
 });

@@ -2,7 +2,12 @@ import { jest } from '@jest/globals';
 import type { INestApplication } from '@nestjs/common';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
-import { AppBackgroundTasks, BackgroundTaskRunner, type BackgroundTaskEvent, type BackgroundTaskHook } from '../../lib/index.js';
+import {
+  AppBackgroundTasks,
+  BackgroundTasksMonitor,
+  type BackgroundTaskEvent,
+  type BackgroundTaskHook,
+} from '../../lib/index.js';
 import { BackgroundTasksQueue } from '../../lib/bullmq/index.js';
 import { gates, journal, Mailer } from '../fixtures/bullmq.app.js';
 import { post } from '../utils/http.js';
@@ -15,7 +20,7 @@ describeWithRedis('BullMQ jobs, run by a worker of the same process', (redis) =>
   let port: number;
   const onTaskFailed = jest.fn<BackgroundTaskHook>();
   const onTaskSucceeded = jest.fn<BackgroundTaskHook>();
-  const stats = () => app!.get(BackgroundTaskRunner).stats();
+  const stats = () => app!.get(BackgroundTasksMonitor).stats();
 
   beforeEach(() => {
     journal.length = 0;
@@ -64,7 +69,7 @@ describeWithRedis('BullMQ jobs, run by a worker of the same process', (redis) =>
     ({ app, port } = await startBullMQApp(redis()));
     expect((await post(port, '/rejected/bob')).status).toBe(400);
     await waitFor('the always job', () => journal.includes('slow always bob end'));
-    await within('the in-process always task', app.get(BackgroundTaskRunner).whenIdle());
+    await within('the in-process always task', app.get(BackgroundTasksMonitor).whenIdle());
     expect(journal.filter((entry) => !entry.startsWith('slow'))).toEqual(['audit bob']);
     expect(stats()).toMatchObject({ succeeded: 1, dropped: 1, jobs: { dispatched: 1, succeeded: 1 } });
   });
@@ -104,7 +109,7 @@ describeWithRedis('BullMQ jobs, run by a worker of the same process', (redis) =>
       const failed = await raw.getJob(job.id!);
       expect(failed?.attemptsMade).toBe(1);
       expect(failed?.failedReason).toMatch(
-        /^No @BackgroundTask\(\) handler is named "Deleted.handler" in this worker \(it has "Mailer.sendWelcome", "audit", .*\), and unknownHandlerTimeout is 0: it fails for good at once\. Deploy workers with this handler/,
+        /^No @BackgroundTaskHandler\(\) method is named "Deleted.handler" in this worker \(it has "Mailer.sendWelcome", "audit", .*\), and unknownHandlerTimeout is 0: it fails for good at once\. Deploy workers with this handler/,
       );
       const event: BackgroundTaskEvent = onTaskFailed.mock.calls[0][0];
       expect(event).toMatchObject({
@@ -158,7 +163,7 @@ describeWithRedis('BullMQ jobs, run by a worker of the same process', (redis) =>
     const mailer = app.get(Mailer);
     for (const label of ['first', 'second']) {
       tasks.addTaskWithOptions({ name: 'reindex' }, mailer.slow, label);
-      await within('the enqueue', app.get(BackgroundTaskRunner).whenIdle());
+      await within('the enqueue', app.get(BackgroundTasksMonitor).whenIdle());
     }
     expect(stats().jobs?.dispatched).toBe(2);
     const waiting = await inspectQueue(redis(), queueName, async (queue) => (await queue.getWaiting()).map((job) => job.data));

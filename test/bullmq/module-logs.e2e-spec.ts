@@ -1,6 +1,6 @@
 import { ConsoleLogger, type DynamicModule, Module, type Type } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { BackgroundTaskRunner, BackgroundTasksModule } from '../../lib/index.js';
+import { BackgroundTasksMonitor, BackgroundTasksModule } from '../../lib/index.js';
 import { BackgroundTasksBullMQModule, BackgroundTasksQueue } from '../../lib/bullmq/index.js';
 import { Mailer } from '../fixtures/bullmq.app.js';
 import { describeWithRedis } from '../utils/redis.js';
@@ -41,7 +41,7 @@ describeWithRedis('BullMQ: what a worker app logs', (redis) => {
     class WorkerModule {}
     const logger = new RecordingLogger();
     const app = await NestFactory.createApplicationContext(WorkerModule, { logger });
-    expect(app.get(BackgroundTaskRunner).stats().jobs).toBeDefined();
+    expect(app.get(BackgroundTasksMonitor).stats().jobs).toBeDefined();
     // Closed while still connecting, it would say its store is unreachable.
     await app.get(BackgroundTasksQueue).worker!.waitUntilReady();
     await app.close();

@@ -1,7 +1,7 @@
 import { jest } from '@jest/globals';
 import type { INestApplication } from '@nestjs/common';
 import { Logger } from '@nestjs/common';
-import { AppBackgroundTasks, BackgroundTaskRunner, type BackgroundTaskEvent } from '../../lib/index.js';
+import { AppBackgroundTasks, BackgroundTasksMonitor, type BackgroundTaskEvent } from '../../lib/index.js';
 import { BackgroundTasksQueue } from '../../lib/bullmq/index.js';
 import { journal, Mailer } from '../fixtures/bullmq.app.js';
 import { describeWithRedis } from '../utils/redis.js';
@@ -18,7 +18,7 @@ describeWithRedis('BullMQ: a job whose handler outlives its timeout or its cance
     const message = (event.error as Error).message;
     reported.push({ label, returned: journal.includes(`stubborn ${label} end`), message, willRetry: event.job?.willRetry });
   };
-  const stats = () => app!.get(BackgroundTaskRunner).stats();
+  const stats = () => app!.get(BackgroundTasksMonitor).stats();
   let warn: jest.SpiedFunction<Logger['warn']>;
 
   beforeEach(() => {

@@ -5,7 +5,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
-import { BackgroundTaskRunner } from '../../lib/index.js';
+import { BackgroundTasksMonitor } from '../../lib/index.js';
 import { bullmqAppModule, journal } from '../fixtures/bullmq.app.js';
 import { post } from '../utils/http.js';
 import { describeWithPostgres } from '../utils/postgres.js';
@@ -76,7 +76,7 @@ describeWithPostgres('BullMQ on PostgreSQL (experimental)', (url) => {
     const ids = Array.from({ length: 1000 }, (_, i) => `user${i}`);
     const done = await signUpAll(port, ids, file, 90_000);
     expect(done.map(({ entry }) => entry.slice('welcome '.length)).sort()).toEqual([...ids].sort());
-    await web!.get(BackgroundTaskRunner).whenIdle();
-    expect(web!.get(BackgroundTaskRunner).stats()).toMatchObject({ dropped: 0, succeeded: 0, jobs: { dispatched: 1000 } });
+    await web!.get(BackgroundTasksMonitor).whenIdle();
+    expect(web!.get(BackgroundTasksMonitor).stats()).toMatchObject({ dropped: 0, succeeded: 0, jobs: { dispatched: 1000 } });
   }, 120_000);
 });

@@ -1,6 +1,6 @@
 import { jest } from '@jest/globals';
 import type { INestApplication } from '@nestjs/common';
-import { AppBackgroundTasks, BackgroundTaskRunner, type BackgroundTaskHook } from '../../lib/index.js';
+import { AppBackgroundTasks, BackgroundTasksMonitor, type BackgroundTaskHook } from '../../lib/index.js';
 import { BackgroundTasksQueue } from '../../lib/bullmq/index.js';
 import { NO_BULLMQ_WORKER } from '../../lib/background-tasks.messages.js';
 import { abortReasons, journal, Mailer } from '../fixtures/bullmq.app.js';
@@ -30,9 +30,9 @@ describeWithRedis('BackgroundTasksQueue', (redis) => {
     await waitFor('the job to start', () => journal.includes('cancellable export start'));
     const [job] = await jobs.queue.getJobs(['active']);
     expect(jobs.cancelJob(job.id!, 'cancelled by the user')).toBe(true);
-    await waitFor('the job to fail', () => app!.get(BackgroundTaskRunner).stats().jobs?.failed === 1);
+    await waitFor('the job to fail', () => app!.get(BackgroundTasksMonitor).stats().jobs?.failed === 1);
     expect(abortReasons).toEqual(['cancelled by the user']);
-    expect(app.get(BackgroundTaskRunner).stats().jobs).toEqual({
+    expect(app.get(BackgroundTasksMonitor).stats().jobs).toEqual({
       dispatched: 1,
       running: 0,
       overdue: 0,

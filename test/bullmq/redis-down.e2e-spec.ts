@@ -2,7 +2,7 @@ import { jest } from '@jest/globals';
 import { type INestApplication, Logger } from '@nestjs/common';
 import { performance } from 'node:perf_hooks';
 import { WORKER_NOT_CLOSED } from '../../lib/background-tasks.messages.js';
-import { AppBackgroundTasks, BackgroundTaskRunner, type BackgroundTaskHook } from '../../lib/index.js';
+import { AppBackgroundTasks, BackgroundTasksMonitor, type BackgroundTaskHook } from '../../lib/index.js';
 import { gates, journal, Mailer } from '../fixtures/bullmq.app.js';
 import { post } from '../utils/http.js';
 import { describeWithRedis, type PrivateRedis } from '../utils/redis.js';
@@ -16,7 +16,7 @@ describeWithRedis(
     const onTaskDropped = jest.fn<BackgroundTaskHook>();
     let inProcess: { app: INestApplication; port: number };
     let dropping: { app: INestApplication; port: number };
-    const statsOf = ({ app }: { app: INestApplication }) => app.get(BackgroundTaskRunner).stats();
+    const statsOf = ({ app }: { app: INestApplication }) => app.get(BackgroundTasksMonitor).stats();
 
     beforeAll(async () => {
       inProcess = await startBullMQApp(redis(), { worker: false, enqueueTimeout: 300 });
@@ -35,7 +35,7 @@ describeWithRedis(
 
     it('scenario 6: responses stay fast, every task follows onEnqueueFailure, and tasks flow again once Redis is back', async () => {
       await post(inProcess.port, '/signup/before');
-      await within('the first enqueue', inProcess.app.get(BackgroundTaskRunner).whenIdle());
+      await within('the first enqueue', inProcess.app.get(BackgroundTasksMonitor).whenIdle());
       expect(statsOf(inProcess).jobs?.dispatched).toBe(1);
 
       const warn = jest.spyOn(Logger.prototype, 'warn');
@@ -49,8 +49,8 @@ describeWithRedis(
           durations.push(performance.now() - start);
         }
       }
-      await within('the enqueues to fail', inProcess.app.get(BackgroundTaskRunner).whenIdle());
-      await within('the enqueues to fail', dropping.app.get(BackgroundTaskRunner).whenIdle());
+      await within('the enqueues to fail', inProcess.app.get(BackgroundTasksMonitor).whenIdle());
+      await within('the enqueues to fail', dropping.app.get(BackgroundTasksMonitor).whenIdle());
       // A response never waits for Redis: far below enqueueTimeout, which is what an enqueue could take.
       expect(Math.max(...durations)).toBeLessThan(250);
 
@@ -82,7 +82,7 @@ describeWithRedis(
           'a task to be enqueued again',
           async () => {
             await post(app.port, '/signup/back');
-            await app.app.get(BackgroundTaskRunner).whenIdle();
+            await app.app.get(BackgroundTasksMonitor).whenIdle();
             return (statsOf(app).jobs?.dispatched ?? 0) > (app === inProcess ? 1 : 0);
           },
           15_000,
@@ -125,7 +125,7 @@ describeWithRedis(
       await within('app.close()', app.close());
 
       expect(journal).toEqual(['welcome at-shutdown']);
-      expect(app.get(BackgroundTaskRunner).stats()).toMatchObject({ succeeded: 1, running: 0, jobs: { dispatched: 0 } });
+      expect(app.get(BackgroundTasksMonitor).stats()).toMatchObject({ succeeded: 1, running: 0, jobs: { dispatched: 0 } });
       expect(warnings()).toContain(WORKER_NOT_CLOSED('gone-before'));
     });
 
@@ -141,7 +141,7 @@ describeWithRedis(
 
       // Aborted, not finished; another worker finds it stalled once Redis is back.
       expect(journal).toEqual(['slow stranded start']);
-      expect(app.get(BackgroundTaskRunner).stats().jobs).toMatchObject({ running: 0, succeeded: 0 });
+      expect(app.get(BackgroundTasksMonitor).stats().jobs).toMatchObject({ running: 0, succeeded: 0 });
       expect(warnings()).toContain(WORKER_NOT_CLOSED('gone-during'));
     });
   },

@@ -1,4 +1,4 @@
-import { AppBackgroundTasks, BackgroundTaskRunner } from '../../lib/index.js';
+import { AppBackgroundTasks, BackgroundTasksMonitor } from '../../lib/index.js';
 import { gates, journal, Mailer } from '../fixtures/bullmq.app.js';
 import { post } from '../utils/http.js';
 import { describeWithRedis } from '../utils/redis.js';
@@ -24,7 +24,7 @@ describeWithRedis('BullMQ: shutdown', (redis) => {
     // 'late' may reach Redis, and this worker, before shutdown stops it taking jobs: it runs here once, or waits.
     const ranLate = journal.includes('welcome late');
     expect(journal).toEqual(['withFollowUp f1 start', 'withFollowUp f1 end', ...(ranLate ? ['welcome late'] : [])]);
-    expect(app.get(BackgroundTaskRunner).stats()).toMatchObject({
+    expect(app.get(BackgroundTasksMonitor).stats()).toMatchObject({
       queued: 0,
       running: 0,
       dropped: 0,
@@ -49,7 +49,7 @@ describeWithRedis('BullMQ: shutdown', (redis) => {
     await within('app.close()', app.close(), 15_000);
 
     expect(journal).toEqual(['slow stuck start']);
-    expect(app.get(BackgroundTaskRunner).stats().jobs).toMatchObject({ running: 0, failed: 0, retried: 1 });
+    expect(app.get(BackgroundTasksMonitor).stats().jobs).toMatchObject({ running: 0, failed: 0, retried: 1 });
     const [job] = await inspectQueue(redis(), queueName, (queue) => queue.getWaiting());
     expect([job.name, job.attemptsMade]).toEqual(['slow', 0]);
   });

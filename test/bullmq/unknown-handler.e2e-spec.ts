@@ -76,9 +76,9 @@ describeWithRedis('BullMQ: a job whose handler this worker lacks', (redis) => {
       return failed.length === 1 && failed;
     });
     expect(job.failedReason).toBe(
-      'No @BackgroundTask() handler is named "Mailer.sendWelcome" in this worker (it has "Reports.build"), ' +
+      'No @BackgroundTaskHandler() method is named "Mailer.sendWelcome" in this worker (it has "Reports.build"), ' +
         'and no worker that has it took the job within unknownHandlerTimeout (1500 ms) of its first hand-back: it fails for good. ' +
-        'Deploy workers with this handler (keep handler names stable across deploys, with @BackgroundTask({ name })), ' +
+        'Deploy workers with this handler (keep handler names stable across deploys, with @BackgroundTaskHandler({ name })), ' +
         'then retry the job from the failed set; or raise unknownHandlerTimeout.',
     );
     expect([job.attemptsMade, job.attemptsStarted >= 2]).toEqual([1, true]);

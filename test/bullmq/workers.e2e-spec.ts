@@ -2,7 +2,7 @@ import type { INestApplicationContext } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
-import { BackgroundTaskRunner } from '../../lib/index.js';
+import { BackgroundTasksMonitor } from '../../lib/index.js';
 import { bullmqAppModule, journal } from '../fixtures/bullmq.app.js';
 import { post } from '../utils/http.js';
 import { describeWithRedis } from '../utils/redis.js';
@@ -29,7 +29,7 @@ describeWithRedis('BullMQ: web processes enqueue, worker processes run', (redis)
     ]);
     // The web process ran nothing, and counts the task once, as dispatched.
     expect(journal).toEqual([]);
-    expect(web.get(BackgroundTaskRunner).stats()).toMatchObject({
+    expect(web.get(BackgroundTasksMonitor).stats()).toMatchObject({
       succeeded: 0,
       jobs: { dispatched: 1, running: 0, succeeded: 0, failed: 0, retried: 0 },
     });
@@ -45,8 +45,8 @@ describeWithRedis('BullMQ: web processes enqueue, worker processes run', (redis)
     expect(byWorker(first.pid) + byWorker(second.pid)).toBe(1000);
     expect(byWorker(first.pid)).toBeGreaterThan(0);
     expect(byWorker(second.pid)).toBeGreaterThan(0);
-    await web.get(BackgroundTaskRunner).whenIdle();
-    expect(web.get(BackgroundTaskRunner).stats()).toMatchObject({
+    await web.get(BackgroundTasksMonitor).whenIdle();
+    expect(web.get(BackgroundTasksMonitor).stats()).toMatchObject({
       queued: 0,
       running: 0,
       dropped: 0,
@@ -57,7 +57,7 @@ describeWithRedis('BullMQ: web processes enqueue, worker processes run', (redis)
   it('scenario 9: a web-only process enqueues and runs nothing; a worker-only application context runs the jobs', async () => {
     const { web, port, queueName } = setup;
     await post(port, '/signup/later');
-    await web.get(BackgroundTaskRunner).whenIdle();
+    await web.get(BackgroundTasksMonitor).whenIdle();
     const connection = new Redis({ ...redis().connection, maxRetriesPerRequest: null });
     const raw = new Queue(queueName, { connection, prefix: redis().prefix });
     let worker: INestApplicationContext | undefined;

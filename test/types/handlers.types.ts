@@ -1,16 +1,16 @@
 /**
- * Compile-only type test of `@BackgroundTask()` handlers at the call site:
+ * Compile-only type test of `@BackgroundTaskHandler()` methods at the call site:
  * checked by `tsc -p tsconfig.json`, never run. The call site is the same
  * with or without the BullMQ module, and so is its type-checking. Each
  * `@ts-expect-error` line has exactly one error, for the reason stated above it.
  */
 import { Injectable } from '@nestjs/common';
-import { AppBackgroundTasks, BackgroundTask, type BackgroundTaskContext, type BackgroundTasks } from '../../lib/index.js';
-import { BackgroundTask as FromSubpath, type BackgroundTasksBullMQOptions } from '../../lib/bullmq/index.js';
+import { AppBackgroundTasks, BackgroundTaskHandler, type BackgroundTaskContext, type BackgroundTasks } from '../../lib/index.js';
+import { BackgroundTaskHandler as FromSubpath, type BackgroundTasksBullMQOptions } from '../../lib/bullmq/index.js';
 
 @Injectable()
 export class Mailer {
-  @BackgroundTask({ attempts: 3, backoff: { type: 'exponential', delay: 1000 }, removeOnComplete: { count: 100 } })
+  @BackgroundTaskHandler({ attempts: 3, backoff: { type: 'exponential', delay: 1000 }, removeOnComplete: { count: 100 } })
   sendWelcome(userId: string, locale?: 'en' | 'fr'): Promise<void> {
     return Promise.resolve(void [userId, locale]);
   }
@@ -39,7 +39,7 @@ tasks.addTask(mailer.sendWelcome, 'u1', 'de');
 tasks.addTask(mailer.reindex, 7);
 
 // @ts-expect-error attempts is a number
-BackgroundTask({ attempts: '3' });
+BackgroundTaskHandler({ attempts: '3' });
 
 export const options: BackgroundTasksBullMQOptions = {
   connection: { host: 'localhost', port: 6379 },

@@ -2,7 +2,7 @@ import { expect } from '@jest/globals';
 import {
   type BackgroundTaskEvent,
   type BackgroundTaskList,
-  type BackgroundTaskRunner,
+  type BackgroundTasksMonitor,
   BackgroundTasksModule,
   type BackgroundTasksModuleOptions,
   type BackgroundTasksSnapshot,
@@ -40,7 +40,7 @@ export function stats(counts: Partial<BackgroundTaskStats> = {}): BackgroundTask
 }
 
 /** Exact stats, and every task ever accepted accounted for: waiting, running, or by exactly one end. */
-export function expectStats(runner: BackgroundTaskRunner, counts: Partial<BackgroundTaskStats>): void {
+export function expectStats(runner: BackgroundTasksMonitor, counts: Partial<BackgroundTaskStats>): void {
   const actual = runner.stats();
   expect(actual).toEqual(stats(counts));
   const { queued, running, succeeded, failed, timedOut, dropped, cancelled } = actual;

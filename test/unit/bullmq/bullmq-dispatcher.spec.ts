@@ -2,7 +2,7 @@ import { jest } from '@jest/globals';
 import { Logger } from '@nestjs/common';
 import { BullMQDispatcher } from '../../../lib/bullmq/bullmq-dispatcher.js';
 import { resolveBullMQOptions } from '../../../lib/bullmq/bullmq-options.js';
-import { BackgroundTask } from '../../../lib/core/background-task.js';
+import { Task } from '../../../lib/core/task.js';
 import type { TaskHandler } from '../../../lib/core/task-handlers.js';
 import { collectedWithin } from '../../utils/gc.js';
 import { within } from '../../utils/wait-for.js';
@@ -15,7 +15,7 @@ describe('BullMQDispatcher', () => {
     options: { attempts: 3, backoff: 10, name: 'ignored' },
   };
   const task = (name?: string, timeout = Infinity) =>
-    new BackgroundTask(handler.fn, ['ada'], undefined as never, name, false, timeout, name !== undefined, handler);
+    new Task(handler.fn, ['ada'], undefined as never, name, false, timeout, name !== undefined, handler);
   let warn: jest.SpiedFunction<Logger['warn']>;
 
   beforeEach(() => (warn = jest.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined)));
@@ -29,8 +29,8 @@ describe('BullMQDispatcher', () => {
 
   describe('admit', () => {
     const withArgs = (...args: unknown[]) =>
-      new BackgroundTask(handler.fn, args, undefined as never, undefined, false, Infinity, false, handler);
-    const closure = new BackgroundTask(function audit() {}, [], undefined as never, undefined, false, Infinity, false);
+      new Task(handler.fn, args, undefined as never, undefined, false, Infinity, false, handler);
+    const closure = new Task(function audit() {}, [], undefined as never, undefined, false, Infinity, false);
     const subject = (requireDurable = false) =>
       new BullMQDispatcher(
         { addUntraced: () => Promise.resolve() },
@@ -51,7 +51,7 @@ describe('BullMQDispatcher', () => {
     it('takes a closure, which runs in-process, unless requireDurable is set', () => {
       expect(() => subject().admit(closure)).not.toThrow();
       expect(() => subject(true).admit(closure)).toThrow(
-        /^BackgroundTasks: "audit" is not a @BackgroundTask\(\) handler, and requireDurable is set/,
+        /^BackgroundTasks: "audit" is not a @BackgroundTaskHandler\(\) method, and requireDurable is set/,
       );
       expect(() => subject(true).admit(withArgs('ada'))).not.toThrow();
     });
@@ -100,7 +100,7 @@ describe('BullMQDispatcher', () => {
     expect(warn.mock.calls[0][0]).toMatch(/could not be enqueued \(READONLY\)/);
   });
 
-  it('counts an add that throws synchronously as a failed try: the dispatch settles, and never throws or rejects', async () => {
+  it('counts an add that throws synchronously as a failed try: the dispatch is decided, and never throws or rejects', async () => {
     const { queue, dispatcher: throwing } = dispatcher(() => {
       throw new TypeError('cannot add');
     });
@@ -121,19 +121,19 @@ describe('BullMQDispatcher', () => {
       true,
       Infinity,
     );
-    expect(await within('the dispatch to settle', subject.dispatch(task()))).toBe('failed');
+    expect(await within('the dispatch to decide', subject.dispatch(task()))).toBe('failed');
     expect(queue.addUntraced).toHaveBeenCalledTimes(3);
     expect(warn.mock.calls[0][0]).toMatch(/could not be enqueued \(cannot add\)/);
   });
 
-  it("lets go of a settled task and its arguments at once, long before its enqueue's deadline (rule 8: nothing is kept)", async () => {
+  it("lets go of a decided task and its arguments at once, long before its enqueue's deadline (rule 8: nothing is kept)", async () => {
     // Not a jest.fn(): its recorded calls would keep the job's data.
     const queue = { addUntraced: () => Promise.resolve({ id: '1' }) };
     const subject = new BullMQDispatcher(queue, resolveBullMQOptions({ connection: {}, enqueueTimeout: 60_000 }), () => true);
     const dispatchOne = async () => {
       const argument = { user: 'ada' };
       const outcome = await subject.dispatch(
-        new BackgroundTask(handler.fn, [argument], undefined as never, undefined, false, Infinity, false, handler),
+        new Task(handler.fn, [argument], undefined as never, undefined, false, Infinity, false, handler),
       );
       return { outcome, argument: new WeakRef(argument) };
     };

@@ -5,11 +5,11 @@ describe('EnqueueDeadlines', () => {
   interface Entry {
     id: number;
     deadline: number;
-    settled: boolean;
+    decided: boolean;
   }
   let expired: { id: number; late: boolean }[];
   let deadlines: EnqueueDeadlines<Entry>;
-  const entry = (id: number, timeout: number): Entry => ({ id, deadline: performance.now() + timeout, settled: false });
+  const entry = (id: number, timeout: number): Entry => ({ id, deadline: performance.now() + timeout, decided: false });
   const watch = (id: number, timeout: number) => {
     const watched = entry(id, timeout);
     deadlines.watch(watched);
@@ -20,7 +20,7 @@ describe('EnqueueDeadlines', () => {
     jest.useFakeTimers();
     expired = [];
     deadlines = new EnqueueDeadlines((expiring) => {
-      expiring.settled = true;
+      expiring.decided = true;
       expired.push({ id: expiring.id, late: performance.now() >= expiring.deadline });
     });
   });
@@ -42,13 +42,13 @@ describe('EnqueueDeadlines', () => {
     expect(jest.getTimerCount()).toBe(0);
   });
 
-  it('skips the enqueues that settled in time, and stops when none is left', () => {
+  it('skips the enqueues that decided in time, and stops when none is left', () => {
     const first = watch(1, 100);
     jest.advanceTimersByTime(10);
     watch(2, 100);
     const third = watch(3, 100);
-    first.settled = true;
-    third.settled = true;
+    first.decided = true;
+    third.decided = true;
     jest.advanceTimersByTime(200);
     expect(expired.map(({ id }) => id)).toEqual([2]);
     expect(jest.getTimerCount()).toBe(0);
@@ -58,9 +58,9 @@ describe('EnqueueDeadlines', () => {
     expect(expired.map(({ id }) => id)).toEqual([2, 4]);
   });
 
-  it('keeps many settled enqueues only until the timer next fires', () => {
+  it('keeps many decided enqueues only until the timer next fires', () => {
     const settledOnes = Array.from({ length: 5000 }, (_, id) => watch(id, 100));
-    for (const settled of settledOnes) settled.settled = true;
+    for (const decided of settledOnes) decided.decided = true;
     const last = watch(5000, 300);
     jest.advanceTimersByTime(100);
     expect(expired).toEqual([]);
@@ -74,6 +74,6 @@ describe('EnqueueDeadlines', () => {
     const before = process.getActiveResourcesInfo().filter((type) => type === 'Timeout').length;
     const pending = watch(1, 60_000);
     expect(process.getActiveResourcesInfo().filter((type) => type === 'Timeout')).toHaveLength(before);
-    pending.settled = true;
+    pending.decided = true;
   });
 });

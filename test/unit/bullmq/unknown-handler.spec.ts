@@ -50,7 +50,7 @@ describe('handBack', () => {
     await handBackAt(fake, 1000);
     await handBackAt(fake, 2000);
     expect(log.mock.calls.map(([message]) => message)).toEqual([
-      'Background job "Mailer.sendWelcome" (4) went back to the queue: no @BackgroundTask() handler is named "Mailer.sendWelcome" ' +
+      'Background job "Mailer.sendWelcome" (4) went back to the queue: no @BackgroundTaskHandler() method is named "Mailer.sendWelcome" ' +
         'in this worker (it has "Reports.build"). A worker that has it will take it, as during a rolling deploy; ' +
         'if none does within unknownHandlerTimeout (600000 ms), it fails for good.',
     ]);
@@ -63,9 +63,9 @@ describe('handBack', () => {
     const error = await handBackAt(fake, 60_000, 60_000);
     expect(error).toBeInstanceOf(UnrecoverableError);
     expect(error.message).toBe(
-      'No @BackgroundTask() handler is named "Mailer.sendWelcome" in this worker (it has "Reports.build"), ' +
+      'No @BackgroundTaskHandler() method is named "Mailer.sendWelcome" in this worker (it has "Reports.build"), ' +
         'and no worker that has it took the job within unknownHandlerTimeout (60000 ms) of its first hand-back: it fails for good. ' +
-        'Deploy workers with this handler (keep handler names stable across deploys, with @BackgroundTask({ name })), ' +
+        'Deploy workers with this handler (keep handler names stable across deploys, with @BackgroundTaskHandler({ name })), ' +
         'then retry the job from the failed set; or raise unknownHandlerTimeout.',
     );
     expect(fake.moveToDelayed).toHaveBeenCalledTimes(1);
@@ -76,7 +76,7 @@ describe('handBack', () => {
     const error = await handBackAt(fake, 1000, 0);
     expect(error).toBeInstanceOf(UnrecoverableError);
     expect(error.message).toMatch(
-      /^No @BackgroundTask\(\) handler is named "Mailer.sendWelcome" in this worker \(it has "Reports.build"\), and unknownHandlerTimeout is 0: it fails for good at once\. Deploy workers/,
+      /^No @BackgroundTaskHandler\(\) method is named "Mailer.sendWelcome" in this worker \(it has "Reports.build"\), and unknownHandlerTimeout is 0: it fails for good at once\. Deploy workers/,
     );
     expect([fake.moveToDelayed, fake.updateData, log].map((called) => called.mock.calls.length)).toEqual([0, 0, 0]);
   });

@@ -1,6 +1,6 @@
 import { jest } from '@jest/globals';
 import { Logger } from '@nestjs/common';
-import type { BackgroundTask } from '../../../lib/core/background-task.js';
+import type { Task } from '../../../lib/core/task.js';
 import type { DispatchOutcome, EnqueueFailurePolicy, TaskDispatcher } from '../../../lib/core/task-dispatcher.js';
 import { TaskRunner } from '../../../lib/core/task-runner.js';
 import type { BackgroundTaskEvent, BackgroundTaskHook } from '../../../lib/interfaces/index.js';
@@ -24,11 +24,11 @@ class Mailer {
 }
 
 class FakeDispatcher implements TaskDispatcher {
-  readonly dispatched: BackgroundTask[] = [];
+  readonly dispatched: Task[] = [];
   outcome: DispatchOutcome = 'enqueued';
   constructor(readonly onEnqueueFailure: EnqueueFailurePolicy = 'run-in-process') {}
-  admit(_task: BackgroundTask): void {}
-  dispatch(task: BackgroundTask): Promise<DispatchOutcome> {
+  admit(_task: Task): void {}
+  dispatch(task: Task): Promise<DispatchOutcome> {
     this.dispatched.push(task);
     return Promise.resolve(this.outcome);
   }

@@ -12,7 +12,7 @@ import { deferred, letWrongOutcomeShow, track, waitFor, within } from '../../uti
 /**
  * The timeouts of tasks run in-process (InProcessExecution), through the
  * runner, which reports them. Without Nest or any
- * transport: the owner of the tasks is a ScopedBackgroundTasks with a fixed
+ * transport: the owner of the tasks is a RequestBackgroundTasks with a fixed
  * origin, settled the way the transports settle it (see task-runner.spec.ts).
  */
 

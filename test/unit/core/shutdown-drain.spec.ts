@@ -10,7 +10,7 @@ import { deferred, track, waitFor, within } from '../../utils/wait-for.js';
 
 /**
  * Shutdown (ShutdownDrain), through the runner's two shutdown hooks. Without Nest or any
- * transport: the owner of the tasks is a ScopedBackgroundTasks with a fixed
+ * transport: the owner of the tasks is a RequestBackgroundTasks with a fixed
  * origin, settled the way the transports settle it (see task-runner.spec.ts).
  */
 

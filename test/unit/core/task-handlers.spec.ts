@@ -22,10 +22,10 @@ describe('TaskHandlers', () => {
     const handlers = new TaskHandlers();
     handlers.register({ name: 'send', fn: Mailer.prototype.send, instance, options: {} });
     expect(() => handlers.register({ name: 'send', fn: Mailer.prototype.other, instance, options: {} })).toThrow(
-      '@BackgroundTask(): two handlers are named "send".',
+      '@BackgroundTaskHandler(): two handlers are named "send".',
     );
     expect(() => handlers.register({ name: 'again', fn: Mailer.prototype.send, instance: new Mailer(), options: {} })).toThrow(
-      '@BackgroundTask(): two handlers are named "again".',
+      '@BackgroundTaskHandler(): two handlers are named "again".',
     );
   });
 });

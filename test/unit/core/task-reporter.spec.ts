@@ -12,7 +12,7 @@ import { deferred, waitFor } from '../../utils/wait-for.js';
 /**
  * What the logger and the lifecycle hooks are told (TaskReporter), as the
  * runner reports tasks that fail, time out or end otherwise, with the owner
- * of the tasks a ScopedBackgroundTasks with a fixed origin.
+ * of the tasks a RequestBackgroundTasks with a fixed origin.
  */
 
 type OnTaskFailed = NonNullable<BackgroundTasksModuleOptions['onTaskFailed']>;
@@ -453,15 +453,15 @@ describe('overflow in the log', () => {
       burst(6); // the first is queued, five are dropped
       expect(onTaskDropped).toHaveBeenCalledTimes(5);
       expect(watched.warnMessages()).toEqual([
-        'Background task "burstTask" of POST /burst was dropped: the queue is full (maxQueued: 1).',
+        'Background task "burstTask" of POST /burst was dropped: maxQueued (1) tasks are already waiting.',
       ]);
 
       jest.advanceTimersByTime(1_000);
       burst(2);
       jest.advanceTimersByTime(1_000);
       expect(watched.warnMessages().slice(1)).toEqual([
-        '4 more background tasks were dropped in the last second: the queue is full (maxQueued: 1).',
-        '2 more background tasks were dropped in the last second: the queue is full (maxQueued: 1).',
+        '4 more background tasks were dropped in the last second: maxQueued (1) tasks are already waiting.',
+        '2 more background tasks were dropped in the last second: maxQueued (1) tasks are already waiting.',
       ]);
 
       // A quiet second ends the burst: the next drop is logged in full again.

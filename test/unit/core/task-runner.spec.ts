@@ -1,9 +1,9 @@
 import { HttpStatus } from '@nestjs/common';
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { BackgroundTaskRunner } from '../../../lib/core/background-task-runner.js';
-import type { ScopedBackgroundTasks } from '../../../lib/core/scoped-background-tasks.js';
+import { BackgroundTasksMonitor } from '../../../lib/core/background-tasks-monitor.js';
+import type { RequestBackgroundTasks } from '../../../lib/core/request-background-tasks.js';
 import { TaskRunner } from '../../../lib/core/task-runner.js';
-import { BackgroundTasksQueueFullException } from '../../../lib/exceptions/background-tasks-queue-full.exception.js';
+import { BackgroundTasksOverflowException } from '../../../lib/exceptions/background-tasks-overflow.exception.js';
 import { batchDone, fail, ownedTasks, succeed } from '../../utils/owned-tasks.js';
 import { flush } from '../../utils/process-watch.js';
 import { idle, stats } from '../../utils/task-record.js';
@@ -13,11 +13,11 @@ import { deferred, track, waitFor, within } from '../../utils/wait-for.js';
 
 /**
  * Unit tests of the runner core (TaskRunner, TaskBatch), without Nest, HTTP
- * or any transport: the owner of the tasks is a ScopedBackgroundTasks with a
+ * or any transport: the owner of the tasks is a RequestBackgroundTasks with a
  * fixed origin, settled the way the transports settle it, with
  * `runner.settle(batch, outcome)`. What the logger and the hooks are told is
  * in task-reporter.spec.ts; the per-request API (names, cancel, bad input) in
- * scoped-background-tasks.spec.ts.
+ * request-background-tasks.spec.ts.
  */
 
 const watched = watchEachTest();
@@ -344,7 +344,7 @@ describe('concurrent = true', () => {
 });
 
 describe('maxQueued and overflow', () => {
-  it("'reject' throws a 503 BackgroundTasksQueueFullException naming the task and maxQueued, and queues nothing", async () => {
+  it("'reject' throws a 503 BackgroundTasksOverflowException naming the task and maxQueued, and queues nothing", async () => {
     const { hooks, sequence } = recordHooks();
     const runner = new TaskRunner({ maxQueued: 2, ...hooks });
     const ran: string[] = [];
@@ -367,10 +367,10 @@ describe('maxQueued and overflow', () => {
       } catch (error) {
         thrown = error;
       }
-      expect(thrown).toBeInstanceOf(BackgroundTasksQueueFullException);
-      const exception = thrown as BackgroundTasksQueueFullException;
+      expect(thrown).toBeInstanceOf(BackgroundTasksOverflowException);
+      const exception = thrown as BackgroundTasksOverflowException;
       expect(exception.getStatus()).toBe(HttpStatus.SERVICE_UNAVAILABLE);
-      expect(exception.message).toBe(`Background task "${name}" was not accepted: the queue is full (maxQueued: 2).`);
+      expect(exception.message).toBe(`Background task "${name}" was not accepted: maxQueued (2) tasks are already waiting.`);
     }
     expect(runner.stats()).toEqual(stats({ queued: 2 }));
     expect(sequence()).toEqual(['onTaskQueued a1', 'onTaskQueued a2']);
@@ -414,7 +414,9 @@ describe('maxQueued and overflow', () => {
       ['onTaskQueued', b('b1', [1])],
       ['onTaskDropped', b('b1', [1], { reason: 'overflow' })],
     ]);
-    expect(watched.warnMessages()).toEqual(['Background task "b1" of PUT /b was dropped: the queue is full (maxQueued: 2).']);
+    expect(watched.warnMessages()).toEqual([
+      'Background task "b1" of PUT /b was dropped: maxQueued (2) tasks are already waiting.',
+    ]);
     expect(runner.stats()).toEqual(stats({ queued: 2, dropped: 1 }));
 
     succeed(inFlight);
@@ -442,7 +444,9 @@ describe('maxQueued and overflow', () => {
 
     expect(sequence()).toEqual(['onTaskQueued a1', 'onTaskQueued a2', 'onTaskDropped a1', 'onTaskQueued b1']);
     expect(of('onTaskDropped')).toStrictEqual([eventsOf('POST', '/a')('a1', [], { reason: 'overflow' })]);
-    expect(watched.warnMessages()).toEqual(['Background task "a1" of POST /a was dropped: the queue is full (maxQueued: 2).']);
+    expect(watched.warnMessages()).toEqual([
+      'Background task "a1" of POST /a was dropped: maxQueued (2) tasks are already waiting.',
+    ]);
     expect(runner.stats()).toEqual(stats({ queued: 2, dropped: 1 }));
 
     succeed(inFlight);
@@ -469,7 +473,9 @@ describe('maxQueued and overflow', () => {
     const inFlight = ownedTasks(runner, 'POST', '/z');
     inFlight.addTask(gated.task('z1'));
     inFlight.addTask(gated.task('z2'));
-    expect(watched.warnMessages()).toEqual(['Background task "y1" of POST /y was dropped: the queue is full (maxQueued: 2).']);
+    expect(watched.warnMessages()).toEqual([
+      'Background task "y1" of POST /y was dropped: maxQueued (2) tasks are already waiting.',
+    ]);
     expect(runner.stats()).toEqual(stats({ queued: 2, running: 1, dropped: 1 }));
 
     gated.open('x1', 'z1', 'z2');
@@ -570,7 +576,7 @@ describe('async context', () => {
         await flush(1); // the next task starts from a promise continuation, not from the caller
         seen.set(label, als.getStore()?.id);
       };
-      const add = (tasks: ScopedBackgroundTasks, label: string) =>
+      const add = (tasks: RequestBackgroundTasks, label: string) =>
         method === 'addTask'
           ? tasks.addTask(record, label)
           : tasks.addTaskWithOptions({}, (_context, l: string) => record(l), label);
@@ -594,9 +600,9 @@ describe('async context', () => {
 });
 
 describe('stats() and whenIdle()', () => {
-  it('stats() returns a snapshot, which later work does not change (also through the public BackgroundTaskRunner)', async () => {
+  it('stats() returns a snapshot, which later work does not change (also through the public BackgroundTasksMonitor)', async () => {
     const runner = new TaskRunner();
-    const facade = new BackgroundTaskRunner(runner);
+    const facade = new BackgroundTasksMonitor(runner);
     const atStart = runner.stats();
     const publicAtStart = facade.stats();
     const tasks = ownedTasks(runner);
@@ -640,7 +646,7 @@ describe('stats() and whenIdle()', () => {
 describe('inspect()', () => {
   it('lists the oldest queued and running tasks, at most `limit` of each, with totals, ages and origins', async () => {
     const runner = new TaskRunner({ concurrency: 1 });
-    const facade = new BackgroundTaskRunner(runner);
+    const facade = new BackgroundTasksMonitor(runner);
     const first = ownedTasks(runner, 'POST', '/first');
     const gate = deferred();
     first.addTask(async function holdsTheSlot() {
@@ -699,7 +705,7 @@ describe('inspect()', () => {
     const runner = new TaskRunner();
     const tasks = ownedTasks(runner);
     for (let i = 0; i < 150; i++) tasks.addTask(() => undefined);
-    const { queued } = new BackgroundTaskRunner(runner).inspect();
+    const { queued } = new BackgroundTasksMonitor(runner).inspect();
     expect(queued.total).toBe(150);
     expect(queued.tasks).toHaveLength(100);
     succeed(tasks);

@@ -1,6 +1,6 @@
 import { TaskRunner } from '../../../lib/core/task-runner.js';
 import { TaskStates } from '../../../lib/core/task-states.js';
-import { BackgroundTask } from '../../../lib/core/background-task.js';
+import { Task } from '../../../lib/core/task.js';
 import { ownedTasks } from '../../utils/owned-tasks.js';
 import { track } from '../../utils/wait-for.js';
 import { flush } from '../../utils/process-watch.js';
@@ -10,7 +10,7 @@ function setUp() {
   const owner = ownedTasks(new TaskRunner(), 'POST', '/x');
   const states = new TaskStates();
   const add = (name: string) => {
-    const task = new BackgroundTask(() => undefined, [], owner.batch, name, false, Infinity, true);
+    const task = new Task(() => undefined, [], owner.batch, name, false, Infinity, true);
     owner.batch.push(task);
     states.added(task);
     return task;

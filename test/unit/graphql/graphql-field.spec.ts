@@ -1,12 +1,12 @@
-import { currentScope, type TaskScope } from '../../../lib/core/task-scope.js';
-import { fieldScopeOf, scopedResolver } from '../../../lib/graphql/graphql-field.js';
-import { operationScopeOf } from '../../../lib/graphql/graphql-operation.js';
+import { currentGroup, type TaskGroup } from '../../../lib/core/task-group.js';
+import { fieldGroupOf, groupedResolver } from '../../../lib/graphql/graphql-field.js';
+import { operationGroupOf } from '../../../lib/graphql/graphql-operation.js';
 
 /** Calls a wrapped resolver as graphql-js does, with a fresh `info`, over an HTTP request. */
 function call(resolve: (info: object) => unknown, scoping: { root?: boolean; background?: boolean; injected?: boolean }) {
   const request = {};
   const info = {};
-  const wrapped = scopedResolver((_source, _args, _context, fieldInfo: object) => resolve(fieldInfo), {
+  const wrapped = groupedResolver((_source, _args, _context, fieldInfo: object) => resolve(fieldInfo), {
     root: false,
     background: false,
     injected: false,
@@ -15,45 +15,45 @@ function call(resolve: (info: object) => unknown, scoping: { root?: boolean; bac
   return { request, info, result: () => wrapped(undefined, {}, { req: request }, info) };
 }
 
-describe('scopedResolver', () => {
-  it('gives a @Background() field a scope by its info, which fails when the resolver throws', () => {
-    let scope: TaskScope | undefined;
+describe('groupedResolver', () => {
+  it('gives a @Background() field a group by its info, which fails when the resolver throws', () => {
+    let group: TaskGroup | undefined;
     const { result } = call(
       (info) => {
-        scope = fieldScopeOf(info);
+        group = fieldGroupOf(info);
         throw new Error('no');
       },
       { background: true },
     );
     expect(result).toThrow('no');
-    expect(scope?.failed).toBe(true);
+    expect(group?.failed).toBe(true);
   });
 
-  it('fails the scope of a resolver that rejects, and not of one that resolves', async () => {
-    const scopes: Array<TaskScope | undefined> = [];
-    const rejects = call((info) => (scopes.push(fieldScopeOf(info)), Promise.reject(new Error('no'))), { background: true });
-    const resolves = call((info) => (scopes.push(fieldScopeOf(info)), Promise.resolve(1)), { background: true });
+  it('fails the group of a resolver that rejects, and not of one that resolves', async () => {
+    const groups: Array<TaskGroup | undefined> = [];
+    const rejects = call((info) => (groups.push(fieldGroupOf(info)), Promise.reject(new Error('no'))), { background: true });
+    const resolves = call((info) => (groups.push(fieldGroupOf(info)), Promise.resolve(1)), { background: true });
     await expect(rejects.result()).rejects.toThrow('no');
     await expect(resolves.result()).resolves.toBe(1);
-    expect(scopes.map((scope) => scope?.failed)).toEqual([true, false]);
+    expect(groups.map((group) => group?.failed)).toEqual([true, false]);
   });
 
-  it('runs a request-scoped resolver in its scope, across await', async () => {
+  it('runs a request-scoped resolver in its group, across await', async () => {
     const { result } = call(
       async () => {
         await Promise.resolve();
-        return currentScope();
+        return currentGroup();
       },
       { injected: true },
     );
-    const scope = (await result()) as TaskScope | undefined;
-    expect(scope?.failed).toBe(false);
-    expect(currentScope()).toBeUndefined();
+    const group = (await result()) as TaskGroup | undefined;
+    expect(group?.failed).toBe(false);
+    expect(currentGroup()).toBeUndefined();
   });
 
   it('fails the operation when its root fields settled and none resolved; not before any settled', async () => {
     const failing = call(() => Promise.reject(new Error('no')), { root: true });
-    const operation = operationScopeOf(failing.request);
+    const operation = operationGroupOf(failing.request);
     expect(operation.failed).toBe(false);
     await expect(failing.result()).rejects.toThrow('no');
     expect(operation.failed).toBe(true);
@@ -61,7 +61,7 @@ describe('scopedResolver', () => {
 
   it('keeps the operation from failing once one root field resolved', () => {
     const { request, result } = call(() => true, { root: true });
-    const failing = scopedResolver(
+    const failing = groupedResolver(
       () => {
         throw new Error('no');
       },
@@ -69,6 +69,6 @@ describe('scopedResolver', () => {
     );
     expect(result()).toBe(true);
     expect(() => failing(undefined, {}, { req: request }, {})).toThrow('no');
-    expect(operationScopeOf(request).failed).toBe(false);
+    expect(operationGroupOf(request).failed).toBe(false);
   });
 });

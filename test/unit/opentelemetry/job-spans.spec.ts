@@ -1,6 +1,6 @@
 import { context, INVALID_SPAN_CONTEXT, SpanKind, SpanStatusCode, trace, type SpanContext } from '@opentelemetry/api';
 import { BasicTracerProvider, type SpanProcessor } from '@opentelemetry/sdk-trace-base';
-import type { BackgroundTask } from '../../../lib/core/background-task.js';
+import type { Task } from '../../../lib/core/task.js';
 import type { JobRun, TraceCarrier } from '../../../lib/core/job-tracker.js';
 import { resolveOptions } from '../../../lib/core/runner-options.js';
 import type { DispatchOutcome, TaskDispatcher } from '../../../lib/core/task-dispatcher.js';
@@ -35,7 +35,7 @@ class RecordingDispatcher implements TaskDispatcher {
   readonly onEnqueueFailure = 'drop';
   readonly traces: Array<TraceCarrier | undefined> = [];
   admit(): void {}
-  dispatch(_task: BackgroundTask, trace?: TraceCarrier): Promise<DispatchOutcome> {
+  dispatch(_task: Task, trace?: TraceCarrier): Promise<DispatchOutcome> {
     this.traces.push(trace);
     return Promise.resolve('enqueued');
   }

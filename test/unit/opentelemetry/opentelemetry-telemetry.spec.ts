@@ -3,7 +3,7 @@ import { Logger } from '@nestjs/common';
 import { context, INVALID_SPAN_CONTEXT, SpanKind, SpanStatusCode, trace, type SpanContext } from '@opentelemetry/api';
 import { BasicTracerProvider, type ReadableSpan, type SpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { resolveOptions } from '../../../lib/core/runner-options.js';
-import { ScopedBackgroundTasks } from '../../../lib/core/scoped-background-tasks.js';
+import { RequestBackgroundTasks } from '../../../lib/core/request-background-tasks.js';
 import { TaskRunner } from '../../../lib/core/task-runner.js';
 import type { BackgroundTasksModuleOptions } from '../../../lib/interfaces/index.js';
 import { openTelemetry } from '../../../lib/opentelemetry/opentelemetry-telemetry.js';
@@ -129,8 +129,8 @@ describe('the span of a task that runs', () => {
 
   it('names the method and path of a message, and none for the app’s own tasks', async () => {
     const runner = tracedRunner();
-    const message = new ScopedBackgroundTasks(runner, { transport: 'rpc', method: 'RPC', path: 'orders.created' });
-    const app = new ScopedBackgroundTasks(runner, { transport: 'none', method: '', path: '' });
+    const message = new RequestBackgroundTasks(runner, { transport: 'rpc', method: 'RPC', path: 'orders.created' });
+    const app = new RequestBackgroundTasks(runner, { transport: 'none', method: '', path: '' });
     message.addTask(function fromMessage() {});
     app.addTask(function fromApp() {});
     runner.settle(message.batch, 'succeeded');

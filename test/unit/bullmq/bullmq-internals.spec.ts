@@ -1,6 +1,18 @@
 import { jest } from '@jest/globals';
 import { Queue } from 'bullmq';
-import { ModuleQueue } from '../../../lib/bullmq/module-queue.js';
+import { getSharedConfigToken } from '@nestjs/bullmq';
+import { BULL_SHARED_CONFIG, ModuleQueue } from '../../../lib/bullmq/bullmq-internals.js';
+
+describe("BullMQ's internals", () => {
+  it('Queue has the protected addJob() that add() wraps in its telemetry, which ModuleQueue calls', () => {
+    expect(typeof (Queue.prototype as unknown as { addJob?: unknown }).addJob).toBe('function');
+    expect(Queue.prototype.add.toString()).toContain('addJob');
+  });
+
+  it("reads BullModule.forRoot()'s configuration under @nestjs/bullmq's token", () => {
+    expect(BULL_SHARED_CONFIG).toBe(getSharedConfigToken());
+  });
+});
 
 describe('ModuleQueue', () => {
   it("adds through BullMQ's addJob(), not through add()'s telemetry wrapper", async () => {

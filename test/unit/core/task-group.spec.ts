@@ -1,31 +1,31 @@
 import { TaskRunner } from '../../../lib/core/task-runner.js';
-import { currentScope, runInScope, TaskScope } from '../../../lib/core/task-scope.js';
+import { currentGroup, runInGroup, TaskGroup } from '../../../lib/core/task-group.js';
 import { batchDone, fail, ownedTasks, succeed } from '../../utils/owned-tasks.js';
 
-describe('TaskScope', () => {
-  it('is the scope of what runs inside it, across await, and of nothing outside', async () => {
-    const scope = new TaskScope();
-    expect(currentScope()).toBeUndefined();
-    const seen = await runInScope(scope, async () => {
+describe('TaskGroup', () => {
+  it('is the group of what runs inside it, across await, and of nothing outside', async () => {
+    const group = new TaskGroup();
+    expect(currentGroup()).toBeUndefined();
+    const seen = await runInGroup(group, async () => {
       await Promise.resolve();
-      return currentScope();
+      return currentGroup();
     });
-    expect(seen).toBe(scope);
-    expect(currentScope()).toBeUndefined();
+    expect(seen).toBe(group);
+    expect(currentGroup()).toBeUndefined();
   });
 
-  it('drops the tasks of a failed scope (but always ones) from a batch that succeeds, and runs the others', async () => {
+  it('drops the tasks of a failed group (but always ones) from a batch that succeeds, and runs the others', async () => {
     const runner = new TaskRunner();
     const tasks = ownedTasks(runner);
     const ran: string[] = [];
-    const failed = new TaskScope();
-    const resolved = new TaskScope();
+    const failed = new TaskGroup();
+    const resolved = new TaskGroup();
     tasks.addTask((entry: string) => ran.push(entry), 'outside');
-    runInScope(failed, () => {
+    runInGroup(failed, () => {
       tasks.addTask((entry: string) => ran.push(entry), 'failed');
       tasks.addTaskWithOptions({ always: true }, (_context, entry: string) => ran.push(entry), 'failed-always');
     });
-    runInScope(resolved, () => tasks.addTask((entry: string) => ran.push(entry), 'resolved'));
+    runInGroup(resolved, () => tasks.addTask((entry: string) => ran.push(entry), 'resolved'));
     failed.fail();
     succeed(tasks);
     await batchDone(tasks);
@@ -37,35 +37,35 @@ describe('TaskScope', () => {
     const runner = new TaskRunner();
     const tasks = ownedTasks(runner);
     const ran: string[] = [];
-    runInScope(new TaskScope(), () => tasks.addTask((entry: string) => ran.push(entry), 'resolved'));
+    runInGroup(new TaskGroup(), () => tasks.addTask((entry: string) => ran.push(entry), 'resolved'));
     fail(tasks);
     await batchDone(tasks);
     expect(ran).toEqual([]);
   });
 
-  it('gives tasks added outside any scope the outer scope, once entered', async () => {
+  it('gives tasks added outside any group the outer group, once entered', async () => {
     const runner = new TaskRunner();
     const tasks = ownedTasks(runner);
     const ran: string[] = [];
-    const outer = new TaskScope();
-    tasks.enterOuterScope(outer);
-    tasks.enterOuterScope(new TaskScope());
+    const outer = new TaskGroup();
+    tasks.setOuterGroup(outer);
+    tasks.setOuterGroup(new TaskGroup());
     tasks.addTask((entry: string) => ran.push(entry), 'outer');
-    runInScope(new TaskScope(), () => tasks.addTask((entry: string) => ran.push(entry), 'inner'));
+    runInGroup(new TaskGroup(), () => tasks.addTask((entry: string) => ran.push(entry), 'inner'));
     outer.fail();
     succeed(tasks);
     await batchDone(tasks);
     expect(ran).toEqual(['inner']);
   });
 
-  it('leaves tasks added after the batch settled out of any scope', async () => {
+  it('leaves tasks added after the batch settled out of any group', async () => {
     const runner = new TaskRunner();
     const tasks = ownedTasks(runner);
     const ran: string[] = [];
-    const scope = new TaskScope();
-    scope.fail();
+    const group = new TaskGroup();
+    group.fail();
     succeed(tasks);
-    runInScope(scope, () => tasks.addTask((entry: string) => ran.push(entry), 'late'));
+    runInGroup(group, () => tasks.addTask((entry: string) => ran.push(entry), 'late'));
     await batchDone(tasks);
     expect(ran).toEqual(['late']);
   });

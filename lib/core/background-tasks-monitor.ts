@@ -9,7 +9,7 @@ import { TaskRunner } from './task-runner.js';
  * what they use.
  */
 @Injectable()
-export class BackgroundTaskRunner {
+export class BackgroundTasksMonitor {
   constructor(private readonly runner: TaskRunner) {}
 
   /**
@@ -43,7 +43,7 @@ export class BackgroundTaskRunner {
    * @example
    * ```ts
    * await request(app.getHttpServer()).post('/signup').expect(201);
-   * await app.get(BackgroundTaskRunner).whenIdle();
+   * await app.get(BackgroundTasksMonitor).whenIdle();
    * expect(mailer.sent).toHaveLength(1);
    * ```
    */

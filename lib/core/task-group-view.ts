@@ -1,19 +1,19 @@
 import type { BackgroundTaskContext } from '../interfaces/background-task-context.interface.js';
 import type { BackgroundTaskOptions } from '../interfaces/background-task-options.interface.js';
 import { BackgroundTasks } from './background-tasks.js';
-import type { ScopedBackgroundTasks } from './scoped-background-tasks.js';
-import type { TaskScope } from './task-scope.js';
+import type { RequestBackgroundTasks } from './request-background-tasks.js';
+import type { TaskGroup } from './task-group.js';
 
 /**
  * A request's tasks as one part of it (a GraphQL field's resolver) holds
  * them: the same tasks, order and options, but what it adds, even after an
- * `await`, belongs to its scope. It needs no async context, which on Node 20
+ * `await`, belongs to its group. It needs no async context, which on Node 20
  * makes every promise of the process slower.
  */
-export class ScopeView extends BackgroundTasks {
+export class TaskGroupView extends BackgroundTasks {
   constructor(
-    private readonly tasks: ScopedBackgroundTasks,
-    private readonly scope: TaskScope,
+    private readonly tasks: RequestBackgroundTasks,
+    private readonly group: TaskGroup,
   ) {
     super();
   }
@@ -27,7 +27,7 @@ export class ScopeView extends BackgroundTasks {
   }
 
   addTask<Args extends unknown[]>(fn: (...args: Args) => unknown, ...args: NoInfer<Args>): void {
-    this.tasks.addInScope(this.scope, () => this.tasks.addTask(fn, ...args));
+    this.tasks.addInGroup(this.group, () => this.tasks.addTask(fn, ...args));
   }
 
   addTaskWithOptions<Args extends unknown[]>(
@@ -35,7 +35,7 @@ export class ScopeView extends BackgroundTasks {
     fn: (context: BackgroundTaskContext, ...args: Args) => unknown,
     ...args: NoInfer<Args>
   ): void {
-    this.tasks.addInScope(this.scope, () => this.tasks.addTaskWithOptions(options, fn, ...args));
+    this.tasks.addInGroup(this.group, () => this.tasks.addTaskWithOptions(options, fn, ...args));
   }
 
   cancel(name: string): boolean {

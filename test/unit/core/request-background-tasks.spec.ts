@@ -9,7 +9,7 @@ import { watchEachTest } from '../../utils/unit-watch.js';
 import { deferred, track, waitFor } from '../../utils/wait-for.js';
 
 /**
- * ScopedBackgroundTasks, the public API over one batch: addTask,
+ * RequestBackgroundTasks, the public API over one batch: addTask,
  * addTaskWithOptions, names and cancel(), bad input, finish() and runInline().
  * No transport: the owner is settled as the transports settle it.
  */
@@ -255,8 +255,8 @@ describe('finish() and runInline()', () => {
     const tasks = ownedTasks(runner);
     const ran: string[] = [];
     tasks.addTask(() => void ran.push('plain'));
-    tasks.finish(true);
-    tasks.finish(false);
+    tasks.settle(true);
+    tasks.settle(false);
     await idle(runner);
     expect(ran).toEqual(['plain']);
     expect(tasks.batch.outcome).toBe('succeeded');

@@ -13,12 +13,12 @@ import type { BackgroundTaskHandlerOptions } from '../interfaces/background-task
  * ```ts
  * @Injectable()
  * export class Mailer {
- *   @BackgroundTask({ attempts: 3, backoff: { type: 'exponential', delay: 1000 } })
+ *   @BackgroundTaskHandler({ attempts: 3, backoff: { type: 'exponential', delay: 1000 } })
  *   async sendWelcome(userId: string): Promise<void> {
  *     // ...
  *   }
  * }
  * ```
  */
-export const BackgroundTask = (options: BackgroundTaskHandlerOptions = {}): MethodDecorator =>
+export const BackgroundTaskHandler = (options: BackgroundTaskHandlerOptions = {}): MethodDecorator =>
   SetMetadata(BACKGROUND_TASK_HANDLER_METADATA, options);

@@ -1,15 +1,15 @@
-import { ScopeView } from '../../../lib/core/scope-view.js';
+import { TaskGroupView } from '../../../lib/core/task-group-view.js';
 import { TaskRunner } from '../../../lib/core/task-runner.js';
-import { TaskScope } from '../../../lib/core/task-scope.js';
+import { TaskGroup } from '../../../lib/core/task-group.js';
 import { batchDone, ownedTasks, succeed } from '../../utils/owned-tasks.js';
 
-describe('ScopeView', () => {
-  it('adds to the request’s tasks, in order, and into its scope, which may drop them', async () => {
+describe('TaskGroupView', () => {
+  it('adds to the request’s tasks, in order, and into its group, which may drop them', async () => {
     const runner = new TaskRunner();
     const tasks = ownedTasks(runner);
     const ran: string[] = [];
-    const failed = new TaskScope();
-    const view = new ScopeView(tasks, failed);
+    const failed = new TaskGroup();
+    const view = new TaskGroupView(tasks, failed);
     tasks.addTask((entry: string) => ran.push(entry), 'request');
     view.addTask((entry: string) => ran.push(entry), 'view');
     view.addTaskWithOptions({ always: true }, (_context, entry: string) => ran.push(entry), 'view-always');
@@ -21,7 +21,7 @@ describe('ScopeView', () => {
 
   it('shares `concurrent` and the names of queued tasks with the request’s tasks', () => {
     const tasks = ownedTasks(new TaskRunner());
-    const view = new ScopeView(tasks, new TaskScope());
+    const view = new TaskGroupView(tasks, new TaskGroup());
     view.concurrent = true;
     expect(tasks.concurrent).toBe(true);
     tasks.addTaskWithOptions({ name: 'shared' }, () => undefined);

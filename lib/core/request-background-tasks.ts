@@ -9,26 +9,26 @@ import {
 import type { BackgroundTaskContext } from '../interfaces/background-task-context.interface.js';
 import type { BackgroundTaskOptions } from '../interfaces/background-task-options.interface.js';
 import { closest } from '../utils/closest.js';
-import { BackgroundTask } from './background-task.js';
+import { Task } from './task.js';
 import { BackgroundTasks } from './background-tasks.js';
 import { checkTimeout } from './runner-options.js';
 import { TaskBatch } from './task-batch.js';
 import type { TaskOrigin, TaskOwner } from './task-owner.js';
-import { currentScope, type TaskScope } from './task-scope.js';
+import { currentGroup, type TaskGroup } from './task-group.js';
 import type { TaskRunner } from './task-runner.js';
 
 /**
  * The tasks of one request or message: the public API over a batch of the
- * runner. Whoever knows when the handler is done calls {@link finish}; the
+ * runner. Whoever knows when the handler is done calls {@link settle}; the
  * HTTP path extends it to watch its response.
  */
-export class ScopedBackgroundTasks extends BackgroundTasks implements TaskOwner {
+export class RequestBackgroundTasks extends BackgroundTasks implements TaskOwner {
   concurrent = false;
-  readonly batch = new TaskBatch<BackgroundTask>(this);
-  /** The scope of the tasks added outside any other: a GraphQL request's, for what its guards add. */
-  private outerScope?: TaskScope;
-  /** The scope of the tasks being added through a {@link ScopeView}, while it adds them. */
-  private pinnedScope?: TaskScope;
+  readonly batch = new TaskBatch<Task>(this);
+  /** The group of the tasks added outside any other: a GraphQL request's, for what its guards add. */
+  private outerGroup?: TaskGroup;
+  /** The group of the tasks being added through a {@link TaskGroupView}, while it adds them. */
+  private pinnedGroup?: TaskGroup;
 
   constructor(
     protected readonly runner: TaskRunner,
@@ -44,7 +44,7 @@ export class ScopedBackgroundTasks extends BackgroundTasks implements TaskOwner 
   addTask<Args extends unknown[]>(fn: (...args: Args) => unknown, ...args: NoInfer<Args>): void {
     if (typeof fn !== 'function') throw new TypeError(NOT_A_FUNCTION('addTask', fn));
     const { options, handlers } = this.runner;
-    this.add(new BackgroundTask(fn, args, this.batch, undefined, false, options.taskTimeout, false, handlers.of(fn)));
+    this.add(new Task(fn, args, this.batch, undefined, false, options.taskTimeout, false, handlers.of(fn)));
   }
 
   addTaskWithOptions<Args extends unknown[]>(
@@ -54,7 +54,7 @@ export class ScopedBackgroundTasks extends BackgroundTasks implements TaskOwner 
   ): void {
     const { name, always = false, timeout = this.runner.options.taskTimeout } = checkTaskOptions(options);
     if (typeof fn !== 'function') throw new TypeError(NOT_A_FUNCTION('addTaskWithOptions', fn));
-    this.add(new BackgroundTask(fn, args, this.batch, name, always, timeout, true, this.runner.handlers.of(fn)));
+    this.add(new Task(fn, args, this.batch, name, always, timeout, true, this.runner.handlers.of(fn)));
   }
 
   cancel(name: string): boolean {
@@ -65,31 +65,31 @@ export class ScopedBackgroundTasks extends BackgroundTasks implements TaskOwner 
   }
 
   /** The handler is done, and so is its answer: the tasks are the runner's. Once only. */
-  finish(succeeded: boolean): void {
+  settle(succeeded: boolean): void {
     if (this.batch.settled) return;
     this.letGo();
     this.runner.settle(this.batch, succeeded ? 'succeeded' : 'failed');
   }
 
-  /** Gives the tasks added outside any scope from now on a scope of their own. Once only. */
-  enterOuterScope(scope: TaskScope): void {
-    this.outerScope ??= scope;
+  /** Gives the tasks added outside any group from now on a group of their own. Once only. */
+  setOuterGroup(group: TaskGroup): void {
+    this.outerGroup ??= group;
   }
 
-  /** Adds, through `add`, tasks of `scope`: a part of the request that holds a view of its tasks. */
-  addInScope(scope: TaskScope, add: () => void): void {
-    const previous = this.pinnedScope;
-    this.pinnedScope = scope;
+  /** Adds, through `add`, tasks of `group`: a part of the request that holds a view of its tasks. */
+  addInGroup(group: TaskGroup, add: () => void): void {
+    const previous = this.pinnedGroup;
+    this.pinnedGroup = group;
     try {
       add();
     } finally {
-      this.pinnedScope = previous;
+      this.pinnedGroup = previous;
     }
   }
 
-  /** Inline mode: finishes, and resolves once the tasks have run. */
+  /** Inline mode: settles, and resolves once the tasks have run. */
   runInline(succeeded: boolean): Promise<void> {
-    this.finish(succeeded);
+    this.settle(succeeded);
     return this.batch.whenEnded();
   }
 
@@ -99,12 +99,12 @@ export class ScopedBackgroundTasks extends BackgroundTasks implements TaskOwner 
   /** Called once, when the batch is settled: tasks may outlive their request by far. */
   protected letGo(): void {}
 
-  private add(task: BackgroundTask): void {
+  private add(task: Task): void {
     this.runner.admit(task);
     const replaced = task.givenName === undefined ? undefined : this.batch.queuedNamed(task.givenName);
     if (replaced !== undefined) this.runner.cancel(replaced, 'replaced');
     // Once the batch has settled, the part of the request that added a task is over.
-    if (!this.batch.settled) task.scope = this.pinnedScope ?? currentScope() ?? this.outerScope;
+    if (!this.batch.settled) task.group = this.pinnedGroup ?? currentGroup() ?? this.outerGroup;
     if (!this.runner.accept(task)) return;
     if (this.batch.settled) this.release();
     else this.taskAdded();

@@ -1,23 +1,23 @@
 import { AsyncResource } from 'node:async_hooks';
 import { performance } from 'node:perf_hooks';
 import type { TaskBatch } from './task-batch.js';
-import type { TaskScope } from './task-scope.js';
+import type { TaskGroup } from './task-group.js';
 import type { TaskHandler } from './task-handlers.js';
 
 export type TaskState = 'queued' | 'running' | 'succeeded' | 'failed' | 'timed-out' | 'dropped' | 'cancelled' | 'dispatched';
 
 /** One task, from `addTask()` to its end: what the runner runs and counts. */
-export class BackgroundTask {
+export class Task {
   state: TaskState = 'queued';
   /** Timed out, with its body still running in its slot. Written by the runner's task states only. */
   overdue = false;
   /** Neighbours in the runner's list of queued, or of running, tasks. */
-  previous?: BackgroundTask;
-  next?: BackgroundTask;
+  previous?: Task;
+  next?: Task;
   /** The next task of its batch, while both wait for their request to be done. */
-  nextInBatch?: BackgroundTask;
+  nextInBatch?: Task;
   /** The part of its request it was added in (a GraphQL field), whose failure drops it too. */
-  scope?: TaskScope;
+  group?: TaskGroup;
   /** Only tasks that receive a context get one, when they start. */
   controller?: AbortController;
   /** When it was added and started, for inspection and the durations that hooks report. */
@@ -31,14 +31,14 @@ export class BackgroundTask {
   constructor(
     readonly fn: (...args: never[]) => unknown,
     readonly args: readonly unknown[],
-    readonly batch: TaskBatch<BackgroundTask>,
+    readonly batch: TaskBatch<Task>,
     /** The `name` option, which replacement and `cancel()` go by. */
     readonly givenName: string | undefined,
     readonly always: boolean,
     readonly timeout: number,
     /** Added through `addTaskWithOptions()`: called with a context first. */
     readonly takesContext: boolean,
-    /** Set when `fn` is a `@BackgroundTask()` method: it runs on its provider, or as a job. */
+    /** Set when `fn` is a `@Task()` method: it runs on its provider, or as a job. */
     readonly handler?: TaskHandler,
   ) {}
 
@@ -70,5 +70,5 @@ export class BackgroundTask {
 
 /** Runs a task's call inside something of its own, such as the task's span; it returns what the call returned. */
 export interface TaskCallWrapper {
-  run(task: BackgroundTask, call: () => unknown): unknown;
+  run(task: Task, call: () => unknown): unknown;
 }

@@ -34,7 +34,7 @@ type Batch = TaskBatch<Task>;
  */
 export class TaskRunner implements BeforeApplicationShutdown, OnApplicationShutdown {
   readonly options: ResolvedBackgroundTasksOptions;
-  /** The app's `@Task()` handlers, found at startup. */
+  /** The app's `@BackgroundTaskHandler()` methods, found at startup. */
   readonly handlers = new TaskHandlers();
   /** Queued jobs: those dispatched from here, and those a worker runs here. */
   readonly jobs: JobTracker;

@@ -38,7 +38,7 @@ export class Task {
     readonly timeout: number,
     /** Added through `addTaskWithOptions()`: called with a context first. */
     readonly takesContext: boolean,
-    /** Set when `fn` is a `@Task()` method: it runs on its provider, or as a job. */
+    /** Set when `fn` is a `@BackgroundTaskHandler()` method: it runs on its provider, or as a job. */
     readonly handler?: TaskHandler,
   ) {}
 

@@ -24,7 +24,7 @@ export class OperationTaskGroup extends TaskGroup {
 }
 
 /**
- * The operation scopes of GraphQL requests, by their HTTP request (Express's,
+ * The operation groups of GraphQL requests, by their HTTP request (Express's,
  * or Fastify's): a property added to it would change the shape of every
  * request object of the app, which costs more.
  */

@@ -23,16 +23,14 @@ export class OperationTaskGroup extends TaskGroup {
   }
 }
 
-/**
- * The operation groups of GraphQL requests, by their HTTP request (Express's,
- * or Fastify's): a property added to it would change the shape of every
- * request object of the app, which costs more.
- */
-const operationGroups = new WeakMap<object, OperationTaskGroup>();
+/** Where the HTTP request (Express's, or Fastify's) of a GraphQL request keeps its operation group. */
+const OPERATION_GROUP = Symbol('nestjs-background-tasks:operation-group');
+
+interface GroupHolder {
+  [OPERATION_GROUP]?: OperationTaskGroup;
+}
 
 /** The one operation group of the HTTP request of a GraphQL context, created on first use. */
 export function operationGroupOf(request: object): OperationTaskGroup {
-  let group = operationGroups.get(request);
-  if (group === undefined) operationGroups.set(request, (group = new OperationTaskGroup()));
-  return group;
+  return ((request as GroupHolder)[OPERATION_GROUP] ??= new OperationTaskGroup());
 }

@@ -1,3 +1,4 @@
+import type { ThreadTask } from '../threads/thread-task.js';
 import type { BackgroundTaskContext } from '../interfaces/background-task-context.interface.js';
 import type { BackgroundTaskOptions } from '../interfaces/background-task-options.interface.js';
 
@@ -30,7 +31,7 @@ export abstract class BackgroundTasks {
    * @throws {TypeError} when `fn` is not a function.
    * @throws {BackgroundTasksOverflowException} when `maxQueued` tasks are already waiting and `overflow` is `'reject'`.
    */
-  abstract addTask<Args extends unknown[]>(fn: (...args: Args) => unknown, ...args: NoInfer<Args>): void;
+  abstract addTask<Args extends unknown[]>(fn: ((...args: Args) => unknown) | ThreadTask<Args>, ...args: NoInfer<Args>): void;
 
   /**
    * Like {@link addTask}, with options for this task. `fn` receives a
@@ -50,7 +51,7 @@ export abstract class BackgroundTasks {
    */
   abstract addTaskWithOptions<Args extends unknown[]>(
     options: BackgroundTaskOptions,
-    fn: (context: BackgroundTaskContext, ...args: Args) => unknown,
+    fn: ((context: BackgroundTaskContext, ...args: Args) => unknown) | ThreadTask<Args>,
     ...args: NoInfer<Args>
   ): void;
 

@@ -321,6 +321,9 @@ export const THREADS_OPTION = (name: string, problem: string): string => MODULE_
 export const MUST_BE_THREADS = (value: unknown): string =>
   `must be an object ({ maxThreads, minThreads, idleTimeout, resourceLimits }), got ${describe(value)}.`;
 
+export const MUST_BE_RESOURCE_LIMITS = (value: unknown): string =>
+  `must be an object of limits in megabytes, as new Worker() takes them, got ${describe(value)}.`;
+
 export const MUST_BE_THREAD_COUNT = (min: number, value: unknown): string =>
   `must be an integer of at least ${min}, got ${describe(value)}.`;
 

@@ -10,6 +10,7 @@ import {
   MUST_BE_IDLE_TIMEOUT,
   MUST_BE_MEGABYTES,
   MUST_BE_ONE_OF,
+  MUST_BE_RESOURCE_LIMITS,
   MUST_BE_THREAD_COUNT,
   MUST_BE_THREADS,
   MUST_BE_TIMEOUT,
@@ -156,14 +157,29 @@ function checkThreads(value: unknown): ThreadPoolOptions {
     throw new TypeError(THREADS_OPTION('idleTimeout', MUST_BE_IDLE_TIMEOUT(MAX_TIMEOUT, idleTimeout)));
   }
   const checked = { maxThreads, minThreads, idleTimeout };
-  if (resourceLimits === undefined) return checked;
-  checkKeys(resourceLimits, RESOURCE_LIMIT_NAMES, 'threads.resourceLimits', MUST_BE_THREADS);
-  for (const [name, limit] of Object.entries(resourceLimits)) {
-    if (limit !== undefined && !(typeof limit === 'number' && limit > 0 && Number.isFinite(limit))) {
+  if (resourceLimits === undefined) return frozenChoice(checked);
+  checkKeys(resourceLimits, RESOURCE_LIMIT_NAMES, 'threads.resourceLimits', MUST_BE_RESOURCE_LIMITS);
+  // In a set order, so that equal limits make equal choices.
+  const limits: Record<string, number> = {};
+  for (const name of RESOURCE_LIMIT_NAMES) {
+    const limit = (resourceLimits as Record<string, unknown>)[name];
+    if (limit === undefined) continue;
+    if (!(typeof limit === 'number' && limit > 0 && Number.isFinite(limit))) {
       throw new TypeError(THREADS_OPTION(`resourceLimits.${name}`, MUST_BE_MEGABYTES(limit)));
     }
+    limits[name] = limit;
   }
-  return { ...checked, resourceLimits: { ...resourceLimits } };
+  return frozenChoice({ ...checked, resourceLimits: Object.freeze(limits) });
+}
+
+const threadsChoices = new Map<string, ThreadPoolOptions>();
+
+/** One frozen object per choice of `threads`, so that equal options compare equal. */
+function frozenChoice(threads: ThreadPoolOptions): ThreadPoolOptions {
+  const key = JSON.stringify(threads);
+  let choice = threadsChoices.get(key);
+  if (choice === undefined) threadsChoices.set(key, (choice = Object.freeze(threads)));
+  return choice;
 }
 
 /** Checks that `value` is an object with only `known` keys, naming the option `name`. */

@@ -45,14 +45,16 @@ export class ThreadPool {
 
   /** Ends every thread, and any task still on one. */
   async close(): Promise<void> {
-    const pool = this.pool;
-    if (pool !== undefined) await (await pool).destroy();
+    // A pool that failed to start has failed its tasks already, and has nothing to close.
+    const pool = await this.pool?.catch(() => undefined);
+    await pool?.destroy();
   }
 
   private async start(): Promise<Piscina> {
     const { Piscina } = await import('piscina');
     const { maxThreads, minThreads, idleTimeout, resourceLimits } = this.options;
-    const pool = new Piscina({ maxThreads, minThreads, idleTimeout, resourceLimits });
+    // Without atomics, an idle thread's event loop runs: what a task left pending (a write it did not await) completes.
+    const pool = new Piscina({ maxThreads, minThreads, idleTimeout, resourceLimits, atomics: 'disabled' });
     pool.on('error', this.onError);
     return pool;
   }

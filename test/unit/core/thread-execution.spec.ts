@@ -149,6 +149,38 @@ describe('a thread task that fails', () => {
     expect(log[1]).toBe(1);
   }, 40_000);
 
+  it('logs a thread that fails between tasks, which no task hears of, and runs the next task on another', async () => {
+    const runner = threadRunner({ threads: { maxThreads: 1 } });
+    const log = threads.counter();
+    const first = ownedTasks(runner);
+    first.addTask(threads.throwLater, 'after its task');
+    succeed(first);
+    await batchDone(first);
+    await waitFor('the thread to fail', () => watched.error.mock.calls.length > 0);
+    expect(watched.error.mock.calls[0][0]).toBe(
+      'A worker thread of thread tasks failed while it ran no task; the pool starts another when it needs one. ' +
+        'If this repeats, check what the thread modules do when they load.',
+    );
+
+    const second = ownedTasks(runner);
+    second.addTask(threads.append, log, 1);
+    succeed(second);
+    await batchDone(second);
+    expect(runner.stats()).toEqual(stats({ succeeded: 2 }));
+    expect(log[1]).toBe(1);
+  });
+
+  it('lets an idle thread finish what its task left pending', async () => {
+    const runner = threadRunner();
+    const log = threads.counter();
+    const tasks = ownedTasks(runner);
+    tasks.addTask(threads.appendAfterReturn, log, 5);
+    succeed(tasks);
+    await batchDone(tasks);
+    await waitFor('the pending write', () => Atomics.load(log, 0) === 1);
+    expect(log[1]).toBe(5);
+  });
+
   it('fails when its module does not export it, saying so', async () => {
     const runner = threadRunner();
     const tasks = ownedTasks(runner);

@@ -26,6 +26,9 @@ const LEAVES = [
   // Adapters of the frameworks' internals: one file each, pinned by tests against the real packages.
   './lib/internals',
 ];
+// Thread tasks' handles and their worker-thread pool, which the core runs them in. Each
+// worker thread loads the handle's file with a thread module: it knows nothing of tasks.
+const THREADS = './lib/threads';
 const CORE = './lib/core';
 // Observers of the core, which only the glue loads: the OpenTelemetry adapter, with its optional peer.
 const OBSERVERS = ['./lib/opentelemetry'];
@@ -47,10 +50,16 @@ const layering = [
     message: 'Leaves (utils, interfaces, exceptions, internals, constants, messages, module definition) import only each other.',
   },
   {
+    target: THREADS,
+    from: './lib',
+    except: underLib([...LEAVES, THREADS]),
+    message: 'The thread pool and handles import only themselves and the leaves: each worker thread loads them.',
+  },
+  {
     target: CORE,
     from: './lib',
-    except: underLib([...LEAVES, CORE]),
-    message: 'The core imports only itself and the leaves: never a transport, the glue, the module or the index.',
+    except: underLib([...LEAVES, THREADS, CORE]),
+    message: 'The core imports only itself, the threads and the leaves: never a transport, the glue, the module or the index.',
   },
   {
     target: OBSERVERS,

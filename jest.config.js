@@ -12,6 +12,7 @@ export default {
     '^nestjs-background-tasks$': '<rootDir>/lib/index.ts',
     '^nestjs-background-tasks/terminus$': '<rootDir>/lib/terminus/index.ts',
     '^nestjs-background-tasks/bullmq$': '<rootDir>/lib/bullmq/index.ts',
+    '^nestjs-background-tasks/threads$': '<rootDir>/lib/threads/index.ts',
     '^(\\.{1,2}/.*)\\.js$': '$1',
   },
   testTimeout: 20000,

@@ -35,6 +35,16 @@ export function pinCpus() {
   return out.status === 0 ? pinning : undefined;
 }
 
+/**
+ * A "pinning" that runs a child on every CPU this process was allowed at its
+ * start, for a child that must not be pinned to one, after pinCpus() pinned
+ * this process (which its children would inherit). Undefined where taskset is not used.
+ */
+export function allCpus() {
+  const cpus = allowedCpus();
+  return cpus === undefined || cpus.length < 2 ? undefined : { server: cpus.join(',') };
+}
+
 /** The command line that runs `node args` on the server CPU, if pinned. */
 export function nodeCommand(args, pinning) {
   return pinnedCommand(process.execPath, args, pinning);

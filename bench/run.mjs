@@ -13,6 +13,10 @@
 //   --bullmq                      only the BullMQ backend (bench/bullmq.mjs): dispatch CPU per job against a raw
 //                                 queue.add(), and jobs/s through 1 and 2 worker processes (results not written);
 //                                 full and smoke runs include it. Needs redis-server on the PATH (else: skipped)
+//   --threads                     only thread tasks (bench/threads.mjs): a trivial GET's p99 while 10 requests each
+//                                 add a 300 ms CPU task, on the event loop and as thread tasks, against the same
+//                                 requests with no CPU task; and the CPU cost of dispatching a thread task
+//                                 (results not written); full and smoke runs include it
 //   BENCH_PYTHON=/path/to/python3 the Python for FastAPI (default: the first python3 on the PATH, then
 //                                 /usr/bin/python3, that can import fastapi and uvicorn; none: skipped, with a note)
 //
@@ -33,6 +37,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import {
+  allCpus,
   findFastapi,
   GRAPHQL_REQUEST,
   killChildren,
@@ -59,6 +64,8 @@ import {
 } from './report.mjs';
 
 const here = (file) => fileURLToPath(new URL(file, import.meta.url));
+/** Every CPU, read before pinCpus() pins this process to one. */
+const unpinned = allCpus();
 
 const { values: flags } = parseArgs({
   options: {
@@ -68,6 +75,7 @@ const { values: flags } = parseArgs({
     requests: { type: 'string' },
     pairs: { type: 'string' },
     bullmq: { type: 'boolean', default: false },
+    threads: { type: 'boolean', default: false },
   },
 });
 
@@ -83,6 +91,8 @@ const plan = flags.smoke
       memory: { warmup: 300, requests: 2_000 },
       micro: [0.05, 1],
       bullmq: [200, 1, 500],
+      // rounds, dispatched tasks per sample
+      threads: [1, 200],
     }
   : {
       rounds: 6,
@@ -93,6 +103,7 @@ const plan = flags.smoke
       micro: [0.5, 5],
       // jobs of each kind per dispatch round, rounds, jobs end to end
       bullmq: [5_000, 7, 20_000],
+      threads: [5, 2_000],
     };
 for (const flag of ['rounds', 'requests']) {
   if (flags[flag] === undefined) continue;
@@ -102,7 +113,7 @@ for (const flag of ['rounds', 'requests']) {
   }
 }
 const judge = !flags.smoke;
-const custom = Boolean(flags.rounds || flags.requests || flags.pairs || flags.bullmq);
+const custom = Boolean(flags.rounds || flags.requests || flags.pairs || flags.bullmq || flags.threads);
 
 const labels = {
   bare: 'Nest app, no interceptor',
@@ -438,6 +449,53 @@ async function bullmq(pinning) {
 }
 
 /**
+ * Thread tasks (bench/threads.mjs), in a child, not pinned: a thread task
+ * needs a CPU besides the event loop's. Its section of the report, and its
+ * budget line when judged.
+ */
+async function threads() {
+  const child = spawnTracked([here('./threads.mjs'), ...plan.threads.map(String)], unpinned, { stdout: 'pipe' });
+  let out = '';
+  child.stdout?.on('data', (chunk) => (out += chunk));
+  const code = await new Promise((resolve) => child.once('exit', resolve));
+  if (code !== 0) throw new Error(`bench/threads.mjs exited with ${code}`);
+  const { rounds, latency, dispatch } = JSON.parse(out.trim().split('\n').at(-1));
+  const ms = (value) => `${fixed(value, 1)} ms`;
+  const latencyTable = table(
+    ['10 requests each add', 'GET /ping p50', 'p99', 'max'],
+    [
+      ['no task (the baseline)', ms(latency.none.p50), ms(latency.none.p99), ms(latency.none.max)],
+      ['a 300 ms CPU task, on the event loop', ms(latency.loop.p50), ms(latency.loop.p99), ms(latency.loop.max)],
+      ['a 300 ms CPU task, as a thread task', ms(latency.thread.p50), ms(latency.thread.p99), ms(latency.thread.max)],
+    ],
+    ['l', 'r', 'r', 'r'],
+  );
+  const dispatchTable = table(
+    ['a trivial task, for information', 'CPU µs/task'],
+    [
+      ['called on the event loop', fixed(dispatch.loop, 1)],
+      ['dispatched as a thread task (main and worker thread)', fixed(dispatch.thread, 1)],
+    ],
+    ['l', 'r'],
+  );
+  const ratio = latency.thread.p99 / latency.none.p99;
+  const section =
+    `## Thread tasks (threadTask())\n\nA trivial \`GET /ping\` every 20 ms for 3 s, from another process, while 10 ` +
+    `requests sent with the first ping each add a task that burns 300 ms of CPU (or add none, for the baseline); the ` +
+    `three variants take turns, each round in a fresh server with the default pool (one thread fewer than the CPUs), ` +
+    `not pinned; medians over ${rounds} round(s). The thread tasks' p99 is ${fixed(ratio, 2)}× the baseline's.` +
+    `\n\n${latencyTable}\n\nDispatch: ${thousands(dispatch.tasks)} trivial tasks of one \`concurrent\` request, ` +
+    `process CPU per task, median of ${rounds} round(s) taking turns.\n\n${dispatchTable}`;
+  const budget = budgetLine(
+    ratio <= 2,
+    'thread tasks: GET /ping p99 while 10 requests add 300 ms CPU tasks, vs no CPU task',
+    `${ms(latency.thread.p99)} vs ${ms(latency.none.p99)} (${fixed(ratio, 2)}×)`,
+    '≤ 2×',
+  );
+  return { section, budget };
+}
+
+/**
  * The servers run the built package. The bench does not build it itself:
  * `npm run build` empties dist/ first, which would pull it from under anything
  * else running at the time (a test run, say).
@@ -487,9 +545,9 @@ async function main() {
       `then ${plan.windows} interleaved windows of ${plan.requests} requests each`,
   );
 
-  if (flags.bullmq) {
-    log('BullMQ backend…');
-    const { section, budget } = await bullmq(pinning);
+  if (flags.bullmq || flags.threads) {
+    log(flags.bullmq ? 'BullMQ backend…' : 'thread tasks…');
+    const { section, budget } = flags.bullmq ? await bullmq(pinning) : await threads();
     console.log(`\n${section}\n`);
     if (budget && judge) console.log(budget);
     return { missed: Boolean(judge && budget?.startsWith('MISS')) };
@@ -552,6 +610,8 @@ async function main() {
 
   log('BullMQ backend…');
   const queueBackend = await bullmq(pinning);
+  log('thread tasks…');
+  const threadTasks = await threads();
 
   // ---- report ----
   const slow = summary['module-slow'];
@@ -606,6 +666,7 @@ async function main() {
       ),
     );
     if (queueBackend.budget) budgetLines.push(queueBackend.budget);
+    budgetLines.push(threadTasks.budget);
     for (const h of heaps.filter((h) => h.variant.startsWith('module-'))) {
       budgetLines.push(
         budgetLine(
@@ -624,6 +685,7 @@ async function main() {
     `## Runner throughput (in-process, one pinned CPU, median of ${plan.micro[1]} samples)\n\n${throughputTable}`,
     `## Memory (drain with whenIdle(), then full GC; heapUsed)\n\n${memoryTable}`,
     queueBackend.section,
+    threadTasks.section,
     comparisonSection,
   ].filter(Boolean);
   console.log(`\n${sections.join('\n\n')}\n`);

@@ -11,3 +11,6 @@ export const LOGGER_CONTEXT = 'BackgroundTasks';
 
 /** Marks the methods of `@BackgroundTaskHandler()`, on the method's function itself: `addTask()` is given that function. */
 export const BACKGROUND_TASK_HANDLER_METADATA = 'nestjs-background-tasks:handler';
+
+/** Default of the `threads.idleTimeout` option, in milliseconds: a thread idle that long ends (down to `minThreads`). */
+export const DEFAULT_THREAD_IDLE_TIMEOUT = 30_000;

@@ -291,3 +291,51 @@ export const MUST_BE_CARRIER = (value: unknown): string =>
 
 export const MUST_BE_INTEGER = (min: number, value: unknown): string =>
   `must be an integer of at least ${min}, got ${describe(value)}.`;
+
+// ---- Thread tasks (threadTask()) and their pool --------------------------------------
+
+export const THREAD_TASK_URL = (value: unknown): string =>
+  `threadTask(): the first argument must be the module's own import.meta.url (or __filename in CommonJS), got ${describe(value)}. ` +
+  'Each thread loads that module to find the task.';
+
+export const THREAD_TASK_FN = (value: unknown): string =>
+  `threadTask(): the second argument must be the task function, got ${describe(value)}.`;
+
+export const THREAD_TASK_OPTIONS = (value: unknown): string =>
+  `threadTask(): the third argument, if given, must be an options object ({ transfer }), got ${describe(value)}.`;
+
+export const THREAD_TASK_OPTION = (name: string, problem: string): string => `threadTask(): option "${name}" ${problem}`;
+
+export const NOT_CLONEABLE = (task: string, position: number, path: string, what: string): string =>
+  `BackgroundTasks: "${task}" is a thread task, whose arguments are copied to a worker thread by structured clone, but ` +
+  `argument ${position}${path === '' ? '' : `: ${path}`} is ${what}, which would not arrive as it is. ` +
+  'Pass data: primitives, arrays, plain objects, Dates, Maps, Sets, Buffers; ids rather than services or entities.';
+
+export const THREAD_TASK_NOT_EXPORTED = (task: string, moduleUrl: string): string =>
+  `Background task "${task}" is a thread task declared with threadTask(${JSON.stringify(moduleUrl)}, …), ` +
+  'but that module does not export it, so no thread can find it. Export the result of threadTask() from the module ' +
+  'that calls it, and pass that module its own import.meta.url (or __filename in CommonJS).';
+
+export const THREADS_OPTION = (name: string, problem: string): string => MODULE_OPTION(`threads.${name}`, problem);
+
+export const MUST_BE_THREADS = (value: unknown): string =>
+  `must be an object ({ maxThreads, minThreads, idleTimeout, resourceLimits }), got ${describe(value)}.`;
+
+export const MUST_BE_RESOURCE_LIMITS = (value: unknown): string =>
+  `must be an object of limits in megabytes, as new Worker() takes them, got ${describe(value)}.`;
+
+export const MUST_BE_THREAD_COUNT = (min: number, value: unknown): string =>
+  `must be an integer of at least ${min}, got ${describe(value)}.`;
+
+export const MUST_BE_IDLE_TIMEOUT = (max: number, value: unknown): string =>
+  `must be a non-negative number of milliseconds, at most ${max}; got ${describe(value)}.`;
+
+export const MIN_THREADS_ABOVE_MAX = (minThreads: number, maxThreads: number): string =>
+  `BackgroundTasksModule: option "threads.minThreads" (${minThreads}) is above "threads.maxThreads" (${maxThreads}). ` +
+  'Lower minThreads, or raise maxThreads.';
+
+export const MUST_BE_MEGABYTES = (value: unknown): string => `must be a positive number of megabytes, got ${describe(value)}.`;
+
+export const THREAD_POOL_ERROR =
+  'A worker thread of thread tasks failed while it ran no task; the pool starts another when it needs one. ' +
+  'If this repeats, check what the thread modules do when they load.';

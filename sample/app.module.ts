@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { BackgroundTasksModule, type BackgroundTasksModuleOptions } from 'nestjs-background-tasks';
+import { HashesModule } from './hashes/hashes.module.js';
 import { HealthModule } from './health/health.module.js';
 import { NotificationsModule } from './notifications/notifications.module.js';
 import { ReportsModule } from './reports/reports.module.js';
@@ -18,6 +19,7 @@ export const TASK_OPTIONS: BackgroundTasksModuleOptions = { concurrency: 10, max
     ReportsModule,
     HealthModule,
     WelcomeModule,
+    HashesModule,
   ],
 })
 export class AppModule {}

@@ -21,6 +21,7 @@ Serving on ${app.getHttpAdapter().getType()}. Try it (each request returns at on
   curl -X POST ${url}/subscribe/carol@example.com
   curl -X POST ${url}/subscribe/nope      (fails with a 400; the guard's audit task runs anyway)
   curl -X POST ${url}/reports             (an event listener adds an app task, outside the request)
+  curl -X POST ${url}/hashes/hello        (CPU work in a thread task: the app keeps answering meanwhile)
   curl ${url}/health                      (the tasks' health, with @nestjs/terminus)
   curl -X POST ${url}/welcome/dave@example.com   (a durable task: ${
     redisUrl === undefined ? 'no REDIS_URL, so it runs in this process' : `a BullMQ job on ${redisUrl}, for the worker`

@@ -47,6 +47,15 @@ import {
   BackgroundTaskRunner,
   BackgroundTasksQueueFullException,
 } from 'nestjs-background-tasks';
+import { threadTask, type ThreadTask } from 'nestjs-background-tasks/threads';
+
+export const hash: ThreadTask<[data: Uint8Array, rounds: number]> = threadTask(
+  import.meta.url,
+  function hash(data: Uint8Array, rounds: number) {
+    return data.length * rounds;
+  },
+  { transfer: true },
+);
 
 async function sendEmail(to: string, attempts: number): Promise<void> {
   void to;
@@ -73,6 +82,8 @@ export class AppController {
       7,
     );
     tasks.cancel('reindex');
+    tasks.addTask(hash, new Uint8Array(8), 2);
+    tasks.addTaskWithOptions({ name: 'hash', timeout: 1000 }, hash, new Uint8Array(8), 2);
     tasks.concurrent = true;
   }
 }
@@ -91,6 +102,7 @@ const options: BackgroundTasksModuleOptions = {
   taskTimeout: 30_000,
   mode: 'background',
   tracing: { parent: 'link', metrics: true },
+  threads: { maxThreads: 2, minThreads: 0, idleTimeout: 10_000, resourceLimits: { maxOldGenerationSizeMb: 256 } },
   onTaskFailed: (event: BackgroundTaskEvent) => console.error(event.name, event.path, event.error),
   onTaskDropped: ({ name, reason }) => console.warn(name, reason),
 };
@@ -171,13 +183,17 @@ export const classModule = BackgroundTasksBullMQModule.forRootAsync({ useClass: 
 
 /** The same from a CommonJS module (require of the ESM build). */
 const validCommonJsConsumer = `import { BackgroundTasks, BackgroundTasksModule } from 'nestjs-background-tasks';
+import { threadTask } from 'nestjs-background-tasks/threads';
 declare const tasks: BackgroundTasks;
 tasks.addTask((to: string) => to, 'a@example.com');
+export const double = threadTask(__filename, (n: number) => n * 2);
+tasks.addTask(double, 21);
 export const backgroundTasks = BackgroundTasksModule.forRoot({ shutdownTimeout: 1000 });
 `;
 
 /** Misuses, each of which must be a type error at the line given. */
 const invalidConsumer = `import { BackgroundTasksMonitor, BackgroundTasks, BackgroundTasksModule } from 'nestjs-background-tasks';
+import { threadTask } from 'nestjs-background-tasks/threads';
 declare const tasks: BackgroundTasks;
 tasks.addTask((to: string) => to, 42);
 tasks.addTask((to: string, attempts: number) => to.repeat(attempts), 'a@example.com');
@@ -189,17 +205,19 @@ BackgroundTasksModule.forRoot({ overflow: 'drop' });
 new BackgroundTasks();
 declare const runner: BackgroundTasksMonitor;
 runner.options;
+tasks.addTask(threadTask(import.meta.url, (n: number) => n * 2), '21');
 `;
 const expectedErrors = [
-  'invalid.ts:3 TS2345', // wrong argument type
-  'invalid.ts:4 TS2345', // missing argument
-  'invalid.ts:5 TS2322', // bad option
-  'invalid.ts:6 TS2345', // extra argument
-  'invalid.ts:7 TS2339', // the implementation's members are not on the public type
-  'invalid.ts:8 TS2345', // wrong argument type, with options
-  'invalid.ts:9 TS2322', // unknown overflow policy
-  'invalid.ts:10 TS2511', // BackgroundTasks is abstract: only the module creates it
-  'invalid.ts:12 TS2339', // the runner's options are not public
+  'invalid.ts:4 TS2345', // wrong argument type
+  'invalid.ts:5 TS2345', // missing argument
+  'invalid.ts:6 TS2322', // bad option
+  'invalid.ts:7 TS2345', // extra argument
+  'invalid.ts:8 TS2339', // the implementation's members are not on the public type
+  'invalid.ts:9 TS2345', // wrong argument type, with options
+  'invalid.ts:10 TS2322', // unknown overflow policy
+  'invalid.ts:11 TS2511', // BackgroundTasks is abstract: only the module creates it
+  'invalid.ts:13 TS2339', // the runner's options are not public
+  'invalid.ts:14 TS2345', // a thread task's wrong argument type
 ];
 
 describe('npm pack', () => {
@@ -312,15 +330,17 @@ describe('npm pack', () => {
     ['an ES module', 'consumer.mjs', pathToFileURL, 'esm task'],
     ['a CommonJS', 'consumer.cjs', (path: string) => path, 'cjs task'],
   ])(
-    'boots a Nest app from %s consumer and runs its task',
+    'boots a Nest app from %s consumer and runs its task, and its thread task in a worker thread',
     async (_kind, file, toResolved, task) => {
-      await copyFile(join(import.meta.dirname, 'fixtures', file), join(app, file));
+      const threadModule = file.replace('consumer', 'consumer-thread');
+      for (const copied of [file, threadModule]) await copyFile(join(import.meta.dirname, 'fixtures', copied), join(app, copied));
       const { stdout } = await run(process.execPath, [file], { cwd: app, timeout: 60_000 });
       const result = JSON.parse(stdout.trim().split('\n').at(-1)!);
       expect(result).toEqual({
         resolved: String(toResolved(join(installed, 'dist/index.js'))),
         status: 201,
         ran: [task],
+        thread: { result: 42, inWorker: true },
       });
     },
     90_000,

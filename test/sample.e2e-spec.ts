@@ -150,13 +150,22 @@ describe('npm start', () => {
         60_000,
       );
       await request(url).post('/send-notification/ada@example.com').expect(201);
+      // The thread task runs where Jest cannot: in a worker thread that loads the built sample/hashes/hash.task.js.
+      await request(url).post('/hashes/ada').expect(202, { message: 'Hashing in a worker thread' });
+      await waitFor(
+        'the hash line',
+        async () => /\nhash of ada: [\da-f]{8}\n$/.test(await readFile(join(dir, 'log.txt'), 'utf8')),
+        30_000,
+      );
 
       npm.kill('SIGTERM');
       // npm passes the signal on; the app drains its tasks, and exits by the same signal, as Nest re-raises it.
       expect(await within('npm to exit', exited, 20_000)).toBe('SIGTERM');
       // The app itself stopped too: nothing answers on its port any more.
       await expect(request(url).post('/send-notification/ada@example.com')).rejects.toThrow(/ECONNREFUSED/);
-      expect(await readFile(join(dir, 'log.txt'), 'utf8')).toBe('notification for ada@example.com: some notification\n');
+      expect(await readFile(join(dir, 'log.txt'), 'utf8')).toMatch(
+        /^notification for ada@example.com: some notification\nhash of ada: [\da-f]{8}\n$/,
+      );
     } finally {
       npm.kill('SIGKILL');
       await rm(dir, { recursive: true, force: true });

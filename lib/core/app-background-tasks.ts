@@ -1,3 +1,4 @@
+import type { ThreadTask } from '../threads/thread-task.js';
 import { Injectable } from '@nestjs/common';
 import type { BackgroundTaskContext } from '../interfaces/background-task-context.interface.js';
 import type { BackgroundTaskOptions } from '../interfaces/background-task-options.interface.js';
@@ -40,7 +41,7 @@ export class AppBackgroundTasks {
    * @throws {TypeError} when `fn` is not a function.
    * @throws {BackgroundTasksOverflowException} when `maxQueued` tasks are already waiting and `overflow` is `'reject'`.
    */
-  addTask<Args extends unknown[]>(fn: (...args: Args) => unknown, ...args: NoInfer<Args>): void {
+  addTask<Args extends unknown[]>(fn: ((...args: Args) => unknown) | ThreadTask<Args>, ...args: NoInfer<Args>): void {
     this.tasks.addTask(fn, ...args);
   }
 
@@ -55,7 +56,7 @@ export class AppBackgroundTasks {
    */
   addTaskWithOptions<Args extends unknown[]>(
     options: Pick<BackgroundTaskOptions, 'name' | 'timeout'>,
-    fn: (context: BackgroundTaskContext, ...args: Args) => unknown,
+    fn: ((context: BackgroundTaskContext, ...args: Args) => unknown) | ThreadTask<Args>,
     ...args: NoInfer<Args>
   ): void {
     this.tasks.addTaskWithOptions(options, fn, ...args);

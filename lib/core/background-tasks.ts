@@ -1,3 +1,4 @@
+import type { ThreadTask } from '../threads/thread-task.js';
 import type { BackgroundTaskContext } from '../interfaces/background-task-context.interface.js';
 import type { BackgroundTaskOptions } from '../interfaces/background-task-options.interface.js';
 
@@ -25,16 +26,18 @@ export abstract class BackgroundTasks {
    * Schedules `fn(...args)` to run after the response has been sent.
    * The arguments are type-checked against `fn`'s parameters. `fn` may be
    * sync or async; a returned promise is awaited before the next task
-   * starts, and any other return value is ignored.
+   * starts, and any other return value is ignored. A `threadTask()` handle
+   * runs its function in a worker thread, off the event loop.
    *
-   * @throws {TypeError} when `fn` is not a function.
+   * @throws {TypeError} when `fn` is not a function, or a thread task's argument cannot be cloned to its thread.
    * @throws {BackgroundTasksOverflowException} when `maxQueued` tasks are already waiting and `overflow` is `'reject'`.
    */
-  abstract addTask<Args extends unknown[]>(fn: (...args: Args) => unknown, ...args: NoInfer<Args>): void;
+  abstract addTask<Args extends unknown[]>(fn: ((...args: Args) => unknown) | ThreadTask<Args>, ...args: NoInfer<Args>): void;
 
   /**
    * Like {@link addTask}, with options for this task. `fn` receives a
-   * {@link BackgroundTaskContext} (its abort signal and name) before `args`.
+   * {@link BackgroundTaskContext} (its abort signal and name) before `args`;
+   * a `threadTask()` handle receives none: its thread is ended at its timeout.
    *
    * @example
    * ```ts
@@ -50,7 +53,7 @@ export abstract class BackgroundTasks {
    */
   abstract addTaskWithOptions<Args extends unknown[]>(
     options: BackgroundTaskOptions,
-    fn: (context: BackgroundTaskContext, ...args: Args) => unknown,
+    fn: ((context: BackgroundTaskContext, ...args: Args) => unknown) | ThreadTask<Args>,
     ...args: NoInfer<Args>
   ): void;
 

@@ -15,19 +15,24 @@ export class InProcessExecution implements TaskExecution {
   constructor(
     private readonly end: ExecutionEnd,
     /** Runs the call inside the task's span, with `tracing` on. */
-    private readonly wrapper?: TaskCallWrapper,
+    protected readonly wrapper?: TaskCallWrapper,
   ) {}
 
   execute(task: Task): void {
     let result: unknown;
     try {
-      result = task.invoke(this.wrapper);
+      result = this.call(task);
     } catch (error) {
       this.returned(task, 'failed', error);
       return;
     }
     if (isThenable(result)) this.watch(task, result);
     else this.returned(task, 'succeeded');
+  }
+
+  /** Calls the task's body: here, on the event loop. */
+  protected call(task: Task): unknown {
+    return task.invoke(this.wrapper);
   }
 
   /** A sync body returned or threw: on time, or past its deadline, which no timer could enforce. */

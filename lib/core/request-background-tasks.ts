@@ -1,3 +1,4 @@
+import type { ThreadTask } from '../threads/thread-task.js';
 import {
   MUST_BE_BOOLEAN,
   MUST_BE_NAME,
@@ -41,7 +42,7 @@ export class RequestBackgroundTasks extends BackgroundTasks implements TaskOwner
     return this.fixedOrigin!;
   }
 
-  addTask<Args extends unknown[]>(fn: (...args: Args) => unknown, ...args: NoInfer<Args>): void {
+  addTask<Args extends unknown[]>(fn: ((...args: Args) => unknown) | ThreadTask<Args>, ...args: NoInfer<Args>): void {
     if (typeof fn !== 'function') throw new TypeError(NOT_A_FUNCTION('addTask', fn));
     const { options, handlers } = this.runner;
     this.add(new Task(fn, args, this.batch, undefined, false, options.taskTimeout, false, handlers.of(fn)));
@@ -49,7 +50,7 @@ export class RequestBackgroundTasks extends BackgroundTasks implements TaskOwner
 
   addTaskWithOptions<Args extends unknown[]>(
     options: BackgroundTaskOptions,
-    fn: (context: BackgroundTaskContext, ...args: Args) => unknown,
+    fn: ((context: BackgroundTaskContext, ...args: Args) => unknown) | ThreadTask<Args>,
     ...args: NoInfer<Args>
   ): void {
     const { name, always = false, timeout = this.runner.options.taskTimeout } = checkTaskOptions(options);

@@ -1,3 +1,4 @@
+import type { ThreadTask } from '../threads/thread-task.js';
 import type { BackgroundTaskContext } from '../interfaces/background-task-context.interface.js';
 import type { BackgroundTaskOptions } from '../interfaces/background-task-options.interface.js';
 import { BackgroundTasks } from './background-tasks.js';
@@ -26,13 +27,13 @@ export class TaskGroupView extends BackgroundTasks {
     this.tasks.concurrent = concurrent;
   }
 
-  addTask<Args extends unknown[]>(fn: (...args: Args) => unknown, ...args: NoInfer<Args>): void {
+  addTask<Args extends unknown[]>(fn: ((...args: Args) => unknown) | ThreadTask<Args>, ...args: NoInfer<Args>): void {
     this.tasks.addInGroup(this.group, () => this.tasks.addTask(fn, ...args));
   }
 
   addTaskWithOptions<Args extends unknown[]>(
     options: BackgroundTaskOptions,
-    fn: (context: BackgroundTaskContext, ...args: Args) => unknown,
+    fn: ((context: BackgroundTaskContext, ...args: Args) => unknown) | ThreadTask<Args>,
     ...args: NoInfer<Args>
   ): void {
     this.tasks.addInGroup(this.group, () => this.tasks.addTaskWithOptions(options, fn, ...args));

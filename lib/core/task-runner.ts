@@ -1,11 +1,13 @@
 import type { BeforeApplicationShutdown, OnApplicationShutdown } from '@nestjs/common';
 import { performance } from 'node:perf_hooks';
-import { RUNNER_BROKE, SHUTTING_DOWN } from '../background-tasks.messages.js';
+import { NOT_CLONEABLE, RUNNER_BROKE, SHUTTING_DOWN, THREAD_POOL_ERROR } from '../background-tasks.messages.js';
 import { BackgroundTasksOverflowException } from '../exceptions/background-tasks-overflow.exception.js';
 import type { BackgroundTaskCancelReason, BackgroundTaskDropReason } from '../interfaces/background-task-event.interface.js';
 import type { BackgroundTaskStats } from '../interfaces/background-task-stats.interface.js';
 import type { BackgroundTasksSnapshot } from '../interfaces/background-tasks-snapshot.interface.js';
 import type { BackgroundTasksModuleOptions } from '../interfaces/background-tasks-module-options.interface.js';
+import { ThreadPool } from '../threads/thread-pool.js';
+import { findUncloneable } from '../utils/find-unserialisable.js';
 import type { Task } from './task.js';
 import { DispatchExecution } from './dispatch-execution.js';
 import { InProcessExecution } from './in-process-execution.js';
@@ -19,6 +21,7 @@ import type { ExecutionEnd, TaskExecution } from './task-execution.js';
 import { TaskHandlers } from './task-handlers.js';
 import { TaskReporter } from './task-reporter.js';
 import { TaskSequencer } from './task-sequence.js';
+import { ThreadExecution } from './thread-execution.js';
 import { type RunOutcome, TaskStates } from './task-states.js';
 import type { TaskTelemetry, TaskTelemetryFactory } from './task-telemetry.js';
 
@@ -27,9 +30,10 @@ type Batch = TaskBatch<Task>;
 /**
  * Runs the tasks of finished requests: each request's tasks one after
  * another (or side by side, if it asked to be `concurrent`), different
- * requests side by side, at most `concurrency` at once. It wires the parts
- * that do the work: the task states and counters, the slots, the sequencer,
- * the executions (here, or handed to a queue) and the shutdown drain; and
+ * requests side by side, at most `concurrency` at once, and at most
+ * `threads.maxThreads` thread tasks. It wires the parts that do the work: the
+ * task states and counters, the slots, the sequencer, the executions (here,
+ * in a worker thread, or handed to a queue) and the shutdown drain; and
  * it tells the reporter and the telemetry how each task ends.
  */
 export class TaskRunner implements BeforeApplicationShutdown, OnApplicationShutdown {
@@ -45,8 +49,12 @@ export class TaskRunner implements BeforeApplicationShutdown, OnApplicationShutd
   private readonly timesTasks: boolean;
   private readonly states = new TaskStates();
   private readonly slots: SlotPool<Task>;
+  /** The threads of thread tasks: one taken before the task waits for its slot, and held as long. */
+  private readonly threadSlots: SlotPool<Task>;
   private readonly sequencer = new TaskSequencer<Task>((task) => this.runWhenSlotFree(task));
   private readonly inProcess: InProcessExecution;
+  /** Made for the first thread task: the pool loads piscina then. */
+  private threads?: { readonly pool: ThreadPool; readonly execution: ThreadExecution };
   /** Set once a queue backend has started: handlers' tasks go to it. */
   private dispatch?: TaskExecution;
   /** Set by `setDispatcher()`: it checks what may go to its queue. */
@@ -57,7 +65,7 @@ export class TaskRunner implements BeforeApplicationShutdown, OnApplicationShutd
     ended: (task, outcome, error, overdue = false) => this.ended(task, outcome, error, overdue),
     overdueReturned: (task) => {
       this.states.overdueReturned(task);
-      this.slots.free();
+      this.freeSlots(task);
     },
   };
 
@@ -69,6 +77,9 @@ export class TaskRunner implements BeforeApplicationShutdown, OnApplicationShutd
     const { onTaskSucceeded, onTaskFailed, onTaskTimedOut, concurrency, shutdownTimeout } = this.options;
     this.timesTasks = onTaskSucceeded !== undefined || onTaskFailed !== undefined || onTaskTimedOut !== undefined;
     this.slots = new SlotPool(concurrency, (task) => this.guarded(task, () => this.slotGranted(task)));
+    this.threadSlots = new SlotPool(this.options.threads.maxThreads, (task) =>
+      this.guarded(task, () => this.threadSlotGranted(task)),
+    );
     this.inProcess = new InProcessExecution(this.end, this.telemetry);
     this.drain = new ShutdownDrain(this.states, this.reporter, shutdownTimeout, () => this.abandonUnfinished());
   }
@@ -89,12 +100,19 @@ export class TaskRunner implements BeforeApplicationShutdown, OnApplicationShutd
   }
 
   /**
-   * Checks, at `addTask()`, that the task can go where it will run: the
+   * Checks, at `addTask()`, that the task can go where it will run: a
+   * thread task's arguments must survive the copy to its thread; and the
    * queue backend's rules, once there is one.
    *
    * @throws {TypeError} naming the task and the problem.
    */
   admit(task: Task): void {
+    if (task.thread !== undefined) {
+      for (let i = 0; i < task.args.length; i++) {
+        const found = findUncloneable(task.args[i]);
+        if (found !== undefined) throw new TypeError(NOT_CLONEABLE(task.name, i + 1, found.path, found.what));
+      }
+    }
     this.dispatcher?.admit(task);
   }
 
@@ -167,7 +185,9 @@ export class TaskRunner implements BeforeApplicationShutdown, OnApplicationShutd
 
   /** The HTTP server has closed: drain the tasks of requests that were still in flight, then report what is left. */
   onApplicationShutdown(): Promise<void> {
-    return (this.closed ??= this.drain.drainAll().then(() => {
+    return (this.closed ??= this.drain.drainAll().then(async () => {
+      // Drained, or what was left aborted: the threads have nothing more to do.
+      await this.threads?.pool.close();
       this.reporter.flush();
       this.telemetry?.close();
     }));
@@ -179,29 +199,57 @@ export class TaskRunner implements BeforeApplicationShutdown, OnApplicationShutd
     this.reporter.emit('onTaskQueued', task);
   }
 
+  /** A thread task takes a thread first, then a slot: the slots' holders never wait for a thread. */
   private runWhenSlotFree(task: Task): void {
+    if (task.thread === undefined) this.runWhenRunnerSlotFree(task);
+    else if (this.threadSlots.tryTake()) this.runWhenRunnerSlotFree(task);
+    else this.threadSlots.wait(task);
+  }
+
+  private runWhenRunnerSlotFree(task: Task): void {
     if (this.slots.tryTake()) this.start(task);
     else this.slots.wait(task);
+  }
+
+  /** A thread came for a thread task that waited: it may have been cancelled or dropped meanwhile. */
+  private threadSlotGranted(task: Task): void {
+    if (task.state === 'queued') return this.runWhenRunnerSlotFree(task);
+    this.threadSlots.free();
+    if (task.batch.current === task) this.sequencer.next(task.batch);
   }
 
   /** A slot came for a task that waited: it may have been cancelled or dropped meanwhile. */
   private slotGranted(task: Task): void {
     if (task.state === 'queued') return this.start(task);
-    this.slots.free();
+    this.freeSlots(task);
     if (task.batch.current === task) this.sequencer.next(task.batch);
+  }
+
+  private freeSlots(task: Task): void {
+    this.slots.free();
+    if (task.thread !== undefined) this.threadSlots.free();
   }
 
   private start(task: Task): void {
     this.states.started(task);
     this.reporter.emit('onTaskStarted', task);
     const dispatch = this.dispatch;
-    (task.handler !== undefined && dispatch !== undefined ? dispatch : this.inProcess).execute(task);
+    if (task.thread !== undefined) this.threadExecution().execute(task);
+    else (task.handler !== undefined && dispatch !== undefined ? dispatch : this.inProcess).execute(task);
+  }
+
+  private threadExecution(): ThreadExecution {
+    if (this.threads === undefined) {
+      const pool = new ThreadPool(this.options.threads, (error) => this.reporter.error(THREAD_POOL_ERROR, error));
+      this.threads = { pool, execution: new ThreadExecution(this.end, pool, this.telemetry) };
+    }
+    return this.threads.execution;
   }
 
   /** A started task ran to `outcome`: reported, and its request's next task starts. */
   private ended(task: Task, outcome: RunOutcome, error: unknown, overdue: boolean): void {
     this.states.endedRunning(task, outcome, overdue);
-    if (!overdue) this.slots.free();
+    if (!overdue) this.freeSlots(task);
     const duration = this.timesTasks ? performance.now() - task.startedAt : 0;
     if (outcome === 'succeeded') {
       this.reporter.emit('onTaskSucceeded', task, { duration });

@@ -1,5 +1,6 @@
 import { AsyncResource } from 'node:async_hooks';
 import { performance } from 'node:perf_hooks';
+import { type ThreadTaskDefinition, threadTaskOf } from '../threads/thread-task.js';
 import type { TaskBatch } from './task-batch.js';
 import type { TaskGroup } from './task-group.js';
 import type { TaskHandler } from './task-handlers.js';
@@ -18,7 +19,9 @@ export class Task {
   nextInBatch?: Task;
   /** The part of its request it was added in (a GraphQL field), whose failure drops it too. */
   group?: TaskGroup;
-  /** Only tasks that receive a context get one, when they start. */
+  /** Set when `fn` is a `threadTask()`: it runs in a worker thread. */
+  readonly thread?: ThreadTaskDefinition;
+  /** Only tasks that receive a context, and thread tasks, get one, when they start. */
   controller?: AbortController;
   /** When it was added and started, for inspection and the durations that hooks report. */
   readonly addedAt = performance.now();
@@ -40,7 +43,9 @@ export class Task {
     readonly takesContext: boolean,
     /** Set when `fn` is a `@BackgroundTaskHandler()` method: it runs on its provider, or as a job. */
     readonly handler?: TaskHandler,
-  ) {}
+  ) {
+    this.thread = threadTaskOf(fn);
+  }
 
   get name(): string {
     return this.givenName ?? this.handler?.name ?? (this.fn.name || 'anonymous');

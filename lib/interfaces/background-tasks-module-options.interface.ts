@@ -41,6 +41,48 @@ export interface BackgroundTasksTracingOptions {
 }
 
 /**
+ * The `threads` option: the pool of worker threads that thread tasks
+ * (`threadTask()`) run in. It starts on the first thread task; an app without
+ * any starts no thread. Thread tasks waiting for a thread are queued tasks,
+ * under `maxQueued` and `overflow` like every other.
+ */
+export interface BackgroundTasksThreadsOptions {
+  /**
+   * The most threads, and so the most thread tasks running at once (within
+   * `concurrency`). A positive integer.
+   *
+   * @default one fewer than `os.availableParallelism()`, and at least 1
+   */
+  maxThreads?: number;
+
+  /**
+   * Threads kept even when idle, started with the pool. A non-negative integer, at most `maxThreads`.
+   *
+   * @default 0
+   */
+  minThreads?: number;
+
+  /**
+   * Milliseconds after which an idle thread above `minThreads` ends.
+   *
+   * @default 30000
+   */
+  idleTimeout?: number;
+
+  /**
+   * Memory limits of each thread, in megabytes, as `new Worker()` takes
+   * them. A thread that exceeds them dies: its task fails, and the pool
+   * starts another thread.
+   */
+  resourceLimits?: {
+    maxOldGenerationSizeMb?: number;
+    maxYoungGenerationSizeMb?: number;
+    codeRangeSizeMb?: number;
+    stackSizeMb?: number;
+  };
+}
+
+/**
  * Options of {@link BackgroundTasksModule}, given to `forRoot()` or returned
  * by the factory of `forRootAsync()`.
  */
@@ -105,6 +147,11 @@ export interface BackgroundTasksModuleOptions {
    * @default false
    */
   tracing?: boolean | BackgroundTasksTracingOptions;
+
+  /**
+   * The pool of worker threads that thread tasks run in. See {@link BackgroundTasksThreadsOptions}.
+   */
+  threads?: BackgroundTasksThreadsOptions;
 
   /** Called when a task is accepted. */
   onTaskQueued?: BackgroundTaskHook;

@@ -21,5 +21,6 @@ export type {
   BackgroundTasksModuleOptions,
   BackgroundTasksMode,
   BackgroundTasksOverflowPolicy,
+  BackgroundTasksThreadsOptions,
   BackgroundTasksTracingOptions,
 } from './background-tasks-module-options.interface.js';

@@ -37,6 +37,7 @@ describe('the examples of the docs', () => {
         'docs/production.md',
         'docs/graphql.md',
         'docs/bullmq.md',
+        'docs/threads.md',
       ]),
     );
     expect(examples.length - complete.length).toBeGreaterThan(0);

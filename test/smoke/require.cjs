@@ -40,15 +40,16 @@ async function sameExportsAsImport() {
 async function runsTaskAfterResponse() {
   const consumer = path.join(__dirname, '../fixtures/consumer.cjs');
   const { stdout } = await promisify(execFile)(process.execPath, [consumer], { timeout: DEADLINE_MS });
-  const { resolved, status, ran } = JSON.parse(stdout.trim().split('\n').pop());
+  const { resolved, status, ran, thread } = JSON.parse(stdout.trim().split('\n').pop());
   assert.equal(resolved, path.join(__dirname, '../../dist/index.js'), 'resolved another copy of the package');
   assert.equal(status, 201, `POST /x answered ${status}`);
   assert.deepEqual(ran, ['cjs task']);
+  assert.deepEqual(thread, { result: 42, inWorker: true }, 'the thread task of a CommonJS module did not run in a thread');
 }
 
 const checks = [
   ['require() gives the same exports as import()', sameExportsAsImport],
-  ['a Nest app built from CommonJS runs a task after the response', runsTaskAfterResponse],
+  ['a Nest app built from CommonJS runs a task, and a thread task, after the response', runsTaskAfterResponse],
 ];
 
 (async () => {

@@ -2,6 +2,7 @@ import { MAX_TIMEOUT, DEFAULT_SHUTDOWN_TIMEOUT } from '../../../lib/background-t
 import { checkTimeout, resolveOptions } from '../../../lib/core/runner-options.js';
 import { TaskRunner } from '../../../lib/core/task-runner.js';
 import type { BackgroundTasksModuleOptions } from '../../../lib/interfaces/index.js';
+import { availableParallelism } from 'node:os';
 
 /** Option resolution: the module's options, their defaults and their errors, and the timeouts check shared with the task options. */
 
@@ -27,6 +28,7 @@ describe('options', () => {
       shutdownTimeout: 250,
       mode: 'background',
       tracing: false,
+      threads: { maxThreads: Math.max(1, availableParallelism() - 1), minThreads: 0, idleTimeout: 30_000 },
       onTaskFailed,
     });
     expect(() => new TaskRunner({ shutdownTimeout: Infinity, onTaskFailed })).not.toThrow();
@@ -128,6 +130,74 @@ describe('tracing', () => {
     ['an unknown key', { exporter: 'otlp' }, 'unknown option "exporter"; the options are parent, metrics.'],
   ])('rejects %s with a TypeError that says what to write', (_, tracing, message) => {
     const options = { tracing } as unknown as BackgroundTasksModuleOptions;
+    expect(() => resolveOptions(options)).toThrow(TypeError);
+    expect(() => resolveOptions(options)).toThrow(message);
+  });
+});
+
+describe('threads', () => {
+  it('defaults to one thread fewer than the cores, and at least one, none kept idle, idle ones ending after 30 s', () => {
+    expect(resolveOptions().threads).toEqual({
+      maxThreads: Math.max(1, availableParallelism() - 1),
+      minThreads: 0,
+      idleTimeout: 30_000,
+    });
+  });
+
+  it('takes every option, and resolves equal choices to the same frozen object, so that two imports with equal options agree', () => {
+    const threads = {
+      maxThreads: 4,
+      minThreads: 1,
+      idleTimeout: 0,
+      resourceLimits: { stackSizeMb: 4, maxOldGenerationSizeMb: 64 },
+    };
+    const resolved = resolveOptions({ threads }).threads;
+    expect(resolved).toEqual(threads);
+    expect(Object.isFrozen(resolved)).toBe(true);
+    const reordered = { ...threads, resourceLimits: { maxOldGenerationSizeMb: 64, stackSizeMb: 4 } };
+    expect(resolveOptions({ threads: reordered }).threads).toBe(resolved);
+    expect(resolveOptions({}).threads).toBe(resolveOptions({ threads: {} }).threads);
+  });
+
+  it.each([
+    [
+      'not an object',
+      4,
+      'option "threads" must be an object ({ maxThreads, minThreads, idleTimeout, resourceLimits }), got number (4).',
+    ],
+    ['a misspelt key', { maxThread: 2 }, 'option "threads": unknown option "maxThread". Did you mean "maxThreads"?'],
+    ['maxQueue, which maxQueued is', { maxQueue: 2 }, 'option "threads": unknown option "maxQueue"'],
+    ['maxThreads 0', { maxThreads: 0 }, 'option "threads.maxThreads" must be an integer of at least 1, got number (0).'],
+    ['maxThreads Infinity', { maxThreads: Infinity }, 'option "threads.maxThreads" must be an integer of at least 1'],
+    [
+      'a negative minThreads',
+      { minThreads: -1 },
+      'option "threads.minThreads" must be an integer of at least 0, got number (-1).',
+    ],
+    [
+      'minThreads above maxThreads',
+      { minThreads: 3, maxThreads: 2 },
+      'option "threads.minThreads" (3) is above "threads.maxThreads" (2). Lower minThreads, or raise maxThreads.',
+    ],
+    [
+      'idleTimeout Infinity',
+      { idleTimeout: Infinity },
+      'option "threads.idleTimeout" must be a non-negative number of milliseconds',
+    ],
+    ['a string idleTimeout', { idleTimeout: '1s' }, 'got a string ("1s").'],
+    ['resourceLimits not an object', { resourceLimits: 64 }, 'option "threads.resourceLimits" must be an object of limits'],
+    [
+      'an unknown resource limit',
+      { resourceLimits: { maxOldSizeMb: 64 } },
+      'option "threads.resourceLimits": unknown option "maxOldSizeMb"; the options are maxOldGenerationSizeMb,',
+    ],
+    [
+      'a zero limit',
+      { resourceLimits: { stackSizeMb: 0 } },
+      'option "threads.resourceLimits.stackSizeMb" must be a positive number of megabytes, got number (0).',
+    ],
+  ])('rejects %s with a TypeError that says what to write', (_, threads, message) => {
+    const options = { threads } as unknown as BackgroundTasksModuleOptions;
     expect(() => resolveOptions(options)).toThrow(TypeError);
     expect(() => resolveOptions(options)).toThrow(message);
   });

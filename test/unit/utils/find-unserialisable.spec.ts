@@ -1,4 +1,4 @@
-import { findUnserialisable } from '../../../lib/utils/find-unserialisable.js';
+import { findUncloneable, findUnserialisable } from '../../../lib/utils/find-unserialisable.js';
 
 describe('findUnserialisable', () => {
   it.each([
@@ -41,5 +41,33 @@ describe('findUnserialisable', () => {
     const list: unknown[] = [];
     list.push(list);
     expect(findUnserialisable(list)).toEqual({ path: '[0]', what: 'a cycle back to the argument' });
+  });
+});
+
+describe('findUncloneable', () => {
+  it.each([
+    ['JSON values', { a: [1, 'b', null, true] }],
+    ['undefined, NaN and BigInts', [undefined, NaN, -Infinity, 10n, { a: undefined }]],
+    [
+      'built-in types',
+      [new Date(), /x/g, new ArrayBuffer(2), new Uint8Array(2), Buffer.from('x'), new DataView(new ArrayBuffer(1))],
+    ],
+    ['an Error', new TypeError('x')],
+    ['Maps and Sets of data', new Map([['a', new Set([1, { b: 2 }])]])],
+    ['a cycle', ((order: Record<string, unknown>) => ((order.self = order), order))({ id: 1 })],
+    ['an object without prototype', Object.create(null) as object],
+  ])('passes %s', (_what, value) => {
+    expect(findUncloneable(value)).toBeUndefined();
+  });
+
+  it.each([
+    ['a function', { callback: () => 1 }, '.callback', 'a function'],
+    ['a symbol', [Symbol('s')], '[0]', 'a symbol'],
+    ['a class instance, which would lose its methods', { user: new (class User {})() }, '.user', 'a User'],
+    ['a function in a Map entry', { m: new Map([['k', () => 1]]) }, '.m[0][1]', 'a function'],
+    ['a class instance in a Set', new Set([1, new (class Order {})()]), '[1]', 'an Order'],
+    ['a Promise', { pending: Promise.resolve() }, '.pending', 'a Promise'],
+  ])('finds %s, and where', (_what, value, path, what) => {
+    expect(findUncloneable(value)).toEqual({ path, what });
   });
 });

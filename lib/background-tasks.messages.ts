@@ -150,6 +150,8 @@ export const OVERFLOW_SUMMARY = (count: number, maxQueued: number): string =>
   `${count} more background task${count === 1 ? ' was' : 's were'} dropped in the last second: maxQueued (${maxQueued}) tasks are already waiting.`;
 
 export const SHUTTING_DOWN = 'The application is shutting down.';
+export const TASK_CANCELLED = (name: string): string =>
+  `Background task "${name}" was cancelled while it ran in a worker thread.`;
 
 // ---- Handlers of @BackgroundTaskHandler() and their BullMQ jobs ----------------------
 

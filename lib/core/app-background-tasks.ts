@@ -63,7 +63,8 @@ export class AppBackgroundTasks {
   }
 
   /**
-   * Cancels the queued task with that `name` option, if it has not started.
+   * Cancels the task with that `name` option, if it has not started, or if
+   * it is a thread task that runs: its thread is ended.
    *
    * @returns whether a task was cancelled.
    */

@@ -59,7 +59,7 @@ export abstract class BackgroundTasks {
 
   /**
    * Cancels the task of this request with that `name` option, if it has not
-   * started yet.
+   * started yet, or if it is a thread task that runs: its thread is ended.
    *
    * @returns whether a task was cancelled.
    */

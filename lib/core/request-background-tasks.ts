@@ -60,7 +60,7 @@ export class RequestBackgroundTasks extends BackgroundTasks implements TaskOwner
 
   cancel(name: string): boolean {
     const task = this.batch.queuedNamed(name);
-    if (task === undefined) return false;
+    if (task === undefined) return this.runner.cancelRunning(this.batch, name);
     this.runner.cancel(task, 'cancelled');
     return true;
   }

@@ -9,8 +9,8 @@ export interface TaskExecution {
 /** What an execution tells the runner. */
 export interface ExecutionEnd {
   /**
-   * The task ran to `outcome`, with `error` when it failed or timed out.
-   * `overdue`: it timed out while its body goes on, keeping its slot until
+   * The task ran to `outcome`, with `error` when it failed, timed out or was
+   * cancelled. `overdue`: it ended while its body goes on, keeping its slot until
    * {@link overdueReturned}.
    */
   ended(task: Task, outcome: RunOutcome, error?: unknown, overdue?: boolean): void;

@@ -1,6 +1,6 @@
 import type { BeforeApplicationShutdown, OnApplicationShutdown } from '@nestjs/common';
 import { performance } from 'node:perf_hooks';
-import { NOT_CLONEABLE, RUNNER_BROKE, SHUTTING_DOWN, THREAD_POOL_ERROR } from '../background-tasks.messages.js';
+import { NOT_CLONEABLE, RUNNER_BROKE, SHUTTING_DOWN, TASK_CANCELLED, THREAD_POOL_ERROR } from '../background-tasks.messages.js';
 import { BackgroundTasksOverflowException } from '../exceptions/background-tasks-overflow.exception.js';
 import type { BackgroundTaskCancelReason, BackgroundTaskDropReason } from '../interfaces/background-task-event.interface.js';
 import type { BackgroundTaskStats } from '../interfaces/background-task-stats.interface.js';
@@ -179,6 +179,21 @@ export class TaskRunner implements BeforeApplicationShutdown, OnApplicationShutd
     this.telemetry?.ended(task, reason);
   }
 
+  /**
+   * Ends the running thread task of that name in `batch`, if any: reported
+   * cancelled now, its thread ended; it keeps its slot until the pool has
+   * done so. A task on the event loop cannot be stopped, so it is not cancelled.
+   */
+  cancelRunning(batch: Batch, name: string): boolean {
+    for (let task = this.states.running.first; task !== undefined; task = task.next) {
+      if (task.batch === batch && task.givenName === name && task.thread !== undefined) {
+        this.ended(task, 'cancelled', new DOMException(TASK_CANCELLED(task.name), 'AbortError'), true);
+        return true;
+      }
+    }
+    return false;
+  }
+
   beforeApplicationShutdown(): Promise<void> {
     return this.drain.drainReleased();
   }
@@ -259,13 +274,16 @@ export class TaskRunner implements BeforeApplicationShutdown, OnApplicationShutd
       this.jobs.dispatched();
     } else if (outcome === 'dropped') {
       this.reporter.dropped(task, 'enqueue-failed');
+    } else if (outcome === 'cancelled') {
+      task.controller?.abort(error);
+      this.reporter.emit('onTaskCancelled', task, { reason: 'cancelled' });
     } else {
       task.controller?.abort(error);
       this.reporter.timedOut(task, error as DOMException, duration);
       // A task that honours its signal returns within a turn or so: only one that does not is worth a warning.
       if (overdue) setImmediate(this.warnIfOverdue, task);
     }
-    this.telemetry?.ended(task, outcome === 'dropped' ? 'enqueue-failed' : error);
+    this.telemetry?.ended(task, outcome === 'dropped' ? 'enqueue-failed' : outcome === 'cancelled' ? 'cancelled' : error);
     if (task.batch.current === task) this.sequencer.next(task.batch);
   }
 

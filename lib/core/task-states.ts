@@ -5,8 +5,8 @@ import type { Task } from './task.js';
 import type { TaskBatch } from './task-batch.js';
 import { TaskList } from './task-list.js';
 
-/** How a task that started ended. */
-export type RunOutcome = 'succeeded' | 'failed' | 'timed-out' | 'dispatched' | 'dropped';
+/** How a task that started ended: a running thread task can be cancelled. */
+export type RunOutcome = 'succeeded' | 'failed' | 'timed-out' | 'dispatched' | 'dropped' | 'cancelled';
 
 type Counters = { -readonly [K in Exclude<keyof BackgroundTaskStats, 'jobs'>]: number };
 
@@ -30,7 +30,7 @@ export class TaskStates {
   readonly queued = new TaskList();
   /** Oldest first: shutdown aborts them. */
   readonly running = new TaskList();
-  /** Timed out, but their bodies still run and keep their slots. */
+  /** Timed out (or cancelled), but their bodies still run and keep their slots. */
   private readonly overdue = new TaskList();
   private readonly counters: Counters = {
     queued: 0,
@@ -91,7 +91,7 @@ export class TaskStates {
     this.ended(task);
   }
 
-  /** It ran to `outcome`. `overdue`: it timed out, and its body goes on, in its slot. */
+  /** It ran to `outcome`. `overdue`: it timed out or was cancelled, and its body goes on, in its slot. */
   endedRunning(task: Task, outcome: RunOutcome, overdue: boolean): void {
     this.running.remove(task);
     this.counters.running--;

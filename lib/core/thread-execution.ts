@@ -7,8 +7,8 @@ import type { ExecutionEnd } from './task-execution.js';
  * Runs a thread task in the pool's worker threads, watched as a task on the
  * event loop is: its body is the pool's promise. At its deadline the task is
  * reported timed out and its signal aborted, which ends the thread that runs
- * it; its slot is freed when the pool has done so. The shutdown deadline
- * aborts the signal too.
+ * it; its slot is freed when the pool has done so. `cancel(name)` and the
+ * shutdown deadline abort the signal too.
  */
 export class ThreadExecution extends InProcessExecution {
   constructor(

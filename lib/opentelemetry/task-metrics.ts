@@ -62,7 +62,7 @@ export class TaskMetrics {
   ended(task: Task): void {
     const outcome = OUTCOMES[task.state as Outcome];
     this.endedCounter.add(1, outcome);
-    // A task that never ran here (dropped, cancelled, handed to a queue) has no duration of its own.
+    // A task that did not run to its end here (dropped, cancelled, handed to a queue) has no duration of its own.
     if (task.state === 'succeeded' || task.state === 'failed' || task.state === 'timed-out') {
       this.duration.record((performance.now() - task.startedAt) / 1000, outcome);
     }

@@ -30,8 +30,8 @@ export class TaskSpans {
     let span = task.observed as Span | undefined;
     task.observed = undefined;
     if (task.state === 'dropped' || task.state === 'cancelled') {
-      // It never started: its span is made now.
-      span = task.inAsyncContext(() => this.start(task, context.active(), performance.now()));
+      // One that never started has no span yet: it is made now.
+      span ??= task.inAsyncContext(() => this.start(task, context.active(), performance.now()));
       span.setAttribute(names.ATTR_REASON, detail as string);
     } else if (span === undefined) {
       // Its span could not be started (the telemetry said why).

@@ -1,4 +1,4 @@
-import type { ResourceLimits } from 'node:worker_threads';
+import type { ResourceLimits, Worker } from 'node:worker_threads';
 import type { Piscina } from 'piscina';
 import { THREAD_TASK_NOT_EXPORTED } from '../background-tasks.messages.js';
 import { type ThreadTaskDefinition, threadTaskOf } from './thread-task.js';
@@ -21,6 +21,8 @@ export class ThreadPool {
   private pool?: Promise<Piscina>;
   /** The export under which each task's module has its handle, found once per task. */
   private readonly exportNames = new WeakMap<ThreadTaskDefinition, Promise<string>>();
+  /** The exit of each of the pool's threads that has not exited. */
+  private readonly exits = new Map<Worker, Promise<void>>();
 
   constructor(
     private readonly options: ThreadPoolOptions,
@@ -43,11 +45,14 @@ export class ThreadPool {
     });
   }
 
-  /** Ends every thread, and any task still on one. */
+  /** Ends every thread, and any task still on one; resolves once they have all exited. */
   async close(): Promise<void> {
     // A pool that failed to start has failed its tasks already, and has nothing to close.
     const pool = await this.pool?.catch(() => undefined);
-    await pool?.destroy();
+    if (pool === undefined) return;
+    await pool.destroy();
+    // destroy() waits for the threads it ends, not for those that aborted tasks ended a moment before.
+    await Promise.all(this.exits.values());
   }
 
   private async start(): Promise<Piscina> {
@@ -56,7 +61,19 @@ export class ThreadPool {
     // Without atomics, an idle thread's event loop runs: what a task left pending (a write it did not await) completes.
     const pool = new Piscina({ maxThreads, minThreads, idleTimeout, resourceLimits, atomics: 'disabled' });
     pool.on('error', this.onError);
+    // A thread that piscina has just started is among its threads: close() will wait for its exit.
+    pool.on('workerCreate', () => {
+      for (const worker of pool.threads) if (!this.exits.has(worker)) this.watchExit(worker);
+    });
     return pool;
+  }
+
+  private watchExit(worker: Worker): void {
+    const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
+    this.exits.set(
+      worker,
+      exited.then(() => void this.exits.delete(worker)),
+    );
   }
 
   private exportName(name: string, definition: ThreadTaskDefinition): Promise<string> {

@@ -32,8 +32,23 @@ afterEach(async () => {
   await Promise.all(runners.splice(0).map((runner) => runner.onApplicationShutdown()));
 });
 
-/** Waits until `counter[0]` moves, then until it has stopped moving for a while: a thread stopped, seen from outside. */
+/**
+ * Waits, with a deadline, until `counter[0]` has not moved for 200 ms: a
+ * thread stopped, seen from outside. A thread told to terminate stops at its
+ * next instruction boundary, a moment later, so the first reads may still move.
+ */
 async function expectStopped(counter: Int32Array): Promise<void> {
+  let last = Atomics.load(counter, 0);
+  let since = Date.now();
+  await waitFor('the thread to stop its work', () => {
+    const now = Atomics.load(counter, 0);
+    if (now !== last) [last, since] = [now, Date.now()];
+    return Date.now() - since >= 200;
+  });
+}
+
+/** `counter[0]` does not move for 200 ms: its thread was gone already. */
+async function expectGone(counter: Int32Array): Promise<void> {
   const before = Atomics.load(counter, 0);
   await new Promise((resolve) => setTimeout(resolve, 200));
   expect(Atomics.load(counter, 0)).toBe(before);
@@ -231,6 +246,44 @@ describe('stopping the work of a thread', () => {
     expect(Atomics.load(log, 0)).toBe(0);
   });
 
+  it('cancels a running thread task: reported cancelled at once, its thread ended; the next task runs', async () => {
+    const { hooks, sequence, of } = recordHooks();
+    const runner = threadRunner({ ...hooks, threads: { maxThreads: 1 } });
+    const tasks = ownedTasks(runner);
+    const counter = threads.counter();
+    const log = threads.counter();
+    tasks.addTaskWithOptions({ name: 'thumbnail' }, threads.spin, counter);
+    tasks.addTask(threads.append, log, 1);
+    succeed(tasks);
+    await waitFor('the thread to spin', () => Atomics.load(counter, 0) > 0);
+
+    expect(tasks.cancel('thumbnail')).toBe(true);
+    expect(runner.stats()).toMatchObject({ running: 0, overdue: 1, cancelled: 1 });
+    expect(of('onTaskCancelled')).toEqual([expect.objectContaining({ name: 'thumbnail', reason: 'cancelled' })]);
+    await batchDone(tasks);
+    await within('the runner to be idle', runner.whenIdle());
+
+    expect(runner.stats()).toEqual(stats({ cancelled: 1, succeeded: 1 }));
+    expect(sequence().slice(-3)).toEqual(['onTaskCancelled thumbnail', 'onTaskStarted append', 'onTaskSucceeded append']);
+    expect(log[1]).toBe(1);
+    expect(tasks.cancel('thumbnail')).toBe(false);
+    await expectStopped(counter);
+  });
+
+  it('does not cancel a running task on the event loop, which nothing could stop', async () => {
+    const runner = threadRunner();
+    const tasks = ownedTasks(runner);
+    let finish!: () => void;
+    tasks.addTaskWithOptions({ name: 'email' }, () => new Promise<void>((resolve) => (finish = resolve)));
+    succeed(tasks);
+    await waitFor('the task to start', () => runner.stats().running === 1);
+
+    expect(tasks.cancel('email')).toBe(false);
+    finish();
+    await batchDone(tasks);
+    expect(runner.stats()).toEqual(stats({ succeeded: 1 }));
+  });
+
   it('ends busy threads at the shutdown deadline, and closes the pool', async () => {
     const runner = threadRunner({ shutdownTimeout: 300, threads: { maxThreads: 2 } });
     const counters = [threads.counter(), threads.counter()];
@@ -245,7 +298,8 @@ describe('stopping the work of a thread', () => {
     expect(watched.warnMessages()).toEqual([expect.stringContaining('"spin"')]);
     await within('the aborted tasks to end', runner.whenIdle());
     expect(runner.stats()).toEqual(stats({ failed: 2 }));
-    for (const counter of counters) await expectStopped(counter);
+    // Shutdown has waited for the threads to exit, not only told them to.
+    for (const counter of counters) await expectGone(counter);
   });
 });
 
@@ -318,5 +372,21 @@ describe('tracing', () => {
     expect(span.attributes['background_task.outcome']).toBe('failed');
     expect(span.events.map(({ name }) => name)).toContain('exception');
     expect(span.links.map((link) => link.context)).toEqual([request.spanContext()]);
+  });
+
+  it('ends the span of a running thread task that is cancelled, with the reason', async () => {
+    const resolved = resolveOptions({ tracing: true, shutdownTimeout: 0 });
+    const runner = new TaskRunner(resolved, openTelemetry({ parent: 'link', metrics: false }));
+    runners.push(runner);
+    const tasks = ownedTasks(runner);
+    const counter = threads.counter();
+    tasks.addTaskWithOptions({ name: 'spinning' }, threads.spin, counter);
+    succeed(tasks);
+    await waitFor('the thread to spin', () => Atomics.load(counter, 0) > 0);
+    tasks.cancel('spinning');
+    await within('the runner to be idle', runner.whenIdle());
+
+    const [span] = sdk.taskSpans('spinning');
+    expect(span.attributes).toMatchObject({ 'background_task.outcome': 'cancelled', 'background_task.reason': 'cancelled' });
   });
 });

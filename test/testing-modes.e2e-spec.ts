@@ -6,7 +6,7 @@ import { BACKGROUND_TASKS_MODE, BackgroundTasksMonitor } from '../lib/index.js';
 import { AppModule, Mailer } from './fixtures/testing-modes.app.js';
 import { deferred, within } from './utils/wait-for.js';
 
-// The README's complete testing example, as written there, and the 'disabled' case it describes in a sentence.
+// The complete testing example of docs/testing.md, as written there, and the 'disabled' case it describes in a sentence.
 describe('sign-up', () => {
   let app: INestApplication;
   const sent: string[] = [];
@@ -53,7 +53,7 @@ describe('sign-up', () => {
   });
 });
 
-// Beyond the README: what its first test cannot see, that the email goes out only after the response.
+// Beyond docs/testing.md: what its first test cannot see, that the email goes out only after the response.
 describe('sign-up, in the default mode', () => {
   it('has not sent the email when the response arrives; sends it once the mailer answers', async () => {
     const sent: string[] = [];

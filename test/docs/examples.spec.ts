@@ -38,6 +38,7 @@ describe('the examples of the docs', () => {
         'docs/graphql.md',
         'docs/bullmq.md',
         'docs/threads.md',
+        'docs/transactions.md',
       ]),
     );
     expect(examples.length - complete.length).toBeGreaterThan(0);

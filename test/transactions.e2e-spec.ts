@@ -4,6 +4,7 @@ import pg from 'pg';
 import { TRANSACTIONS_WITHOUT_HOST, TRANSACTIONS_WITHOUT_PACKAGE } from '../lib/background-tasks.messages.js';
 import { post } from './utils/http.js';
 import { describeWithPostgres } from './utils/postgres.js';
+import { describeWithRedis } from './utils/redis.js';
 import { waitFor } from './utils/wait-for.js';
 
 /**
@@ -18,6 +19,7 @@ const HIDE_PACKAGE = fileURLToPath(new URL('./fixtures/hide-transactional.mjs', 
 
 interface Seen {
   name: string;
+  job?: true;
   inTransaction: boolean;
   sameRequest: boolean;
   rows: number;
@@ -62,8 +64,8 @@ async function listening(app: Started): Promise<number> {
   );
 }
 
-async function report(port: number): Promise<Report> {
-  const response = await fetch(`http://127.0.0.1:${port}/report`);
+async function report(port: number, jobs = 0): Promise<Report> {
+  const response = await fetch(`http://127.0.0.1:${port}/report?jobs=${jobs}`);
   return (await response.json()) as Report;
 }
 
@@ -190,6 +192,25 @@ describeWithPostgres('tasks follow database transactions (@nestjs-cls/transactio
       );
       expect(drops).toEqual([]);
     }, 30_000);
+  });
+
+  describeWithRedis('with BullMQ', (redis) => {
+    it.each(['typeorm', 'drizzle'])(
+      '%s: the job is enqueued after the commit, and never for a rollback',
+      async (adapter) => {
+        const { connection, prefix } = redis();
+        const queueName = `bt-tx-${adapter}-${process.pid}-${Date.now()}`;
+        const port = await startApp({ ADAPTER: adapter, BULLMQ: JSON.stringify({ connection, prefix, queueName }) });
+        const [committed, rolledBack] = [`${queueName}-committed`, `${queueName}-rolled-back`];
+        expect((await post(port, `/signup?name=${committed}&mode=job`)).status).toBe(201);
+        expect((await post(port, `/signup?name=${rolledBack}&mode=job&fail=1&catch=1`)).status).toBe(201);
+        const { journal, drops, stats } = await report(port, 1);
+        expect(journal).toEqual([{ name: committed, job: true, inTransaction: false, rows: 1 }]);
+        expect(drops).toEqual([{ name: 'welcome', reason: 'transaction-rolled-back' }]);
+        expect(stats).toMatchObject({ dropped: 1, jobs: expect.objectContaining({ dispatched: 1 }) });
+      },
+      30_000,
+    );
   });
 
   describe('startup errors', () => {

@@ -59,8 +59,9 @@ for arg in "$@"; do
     npm ci --no-audit --no-fund --loglevel=error
     # package.json's overrides hold back what Jest cannot load below Node 24.9
     # (@fastify/static 10.1.3, before content-disposition 3): the newest end
-    # gets what a fresh install of today gets.
-    [ "$end" != newest ] || npm pkg delete overrides
+    # gets what a fresh install of today gets. The typeorm override stays: it
+    # settles typeorm's optional ioredis 5 peer on our ioredis 6 (tests only).
+    [ "$end" != newest ] || npm pkg delete 'overrides[@fastify/static]'
     npm install --no-save --no-audit --no-fund --loglevel=error "${pins[@]}"
     # What npm resolved, not what was asked: a peer conflict it settled otherwise shows here.
     for pin in "${pins[@]}"; do

@@ -65,6 +65,18 @@ export const TRACING_WITHOUT_API =
   'BackgroundTasksModule: option "tracing" is on, but @opentelemetry/api is not installed. ' +
   'Install it (npm install @opentelemetry/api), with the OpenTelemetry SDK that exports your traces, or turn tracing off.';
 
+export const TRANSACTIONS_WITHOUT_PACKAGE =
+  'BackgroundTasksModule: option "transactions" is on, but @nestjs-cls/transactional is not installed. ' +
+  'Install it with nestjs-cls and the adapter of your database library ' +
+  '(npm install nestjs-cls @nestjs-cls/transactional @nestjs-cls/transactional-adapter-typeorm, for example), ' +
+  'set up ClsModule with ClsPluginTransactional, or turn "transactions" off.';
+
+export const TRANSACTIONS_WITHOUT_HOST =
+  'BackgroundTasksModule: option "transactions" is on, but the app has no TransactionHost of @nestjs-cls/transactional. ' +
+  'Import ClsModule with the transactional plugin, for example ' +
+  'ClsModule.forRoot({ global: true, plugins: [new ClsPluginTransactional({ adapter: new TransactionalAdapterTypeOrm({ dataSourceToken: DataSource }) })] }), ' +
+  'or turn "transactions" off.';
+
 export const NO_RESPONSE =
   'BackgroundTasks found no response for this HTTP request, so its tasks could never run. ' +
   'Import BackgroundTasksModule in the root module, and let Nest apply middleware to every route.';

@@ -22,6 +22,7 @@ import { linkRawResponse } from './http/node-request.js';
 import { backgroundTasksInterceptorProvider } from './interceptor/background-tasks-interceptor.provider.js';
 import { messageServersProvider } from './providers/message-servers.provider.js';
 import { discoverHandlers } from './providers/task-handlers.discovery.js';
+import { followTransactions } from './providers/transaction-holder.js';
 import { PLAIN_IMPORT_OPTIONS, taskRunnerProvider } from './providers/task-runner.provider.js';
 import { backgroundTasksProvider } from './request-scope/background-tasks.provider.js';
 import { assertNoDurableDependents } from './request-scope/durable-dependents.js';
@@ -61,16 +62,21 @@ export class BackgroundTasksModule extends ConfigurableModuleClass implements Ne
     super();
   }
 
-  onModuleInit(): void {
+  async onModuleInit(): Promise<void> {
     assertNoDurableDependents(this.discovery);
-    // Every import of the module shares the runner: its handlers are found once.
-    if (!discovered.has(this.runner)) {
-      discovered.add(this.runner);
-      discoverHandlers(this.discovery, this.scanner, this.runner.handlers);
-    }
     // @Background() reaches the runner through the request, at no cost to routes that do not use it.
     const instance = this.adapterHost.httpAdapter?.getInstance<object | undefined>();
     if (instance) registerRunner(instance, this.runner);
+    // Every import of the module shares the runner: its handlers are found once, its transactions followed once.
+    if (discovered.has(this.runner)) return;
+    discovered.add(this.runner);
+    discoverHandlers(this.discovery, this.scanner, this.runner.handlers);
+    // Only with the option: an app without it loads nothing of nestjs-cls.
+    if (this.runner.options.transactions) {
+      await followTransactions(this.runner, () =>
+        this.discovery.getProviders().map((wrapper): unknown => wrapper.instance as unknown),
+      );
+    }
   }
 
   /** GraphQL modules build their schemas in their `onModuleInit`; each field's outcome is set up in them. */

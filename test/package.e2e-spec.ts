@@ -434,6 +434,12 @@ const WITHOUT = new Set([
   '@nestjs/config',
   'class-validator',
   'class-transformer',
+  'nestjs-cls',
+  '@nestjs-cls/transactional',
+  '@nestjs-cls/transactional-adapter-drizzle-orm',
+  '@nestjs-cls/transactional-adapter-typeorm',
+  'typeorm',
+  'drizzle-orm',
 ]);
 
 /** Links each package of `from` into `to`, scoped ones one by one, where `keep` says so. */

@@ -54,6 +54,8 @@ export interface ResolvedBackgroundTasksOptions extends Partial<Record<HookName,
   readonly tracing: ResolvedTracingOptions | false;
   /** The pool of thread tasks. */
   readonly threads: ThreadPoolOptions;
+  /** Whether tasks follow the transactions of `@nestjs-cls/transactional`. */
+  readonly transactions: boolean;
 }
 
 const OPTION_NAMES: readonly string[] = [
@@ -65,6 +67,7 @@ const OPTION_NAMES: readonly string[] = [
   'mode',
   'tracing',
   'threads',
+  'transactions',
   ...HOOK_NAMES,
 ];
 const OVERFLOW_POLICIES: readonly BackgroundTasksOverflowPolicy[] = ['reject', 'drop-newest', 'drop-oldest'];
@@ -97,6 +100,7 @@ export function resolveOptions(options: BackgroundTasksModuleOptions = {}): Reso
     mode = 'background',
     tracing = false,
     threads = {},
+    transactions = false,
   } = options;
   const resolved: ResolvedBackgroundTasksOptions = {
     concurrency: checkCount(concurrency, 'concurrency'),
@@ -107,6 +111,7 @@ export function resolveOptions(options: BackgroundTasksModuleOptions = {}): Reso
     mode: checkOneOf(mode, MODES, 'mode'),
     tracing: checkTracing(tracing),
     threads: checkThreads(threads),
+    transactions: checkBoolean(transactions, 'transactions'),
   };
   for (const name of HOOK_NAMES) {
     const hook = options[name];
@@ -202,6 +207,11 @@ function tracingChoice(parent: ResolvedTracingOptions['parent'], metrics: boolea
   let choice = tracingChoices.get(key);
   if (choice === undefined) tracingChoices.set(key, (choice = Object.freeze({ parent, metrics })));
   return choice;
+}
+
+function checkBoolean(value: unknown, name: string): boolean {
+  if (typeof value === 'boolean') return value;
+  throw new TypeError(MODULE_OPTION(name, MUST_BE_BOOLEAN(value)));
 }
 
 function checkCount(value: unknown, name: string): number {

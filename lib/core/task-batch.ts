@@ -47,13 +47,19 @@ export class TaskBatch<Task extends BatchedTask<Task>> {
     return this.pending;
   }
 
-  push(task: Task): void {
-    if (this.tail === undefined) this.head = task;
-    else this.tail.nextInBatch = task;
-    this.tail = task;
+  /** Counts the task in, and queues it unless `held`: a held task is queued by {@link link} once let go. */
+  push(task: Task, held = false): void {
+    if (!held) this.link(task);
     this.pending++;
     if (task.group !== undefined) this.grouped = true;
     if (task.givenName !== undefined) (this.named ??= new Map()).set(task.givenName, task);
+  }
+
+  /** Queues the task after those already queued. */
+  link(task: Task): void {
+    if (this.tail === undefined) this.head = task;
+    else this.tail.nextInBatch = task;
+    this.tail = task;
   }
 
   /** The queued task of that name, if any. */

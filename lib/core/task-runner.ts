@@ -17,6 +17,7 @@ import { ShutdownDrain } from './shutdown-drain.js';
 import { SlotPool } from './slot-pool.js';
 import type { TaskBatch } from './task-batch.js';
 import type { TaskDispatcher } from './task-dispatcher.js';
+import type { TaskHolder } from './task-holder.js';
 import type { ExecutionEnd, TaskExecution } from './task-execution.js';
 import { TaskHandlers } from './task-handlers.js';
 import { TaskReporter } from './task-reporter.js';
@@ -59,6 +60,10 @@ export class TaskRunner implements BeforeApplicationShutdown, OnApplicationShutd
   private dispatch?: TaskExecution;
   /** Set by `setDispatcher()`: it checks what may go to its queue. */
   private dispatcher?: TaskDispatcher;
+  /** Set by `setHolder()`: it holds the tasks added in a database transaction until it ends. */
+  private holder?: TaskHolder;
+  /** Settled batches whose held tasks were let go this turn: released on the next. */
+  private toRelease?: Set<Batch>;
   private readonly drain: ShutdownDrain;
   private closed?: Promise<void>;
   private readonly end: ExecutionEnd = {
@@ -97,6 +102,36 @@ export class TaskRunner implements BeforeApplicationShutdown, OnApplicationShutd
     const guard = (task: Task, fn: () => void) => this.guarded(task, fn);
     this.dispatch = new DispatchExecution(dispatcher, this.inProcess, this.end, this.reporter, guard, this.telemetry);
     this.jobs.enable();
+  }
+
+  /** Lets `holder` hold each task added from now on, if it wants to: see {@link letGo}. */
+  setHolder(holder: TaskHolder): void {
+    this.holder = holder;
+  }
+
+  /**
+   * A held task's transaction has ended. Committed (or rolled back, for an
+   * `always` task), it goes on as if it had been added now: after the
+   * response, or at once if the response has been sent. Rolled back, it is
+   * dropped (`'transaction-rolled-back'`). A task that ended meanwhile
+   * (cancelled, replaced, dropped at shutdown) stays as it is.
+   */
+  letGo(task: Task, committed: boolean): void {
+    if (task.state !== 'queued') return;
+    if (!committed && !task.always) return this.drop(task, 'transaction-rolled-back');
+    const batch = task.batch;
+    batch.link(task);
+    if (!batch.settled) return;
+    // On a later turn, as for AppBackgroundTasks: a sync task never runs on the stack of the code that committed.
+    if (this.toRelease === undefined) {
+      this.toRelease = new Set();
+      setImmediate(() => {
+        const batches = this.toRelease!;
+        this.toRelease = undefined;
+        for (const settled of batches) this.release(settled);
+      });
+    }
+    this.toRelease.add(batch);
   }
 
   /**
@@ -209,7 +244,7 @@ export class TaskRunner implements BeforeApplicationShutdown, OnApplicationShutd
   }
 
   private add(task: Task): void {
-    task.batch.push(task);
+    task.batch.push(task, this.holder?.hold(task) === true);
     this.states.added(task);
     this.reporter.emit('onTaskQueued', task);
   }

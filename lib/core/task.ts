@@ -29,7 +29,7 @@ export class Task {
   /** What the telemetry, when there is one, keeps of the task while it runs (its span). Only the telemetry reads it. */
   observed?: unknown;
   /** The async context of the code that added the task, which it runs in. */
-  private readonly asyncContext = new AsyncResource('BackgroundTask');
+  private asyncContext = new AsyncResource('BackgroundTask');
 
   constructor(
     readonly fn: (...args: never[]) => unknown,
@@ -70,6 +70,15 @@ export class Task {
   /** Calls `fn` in the async context the task was added in. */
   inAsyncContext<T>(fn: () => T): T {
     return this.asyncContext.runInAsyncScope(fn);
+  }
+
+  /**
+   * Makes the caller's async context the one the task runs in: a holder that
+   * lets a task go after its transaction calls it in a copy of the task's own
+   * context, with the finished transaction taken out.
+   */
+  rebindAsyncContext(): void {
+    this.asyncContext = new AsyncResource('BackgroundTask');
   }
 }
 

@@ -16,7 +16,12 @@ export type BackgroundTaskDropReason =
   /** The module runs in `mode: 'disabled'`. */
   | 'disabled'
   /** BullMQ could not enqueue it in time, and `onEnqueueFailure` is `'drop'`. */
-  | 'enqueue-failed';
+  | 'enqueue-failed'
+  /**
+   * It was added in a database transaction that rolled back (option
+   * `transactions`), and not with `always`.
+   */
+  | 'transaction-rolled-back';
 
 /** Why a task was cancelled before it started. */
 export type BackgroundTaskCancelReason =

@@ -153,6 +153,21 @@ export interface BackgroundTasksModuleOptions {
    */
   threads?: BackgroundTasksThreadsOptions;
 
+  /**
+   * Tasks follow the database transactions of `@nestjs-cls/transactional`
+   * (an optional peer dependency, with `nestjs-cls`, which must then be
+   * installed and set up: startup fails otherwise). A task added while a
+   * transaction is active waits for the outermost transaction that persists
+   * its data: once that commits, it follows the usual rules (after the
+   * response, or enqueued to BullMQ) and runs with no transaction active; if
+   * it rolls back, the task is dropped (`'transaction-rolled-back'`), unless
+   * added with `always`. Off, the module loads nothing of nestjs-cls. See
+   * docs/transactions.md.
+   *
+   * @default false
+   */
+  transactions?: boolean;
+
   /** Called when a task is accepted. */
   onTaskQueued?: BackgroundTaskHook;
   /** Called when a task starts. */

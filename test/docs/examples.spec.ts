@@ -39,6 +39,7 @@ describe('the examples of the docs', () => {
         'docs/bullmq.md',
         'docs/threads.md',
         'docs/testing.md',
+        'docs/transactions.md',
       ]),
     );
     expect(examples.length - complete.length).toBeGreaterThan(0);

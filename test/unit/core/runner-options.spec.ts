@@ -28,6 +28,7 @@ describe('options', () => {
       shutdownTimeout: 250,
       mode: 'background',
       tracing: false,
+      transactions: false,
       threads: { maxThreads: Math.max(1, availableParallelism() - 1), minThreads: 0, idleTimeout: 30_000 },
       onTaskFailed,
     });
@@ -95,6 +96,20 @@ describe('unknown option keys', () => {
     const options = { [key]: 5 } as unknown as BackgroundTasksModuleOptions;
     expect(() => resolveOptions(options)).toThrow(TypeError);
     expect(() => resolveOptions(options)).toThrow(message);
+  });
+});
+
+describe('transactions', () => {
+  it('is off by default, and takes a boolean', () => {
+    expect(resolveOptions().transactions).toBe(false);
+    expect(resolveOptions({ transactions: true }).transactions).toBe(true);
+  });
+
+  it('rejects anything else with a TypeError that names the option', () => {
+    const options = { transactions: 'yes' } as unknown as BackgroundTasksModuleOptions;
+    expect(() => resolveOptions(options)).toThrow(
+      new TypeError('BackgroundTasksModule: option "transactions" must be a boolean, got a string ("yes").'),
+    );
   });
 });
 

@@ -14,7 +14,10 @@
  * `wrapWithNestedTransaction(options, fn, setTx, tx)` (a savepoint:
  * `NESTED` within a transaction). Each returns a promise that resolves once
  * the transaction (or savepoint) has committed and rejects once it has
- * rolled back. The adapter's functions live on the host's `_options`.
+ * rolled back. The adapter's functions live on the host's `_options`. The
+ * host calls them in a CLS context of the transaction's own, copied from the
+ * caller's: a value set there is the transaction's, seen by the code it
+ * runs, and inherited by what nests in it.
  */
 
 /** The adapter functions of a `TransactionHost` (`_options`, from the plugin's factory). */
@@ -31,6 +34,8 @@ interface AdapterOptions {
 /** The parts of nestjs-cls's `ClsService` used here. */
 interface ClsLike {
   run<T>(options: { ifNested: 'inherit' }, fn: () => T): T;
+  get(key: symbol): unknown;
+  set(key: symbol, value: unknown): void;
 }
 
 /** A `TransactionHost` as its class builds it. */
@@ -72,32 +77,44 @@ export function transactionHostsIn(pkg: TransactionalPackage, instances: Iterabl
 
 /**
  * Runs each transaction that `host` starts through `around`: `nested` for a
- * savepoint within the active transaction. `around` calls `start(fn')`,
- * which begins the transaction and runs `fn'` in it (`fn'` calls `fn`,
- * typically in a context of its own), and returns its promise: settled once
- * the transaction has committed or rolled back. Once per host.
+ * savepoint within the active transaction. `around` runs in the
+ * transaction's own CLS context, before it begins; it calls `start()`,
+ * which begins the transaction and runs its code, and returns its promise:
+ * settled once the transaction has committed or rolled back. Once per host.
  */
 export function aroundTransactions(
   host: TransactionHostLike,
-  around: (
-    nested: boolean,
-    start: (fn: () => Promise<unknown>) => Promise<unknown>,
-    fn: () => Promise<unknown>,
-  ) => Promise<unknown>,
+  around: (nested: boolean, start: () => Promise<unknown>) => Promise<unknown>,
 ): void {
   const adapter = host._options;
   if (wrapped.has(adapter)) return;
   wrapped.add(adapter);
   const { wrapWithTransaction, wrapWithNestedTransaction } = adapter;
   adapter.wrapWithTransaction = (options, fn, setTx) =>
-    around(false, (inner) => wrapWithTransaction.call(adapter, options, inner, setTx), fn);
+    around(false, () => wrapWithTransaction.call(adapter, options, fn, setTx));
   if (typeof wrapWithNestedTransaction === 'function') {
     adapter.wrapWithNestedTransaction = (options, fn, setTx, tx) =>
-      around(true, (inner) => wrapWithNestedTransaction.call(adapter, options, inner, setTx, tx), fn);
+      around(true, () => wrapWithNestedTransaction.call(adapter, options, fn, setTx, tx));
   }
 }
 
 const wrapped = new WeakSet<AdapterOptions>();
+
+/**
+ * Our value under `key` in the caller's CLS context: within a transaction
+ * of `host`, what {@link setTransactionValue} set for it or, until then, for
+ * the transaction it nests in. Kept in the CLS context rather than in an
+ * `AsyncLocalStorage` of ours: each one enabled costs every async resource of
+ * the process a little.
+ */
+export function transactionValue<T>(host: TransactionHostLike, key: symbol): T | undefined {
+  return host.cls.get(key) as T | undefined;
+}
+
+/** Sets our value under `key` for the transaction starting: call it from the `around` of {@link aroundTransactions}. */
+export function setTransactionValue(host: TransactionHostLike, key: symbol, value: unknown): void {
+  host.cls.set(key, value);
+}
 
 /** Whether a transaction of `host` is active in the caller's async context. */
 export function isTransactionActive(host: TransactionHostLike): boolean {

@@ -1,4 +1,3 @@
-import { AsyncLocalStorage } from 'node:async_hooks';
 import { TRANSACTIONS_WITHOUT_HOST, TRANSACTIONS_WITHOUT_PACKAGE } from '../background-tasks.messages.js';
 import type { Task } from '../core/task.js';
 import type { TaskHolder } from '../core/task-holder.js';
@@ -8,9 +7,11 @@ import {
   isTransactionActive,
   isTransactionalMissing,
   loadTransactional,
+  setTransactionValue,
   type TransactionalPackage,
   type TransactionHostLike,
   transactionHostsIn,
+  transactionValue,
   withoutTransaction,
 } from '../internals/cls-transactional-internals.js';
 
@@ -64,19 +65,20 @@ class HeldTask {
  * to be dropped. The glue between the core and the package's internals.
  */
 export class TransactionHolder implements TaskHolder {
-  /** The innermost transaction of each host in the caller's async context. */
-  private readonly scopes = new Map<TransactionHostLike, AsyncLocalStorage<TransactionScope>>();
+  /** Where each host's innermost transaction is kept in the CLS context. */
+  private readonly keys = new Map<TransactionHostLike, symbol>();
 
   constructor(
     private readonly runner: TaskRunner,
     private readonly hosts: readonly TransactionHostLike[],
   ) {
     for (const host of hosts) {
-      const storage = new AsyncLocalStorage<TransactionScope>();
-      this.scopes.set(host, storage);
-      aroundTransactions(host, (nested, start, fn) => {
-        const scope = new TransactionScope(nested ? storage.getStore() : undefined);
-        return start(() => storage.run(scope, fn)).then(
+      const key = Symbol('nestjs-background-tasks: transaction');
+      this.keys.set(host, key);
+      aroundTransactions(host, (nested, start) => {
+        const scope = new TransactionScope(nested ? transactionValue<TransactionScope>(host, key) : undefined);
+        setTransactionValue(host, key, scope);
+        return start().then(
           (value) => {
             scope.end(true);
             return value;
@@ -92,8 +94,8 @@ export class TransactionHolder implements TaskHolder {
 
   hold(task: Task): boolean {
     let active: TransactionScope[] | undefined;
-    for (const [host, storage] of this.scopes) {
-      const scope = storage.getStore();
+    for (const [host, key] of this.keys) {
+      const scope = transactionValue<TransactionScope>(host, key);
       if (scope === undefined || scope.ended || !isTransactionActive(host)) continue;
       (active ??= []).push(scope);
     }
@@ -112,7 +114,10 @@ export class TransactionHolder implements TaskHolder {
   private outsideTransactions(index: number, fn: () => void): void {
     if (index === this.hosts.length) return fn();
     const host = this.hosts[index];
-    withoutTransaction(host, () => this.scopes.get(host)!.exit(() => this.outsideTransactions(index + 1, fn)));
+    withoutTransaction(host, () => {
+      setTransactionValue(host, this.keys.get(host)!, undefined);
+      this.outsideTransactions(index + 1, fn);
+    });
   }
 }
 

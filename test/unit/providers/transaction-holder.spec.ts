@@ -1,4 +1,4 @@
-import { AsyncLocalStorage } from 'node:async_hooks';
+import { AsyncLocalStorage, AsyncResource } from 'node:async_hooks';
 import type { Task } from '../../../lib/core/task.js';
 import type { TaskRunner } from '../../../lib/core/task-runner.js';
 import type { TransactionHostLike } from '../../../lib/internals/cls-transactional-internals.js';
@@ -7,21 +7,38 @@ import { TransactionHolder } from '../../../lib/providers/transaction-holder.js'
 /**
  * The holder's rules, in-process, over a stand-in TransactionHost of the
  * shape the internals use (the real package is pinned in a process of its
- * own, and end to end in test/transactions.e2e-spec.ts).
+ * own, and end to end in test/transactions.e2e-spec.ts): as the real one, it
+ * runs each transaction in a CLS context of its own, copied from the caller's.
  */
 function fakeHost() {
-  const active = new AsyncLocalStorage<string | undefined>();
+  const store = new AsyncLocalStorage<Record<symbol, unknown>>();
+  const TX = Symbol('tx');
+  const cls = {
+    run: <T>(_options: unknown, fn: () => T): T => store.run({ ...store.getStore() }, fn),
+    get: (key: symbol) => store.getStore()?.[key],
+    set: (key: symbol, value: unknown) => void (store.getStore()![key] = value),
+  };
   const host = {
-    cls: { run: <T>(_options: unknown, fn: () => T): T => active.run(active.getStore(), fn) },
+    cls,
     _options: {
-      wrapWithTransaction: (_options: unknown, fn: () => Promise<unknown>) => active.run('tx', fn),
-      wrapWithNestedTransaction: (_options: unknown, fn: () => Promise<unknown>) => active.run('savepoint', fn),
+      wrapWithTransaction: async (_options: unknown, fn: () => Promise<unknown>, setTx: (tx: unknown) => void) => {
+        setTx('tx');
+        return fn();
+      },
+      wrapWithNestedTransaction: async (_options: unknown, fn: () => Promise<unknown>, setTx: (tx: unknown) => void) => {
+        setTx('savepoint');
+        return fn();
+      },
     },
-    isTransactionActive: () => active.getStore() !== undefined,
-    setTxInstance: (tx: unknown) => active.enterWith(tx as string | undefined),
+    isTransactionActive: () => cls.get(TX) !== undefined,
+    setTxInstance: (tx: unknown) => cls.set(TX, tx),
   };
   const transaction = <T>(fn: () => Promise<T>, nested = false) =>
-    nested ? host._options.wrapWithNestedTransaction(undefined, fn) : host._options.wrapWithTransaction(undefined, fn);
+    cls.run(undefined, () =>
+      nested
+        ? host._options.wrapWithNestedTransaction(undefined, fn, host.setTxInstance)
+        : host._options.wrapWithTransaction(undefined, fn, host.setTxInstance),
+    ) as Promise<T>;
   return { host: host as unknown as TransactionHostLike, transaction, active: () => host.isTransactionActive() };
 }
 
@@ -56,6 +73,16 @@ describe('TransactionHolder', () => {
   it('does not hold a task added outside any transaction', () => {
     const { holder, task } = setUp();
     expect(holder.hold(task('a'))).toBe(false);
+  });
+
+  it('does not hold a task added after the commit from a callback bound in the transaction', async () => {
+    const { holder, transaction, letGo, task } = setUp();
+    let later!: () => boolean;
+    await transaction(async () => {
+      later = AsyncResource.bind(() => holder.hold(task('late')));
+    });
+    expect(later()).toBe(false);
+    expect(letGo).toEqual([]);
   });
 
   it('lets a task go at the commit, out of the transaction; drops it at a rollback unless always', async () => {

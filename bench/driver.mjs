@@ -237,8 +237,12 @@ export const GRAPHQL_REQUEST = {
   body: JSON.stringify({ query: 'mutation { hit }' }),
 };
 
+/** The request of the transaction variants (bench/variants.mjs): a POST, as a write is. */
+export const TRANSACTION_REQUEST = { method: 'POST', path: '/' };
+
 /** What `load` sends to a variant. */
-export const requestOf = (variant) => (variant.includes('graphql') ? GRAPHQL_REQUEST : undefined);
+export const requestOf = (variant) =>
+  variant.includes('graphql') ? GRAPHQL_REQUEST : variant.endsWith('-tx') ? TRANSACTION_REQUEST : undefined;
 
 /**
  * Sends exactly `amount` requests (GET / unless `method`, `path`, `headers`

@@ -4,7 +4,7 @@
 // prints self time per request: the module variant's top functions, and the
 // functions whose cost grew most against the baseline.
 // Usage: node bench/profile.mjs [--requests=N] [--out=DIR] [--top=N] [pair ...]
-//   pairs: info, 1, 1b, 2, 2b, 3, 3b, 4, 5, 6 (default 1 2 3); 1b compares with the bare app, 2b and 3b with
+//   pairs: info, 1, 1b, 2, 2b, 3, 3b, 4, 5, 6, 7 (default 1 2 3; 7 needs DATABASE_URL); 1b compares with the bare app, 2b and 3b with
 //   hand-written + no-op interceptor
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -31,6 +31,7 @@ const pairs = {
   4: ['hand-slow', 'module-slow'],
   5: ['hand-traced', 'module-traced'],
   6: ['hand-graphql', 'module-graphql'],
+  7: ['hand-tx', 'module-tx'],
 };
 
 /** Runs a variant under the profiler; returns self µs per request by function, and by origin. */

@@ -6,7 +6,7 @@
 //   npm run bench -- --smoke      ~25 s: every variant runs and every task is counted; no timing judged,
 //                                 nothing rewritten
 //   --rounds=N --requests=N       override rounds, and requests per measured window (results not written)
-//   --pairs=2,3b                  only these pairs (info, 1, 1b, 2, 2b, 3, 3b, 4, 5, 6; "b": the info row after a pair),
+//   --pairs=2,3b                  only these pairs (info, 1, 1b, 2, 2b, 3, 3b, 4, 5, 6, 7; "b": the info row after a pair),
 //                                 and only their table: for iterating on one cost (results not written)
 //   --pairs=fastapi               only the FastAPI comparison (about 30 s a round; --rounds=3 for a quick look);
 //                                 it can be combined with pairs (--pairs=2,fastapi)
@@ -17,6 +17,8 @@
 //                                 add a 300 ms CPU task, on the event loop and as thread tasks, against the same
 //                                 requests with no CPU task; and the CPU cost of dispatching a thread task
 //                                 (results not written); full and smoke runs include it
+//   DATABASE_URL (or PG_URL)      the PostgreSQL of pair 7, transactions (none, or no answer: pair 7 is skipped,
+//                                 with a note; under CI=true the bench fails instead)
 //   BENCH_PYTHON=/path/to/python3 the Python for FastAPI (default: the first python3 on the PATH, then
 //                                 /usr/bin/python3, that can import fastapi and uvicorn; none: skipped, with a note)
 //
@@ -47,7 +49,9 @@ import {
   PythonServer,
   Server,
   spawnTracked,
+  TRANSACTION_REQUEST,
 } from './driver.mjs';
+import { withDatabase } from './database.mjs';
 import {
   budgetLine,
   chartSvg,
@@ -131,6 +135,8 @@ const labels = {
   'module-traced': 'request spans; @Background() tasks with tracing: true',
   'hand-graphql': 'GraphQL mutation (Apollo, Express): @Context() req, as hand-param',
   'module-graphql': 'GraphQL mutation (Apollo, Express): @Background(), one trivial task',
+  'hand-tx': 'POST: a row inserted in a transaction (Drizzle, PostgreSQL), then one trivial task added by hand',
+  'module-tx': 'POST: as hand-tx, the task added in the transaction, transactions: true',
 };
 
 const pairs = [
@@ -173,6 +179,19 @@ const pairs = [
     // Both are GraphQL apps, so that Nest's GraphQL layer is on both sides.
     request: GRAPHQL_REQUEST,
   },
+  {
+    label: 'pair 7',
+    title: 'transactions: true, one trivial task held until the commit',
+    baseline: 'hand-tx',
+    subject: 'module-tx',
+    budget: 5,
+    // Both insert a row in a transaction of @nestjs-cls/transactional, on PostgreSQL at DATABASE_URL.
+    request: TRANSACTION_REQUEST,
+    database: true,
+    // Three database round trips a request: fewer requests, so that the pair takes minutes, not a quarter hour.
+    warmup: Math.min(plan.warmup, 2_000),
+    requests: flags.requests === undefined ? Math.min(plan.requests, 2_500) : plan.requests,
+  },
 ];
 
 /**
@@ -211,7 +230,7 @@ function selected() {
     .filter((name) => name !== 'fastapi')
     .map((name) => {
       const pair = pairs.find((p) => p.label === byName(name));
-      if (pair === undefined) throw new Error(`--pairs: no pair "${name}" (info, 1, 1b, 2, 2b, 3, 3b, 4, 5, 6, fastapi)`);
+      if (pair === undefined) throw new Error(`--pairs: no pair "${name}" (info, 1, 1b, 2, 2b, 3, 3b, 4, 5, 6, 7, fastapi)`);
       return pair;
     });
   return { measured, withFastapi: names.includes('fastapi') };
@@ -246,7 +265,8 @@ function checkCounts(variant, counts, served) {
  */
 function measurePair(pair, round, pinning) {
   const start = (variant) => Server.start(variant, { pinning });
-  return measureGroup([pair.baseline, pair.subject], round, { start, request: pair.request });
+  const { request, warmup, requests } = pair;
+  return measureGroup([pair.baseline, pair.subject], round, { start, request, warmup, requests });
 }
 
 /**
@@ -555,7 +575,13 @@ async function main() {
 
   // ---- pairs, back to back, alternating which goes first; then the FastAPI comparison ----
   // A variant in two pairs (noop) is run for each; its table row uses all its runs.
-  const { measured, withFastapi } = selected();
+  const selection = selected();
+  const { withFastapi } = selection;
+  // Pair 7 needs PostgreSQL: without it, the others run and the report says why it is missing.
+  const database = selection.measured.some((pair) => pair.database) ? await withDatabase() : undefined;
+  if (database?.skipped) log(`pair 7 skipped: ${database.skipped}`);
+  const measured = database?.skipped ? selection.measured.filter((pair) => !pair.database) : selection.measured;
+  const databaseNote = database?.skipped && `Pair 7 (transactions) was skipped: ${database.skipped}.`;
   const fastapi = withFastapi ? prepareComparison() : undefined;
   if (fastapi?.skipped) log(`FastAPI comparison skipped: ${fastapi.skipped}`);
   else if (fastapi) log(`FastAPI comparison: ${fastapi.python}, FastAPI ${fastapi.fastapi}, uvicorn ${fastapi.uvicorn}`);
@@ -590,13 +616,15 @@ async function main() {
   }
   const comparisonSection =
     fastapi && `## Against FastAPI (reference, no budget)\n\n${comparisonMarkdown(fastapi, comparison, plan)}`;
-  if (measured !== pairs) {
+  if (flags.pairs !== undefined) {
     if (measured.length) console.log(`\n${pairTable(measured, judge)}`);
+    if (databaseNote) console.log(`\n${databaseNote}`);
     if (comparisonSection) console.log(`\n${comparisonSection}\n`);
     return { missed: false };
   }
   const variantRuns = {};
-  for (const pair of pairs) for (const [variant, runs] of Object.entries(pair.runs)) (variantRuns[variant] ??= []).push(...runs);
+  for (const pair of measured)
+    for (const [variant, runs] of Object.entries(pair.runs)) (variantRuns[variant] ??= []).push(...runs);
   const summary = summarize(variantRuns);
 
   // ---- runner throughput and memory ----
@@ -646,7 +674,7 @@ async function main() {
 
   const budgetLines = [];
   if (judge) {
-    for (const pair of pairs.filter((p) => p.budget !== undefined)) {
+    for (const pair of measured.filter((p) => p.budget !== undefined)) {
       const o = overhead(pair);
       budgetLines.push(
         budgetLine(
@@ -681,7 +709,7 @@ async function main() {
 
   const sections = [
     `## Variants (median of ${plan.rounds} round(s), ${thousands(plan.windows * plan.requests)} measured requests per run)\n\n${variantTable(summary, labels)}`,
-    `## Pairs (overhead = module ÷ baseline CPU per request − 1, per round, median)\n\n${pairTable(pairs, judge)}\n\n${latencyLine}`,
+    `## Pairs (overhead = module ÷ baseline CPU per request − 1, per round, median)\n\n${pairTable(measured, judge)}\n\n${[latencyLine, databaseNote].filter(Boolean).join('\n\n')}`,
     `## Runner throughput (in-process, one pinned CPU, median of ${plan.micro[1]} samples)\n\n${throughputTable}`,
     `## Memory (drain with whenIdle(), then full GC; heapUsed)\n\n${memoryTable}`,
     queueBackend.section,
@@ -708,14 +736,15 @@ async function main() {
         `${plan.windows} interleaved windows (A B B A …) of ${thousands(plan.requests)} requests each ` +
         `(autocannon, 10 connections, keep-alive, GET /); server CPU = process.cpuUsage() user + system over the ` +
         `measured requests, read once their tasks have run; the first variant alternates between rounds; ` +
-        `${plan.rounds} rounds; medians`,
+        `${plan.rounds} rounds; medians; pair 7 (transactions, POST /) with ${thousands(pairs.find((p) => p.database).warmup)} warm-up ` +
+        `requests and windows of ${thousands(pairs.find((p) => p.database).requests)}`,
       library: libraryVersion(),
       command: 'npm run bench',
       sections,
       previous,
     });
     writeFileSync(here('./RESULTS.md'), markdown);
-    writeFileSync(here('./results.svg'), chartSvg(pairs, summary, 'nestjs-background-tasks: CPU per request'));
+    writeFileSync(here('./results.svg'), chartSvg(measured, summary, 'nestjs-background-tasks: CPU per request'));
     log('wrote bench/RESULTS.md and bench/results.svg');
   }
 

@@ -7,7 +7,7 @@ import 'reflect-metadata';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { pathToFileURL } from 'node:url';
-import { Controller, Get, Inject, Injectable, Module, Req, Scope } from '@nestjs/common';
+import { Controller, Get, Inject, Injectable, Module, Post, Req, Scope } from '@nestjs/common';
 import { APP_INTERCEPTOR, NestFactory, REQUEST } from '@nestjs/core';
 import { Background, BackgroundTasks, BackgroundTasksModule } from '../dist/index.js';
 
@@ -74,8 +74,8 @@ Inject(REQUEST)(HandTasks, undefined, 0);
 
 // ---- building blocks -------------------------------------------------------
 
-/** Declares `handler` as the controller's GET / route, with parameter decorators. */
-function controller(handler, { params = [], inject = [] } = {}) {
+/** Declares `handler` as the controller's GET / route (or `route`), with parameter decorators. */
+function controller(handler, { params = [], inject = [], route = Get('/') } = {}) {
   // Only a controller that injects something declares a constructor parameter.
   const AppController = inject.length
     ? class AppController {
@@ -86,7 +86,7 @@ function controller(handler, { params = [], inject = [] } = {}) {
     : class AppController {};
   AppController.prototype.hit = handler;
   params.forEach((decorator, i) => decorator(AppController.prototype, 'hit', i));
-  Reflect.decorate([Get('/')], AppController.prototype, 'hit', Object.getOwnPropertyDescriptor(AppController.prototype, 'hit'));
+  Reflect.decorate([route], AppController.prototype, 'hit', Object.getOwnPropertyDescriptor(AppController.prototype, 'hit'));
   inject.forEach((token, i) => Inject(token)(AppController, undefined, i));
   Controller()(AppController);
   return AppController;
@@ -193,6 +193,65 @@ const graphqlApp = ({ usesModule, addTask }) => ({
   },
 });
 
+/**
+ * An app with @nestjs-cls/transactional over PostgreSQL (Drizzle; bench/database.mjs):
+ * POST / inserts a row in a transaction and adds one trivial task. With
+ * `transactions: true` the task is added inside the transaction and waits for
+ * its commit; without, it is added by hand once the transaction has returned,
+ * as docs/transactions.md advises for a plain ORM. Loaded on demand. Its pair
+ * in bench/run.mjs POSTs.
+ */
+const transactionApp = ({ transactions }) => ({
+  tasksPerRequest: 1,
+  usesModule: true,
+  async create(options) {
+    const [{ ClsModule }, { ClsPluginTransactional, TransactionHost }, { TransactionalAdapterDrizzleOrm }, { openDatabase }] =
+      await Promise.all([
+        import('nestjs-cls'),
+        import('@nestjs-cls/transactional'),
+        import('@nestjs-cls/transactional-adapter-drizzle-orm'),
+        import('./database.mjs'),
+      ]);
+    const database = await openDatabase();
+    async function handler(tasks) {
+      counts.requests++;
+      const txHost = this.dep;
+      if (transactions) {
+        await txHost.withTransaction(async () => {
+          await database.insert(txHost.tx, 1);
+          tasks.addTask(countTask, 1);
+        });
+      } else {
+        await txHost.withTransaction(() => database.insert(txHost.tx, 1));
+        tasks.addTask(countTask, 1);
+      }
+      return OK();
+    }
+    const DB = Symbol('DB');
+    class DatabaseModule {
+      onApplicationShutdown() {
+        return database.close();
+      }
+    }
+    Module({ providers: [{ provide: DB, useValue: database.client }], exports: [DB] })(DatabaseModule);
+    const cls = ClsModule.forRoot({
+      global: true,
+      middleware: { mount: true },
+      plugins: [
+        new ClsPluginTransactional({
+          imports: [DatabaseModule],
+          adapter: new TransactionalAdapterDrizzleOrm({ drizzleInstanceToken: DB }),
+        }),
+      ],
+    });
+    const AppController = controller(handler, { params: [Background()], inject: [TransactionHost], route: Post('/') });
+    return NestFactory.create(
+      appModule({ controllers: [AppController], imports: [cls, BackgroundTasksModule.forRoot({ transactions })] }),
+      options,
+    );
+  },
+});
+
 // ---- the variants ----------------------------------------------------------
 
 /**
@@ -290,6 +349,9 @@ export const variants = {
   // GraphQL: the baseline is a resolver too, so that Nest's GraphQL layer is on both sides.
   'hand-graphql': graphqlApp({ usesModule: false, addTask: ({ req }) => addTaskByHand(req, countTask, 1) }),
   'module-graphql': graphqlApp({ usesModule: true, addTask: (_context, tasks) => tasks.addTask(countTask, 1) }),
+  // Transactions (PostgreSQL): the option against the advice for a plain ORM.
+  'hand-tx': transactionApp({ transactions: false }),
+  'module-tx': transactionApp({ transactions: true }),
   // The FastAPI comparison: the sample itself, on each of its adapters.
   'sample-express': sampleApp('express'),
   'sample-fastify': sampleApp('fastify'),

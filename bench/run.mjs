@@ -193,6 +193,8 @@ const pairs = [
     requests: flags.requests === undefined ? Math.min(plan.requests, 2_500) : plan.requests,
   },
 ];
+/** Pair 7, the one that needs PostgreSQL. */
+const transactionPair = pairs.find((pair) => pair.database);
 
 /**
  * The reference row: FastAPI's first example of background tasks, served by
@@ -736,8 +738,8 @@ async function main() {
         `${plan.windows} interleaved windows (A B B A …) of ${thousands(plan.requests)} requests each ` +
         `(autocannon, 10 connections, keep-alive, GET /); server CPU = process.cpuUsage() user + system over the ` +
         `measured requests, read once their tasks have run; the first variant alternates between rounds; ` +
-        `${plan.rounds} rounds; medians; pair 7 (transactions, POST /) with ${thousands(pairs.find((p) => p.database).warmup)} warm-up ` +
-        `requests and windows of ${thousands(pairs.find((p) => p.database).requests)}`,
+        `${plan.rounds} rounds; medians; pair 7 (transactions, POST /) with ${thousands(transactionPair.warmup)} warm-up ` +
+        `requests and windows of ${thousands(transactionPair.requests)}`,
       library: libraryVersion(),
       command: 'npm run bench',
       sections,

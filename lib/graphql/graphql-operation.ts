@@ -23,14 +23,17 @@ export class OperationTaskGroup extends TaskGroup {
   }
 }
 
-/** Where the HTTP request (Express's, or Fastify's) of a GraphQL request keeps its operation group. */
-const OPERATION_GROUP = Symbol('nestjs-background-tasks:operation-group');
-
-interface GroupHolder {
-  [OPERATION_GROUP]?: OperationTaskGroup;
-}
+/**
+ * The operation group of each HTTP request (Express's, or Fastify's) that
+ * carries GraphQL. Not a property of the request: one added to an Express
+ * request costs a V8 map of its own (see `httpTasks`). Not the GraphQL
+ * context either: Apollo copies it for each operation of a batch.
+ */
+const operationGroups = new WeakMap<object, OperationTaskGroup>();
 
 /** The one operation group of the HTTP request of a GraphQL context, created on first use. */
 export function operationGroupOf(request: object): OperationTaskGroup {
-  return ((request as GroupHolder)[OPERATION_GROUP] ??= new OperationTaskGroup());
+  let group = operationGroups.get(request);
+  if (group === undefined) operationGroups.set(request, (group = new OperationTaskGroup()));
+  return group;
 }

@@ -6,12 +6,13 @@ import type { TaskRunner } from '../core/task-runner.js';
 import { httpOrigin } from './http-origin.js';
 import { nodeRequestOf, responseOf } from './node-request.js';
 
-/** Where a Node request keeps its tasks, created on first use. */
-const HTTP_TASKS = Symbol('nestjs-background-tasks:http-tasks');
-
-interface TasksHolder extends IncomingMessage {
-  [HTTP_TASKS]?: HttpBackgroundTasks;
-}
+/**
+ * The tasks of each Node request, created on first use. Not a property of
+ * the request: Express gives every request a V8 map of its own (it swaps the
+ * prototype), so a property added to one costs a new map, and makes every
+ * later property lookup on it miss V8's caches; a WeakMap entry costs neither.
+ */
+const httpTasks = new WeakMap<IncomingMessage, HttpBackgroundTasks>();
 
 /**
  * The tasks of an HTTP request. They run once its response has closed, and
@@ -24,7 +25,8 @@ export class HttpBackgroundTasks extends RequestBackgroundTasks {
   /** The response whose end lets the tasks run, and whose status decides the outcome. */
   private response?: ServerResponse;
   private settledOrigin?: TaskOrigin;
-  private watched = false;
+  /** Listens for the response's 'close' once a task is added, and for a late 'prefinish'. */
+  private onResponseClose?: () => void;
 
   constructor(runner: TaskRunner, request: IncomingMessage) {
     super(runner);
@@ -49,7 +51,7 @@ export class HttpBackgroundTasks extends RequestBackgroundTasks {
     const response = this.response!;
     if (!response.headersSent && !response.writableEnded) {
       // The client left before Nest answered; Nest still answers, into the closed connection.
-      response.once('prefinish', onResponseClose);
+      response.once('prefinish', this.onResponseClose!);
       return;
     }
     // The answer Nest wrote decides.
@@ -57,11 +59,12 @@ export class HttpBackgroundTasks extends RequestBackgroundTasks {
   }
 
   protected override taskAdded(): void {
-    if (this.watched) return;
-    this.watched = true;
+    if (this.onResponseClose !== undefined) return;
+    // A closure, not `response.req`: a lookup on an Express response misses V8's caches (see httpTasks).
+    this.onResponseClose = () => this.responseClosed();
     // 'close' follows 'finish', and is the only event when the client aborted.
     if (this.response!.closed) this.responseClosed();
-    else this.response!.on('close', onResponseClose);
+    else this.response!.on('close', this.onResponseClose);
   }
 
   protected override letGo(): void {
@@ -70,22 +73,19 @@ export class HttpBackgroundTasks extends RequestBackgroundTasks {
   }
 }
 
-/** One listener for every response, rather than a closure per request: on 'close', and on a late 'prefinish'. */
-function onResponseClose(this: ServerResponse): void {
-  (this.req as TasksHolder)[HTTP_TASKS]!.responseClosed();
-}
-
 /**
  * The one {@link HttpBackgroundTasks} of an HTTP request (Express's, or
  * Fastify's), created on first use: what the REQUEST-scoped provider and
  * `@Background()` return.
  */
 export function httpTasksOf(request: object, runner: TaskRunner): HttpBackgroundTasks {
-  const carrier = nodeRequestOf(request) as TasksHolder;
-  return (carrier[HTTP_TASKS] ??= new HttpBackgroundTasks(runner, carrier));
+  const carrier = nodeRequestOf(request);
+  let tasks = httpTasks.get(carrier);
+  if (tasks === undefined) httpTasks.set(carrier, (tasks = new HttpBackgroundTasks(runner, carrier)));
+  return tasks;
 }
 
 /** The tasks of an HTTP request, if anything has asked for them. */
 export function peekHttpTasks(request: object): HttpBackgroundTasks | undefined {
-  return (nodeRequestOf(request) as TasksHolder)[HTTP_TASKS];
+  return httpTasks.get(nodeRequestOf(request));
 }

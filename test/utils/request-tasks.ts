@@ -11,7 +11,6 @@ import { type HttpBackgroundTasks, httpTasksOf } from '../../lib/http/http-backg
  */
 
 export type FakeResponse = EventEmitter & {
-  req?: object;
   closed: boolean;
   headersSent: boolean;
   writableEnded: boolean;
@@ -38,7 +37,6 @@ export function requestTasks(
     statusCode: 200,
   });
   const request = { method, url, headers: {}, res, ...extra };
-  res.req = request;
   const tasks = httpTasksOf(request, runner);
   responses.set(tasks, res);
   return tasks;

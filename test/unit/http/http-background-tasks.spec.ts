@@ -1,5 +1,6 @@
+import { EventEmitter } from 'node:events';
 import { TaskRunner } from '../../../lib/core/task-runner.js';
-import type { HttpBackgroundTasks } from '../../../lib/http/http-background-tasks.js';
+import { type HttpBackgroundTasks, httpTasksOf, peekHttpTasks } from '../../../lib/http/http-background-tasks.js';
 import { requestTasksOf } from '../../../lib/request-scope/background-tasks.provider.js';
 import { flush } from '../../utils/process-watch.js';
 import {
@@ -118,6 +119,29 @@ describe('the response', () => {
     await flush();
     expect(events).toEqual(['busy:slow', 'busy:next', 'quick:1', 'quick:2', 'left:1']);
     expect(runner.stats()).toEqual(stats({ succeeded: 5 }));
+  });
+});
+
+describe('the request', () => {
+  it('keeps one HttpBackgroundTasks per request, and adds no property to the request', async () => {
+    // A property added to an Express request costs it a V8 map of its own, and every later lookup on it a miss.
+    const runner = new TaskRunner();
+    const res = Object.assign(new EventEmitter(), { closed: false, headersSent: false, writableEnded: false, statusCode: 200 });
+    const request = { method: 'POST', url: '/orders/42', headers: {}, res };
+    const keys = Reflect.ownKeys(request);
+    const tasks = httpTasksOf(request, runner);
+    expect(httpTasksOf(request, runner)).toBe(tasks);
+    expect(peekHttpTasks(request)).toBe(tasks);
+    tasks.addTask(() => {});
+    expect(Reflect.ownKeys(request)).toEqual(keys);
+    Object.assign(res, { closed: true, headersSent: true, writableEnded: true });
+    res.emit('close');
+    await idle(runner);
+    expect(runner.stats()).toEqual(stats({ succeeded: 1 }));
+  });
+
+  it('has nothing for a request that asked for no tasks', () => {
+    expect(peekHttpTasks({ method: 'GET', url: '/', headers: {}, res: new EventEmitter() })).toBeUndefined();
   });
 });
 

@@ -7,7 +7,7 @@ import { operationGroupOf } from '../../../lib/graphql/graphql-operation.js';
  */
 
 describe('operationGroupOf', () => {
-  it('keeps one group per HTTP request, for every operation of a batch, and adds no property to the request', () => {
+  it('keeps one group per HTTP request, created on first use, and adds no property to the request', () => {
     // A property added to an Express request costs it a V8 map of its own, and every later lookup on it a miss.
     const request = { method: 'POST', url: '/graphql', headers: {} };
     const keys = Reflect.ownKeys(request);

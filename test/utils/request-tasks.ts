@@ -19,6 +19,8 @@ export type FakeResponse = EventEmitter & {
 
 /** The fake response of each request's tasks (which let go of it once they settle). */
 const responses = new WeakMap<HttpBackgroundTasks, FakeResponse>();
+/** The fake request of each request's tasks. */
+const requests = new WeakMap<HttpBackgroundTasks, object>();
 
 /**
  * A request's tasks, for a fake request whose response has not closed yet.
@@ -39,7 +41,13 @@ export function requestTasks(
   const request = { method, url, headers: {}, res, ...extra };
   const tasks = httpTasksOf(request, runner);
   responses.set(tasks, res);
+  requests.set(tasks, request);
   return tasks;
+}
+
+/** The fake request of a request's tasks. */
+export function fakeRequestOf(tasks: HttpBackgroundTasks): object {
+  return requests.get(tasks)!;
 }
 
 /** The fake response of a request's tasks. */
